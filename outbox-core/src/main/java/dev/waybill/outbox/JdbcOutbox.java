@@ -1,0 +1,201 @@
+package dev.waybill.outbox;
+
+import dev.waybill.outbox.dialect.Dialect;
+import dev.waybill.outbox.internal.Json;
+import dev.waybill.outbox.jdbc.SqlIdentifier;
+import dev.waybill.outbox.spi.TraceContextProvider;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The {@link Outbox} that inserts with one JDBC prepared statement (batched for lists). */
+final class JdbcOutbox implements Outbox {
+  private static final Logger LOG = LoggerFactory.getLogger(JdbcOutbox.class);
+
+  private final OutboxConfig config;
+  private final TraceContextProvider traceContext;
+  private final AtomicBoolean warnedBadTraceparent = new AtomicBoolean();
+  private volatile Dialect dialect;
+  private volatile String insertSql;
+
+  JdbcOutbox(OutboxConfig config, Dialect dialect, TraceContextProvider traceContext) {
+    this.config = config;
+    this.traceContext = traceContext;
+    if (dialect != null) {
+      useDialect(dialect);
+    }
+  }
+
+  @Override
+  public OutboxConfig config() {
+    return config;
+  }
+
+  @Override
+  public List<MessageId> writeAll(Connection connection, List<OutboxMessage> messages) {
+    Objects.requireNonNull(connection, "connection");
+    Objects.requireNonNull(messages, "messages");
+    requireTransaction(connection);
+    if (messages.isEmpty()) {
+      return List.of();
+    }
+    for (OutboxMessage m : messages) {
+      checkSize(Objects.requireNonNull(m, "message"));
+    }
+    Dialect d = dialect(connection);
+    List<MessageId> ids = new ArrayList<>(messages.size());
+    try {
+      try (PreparedStatement st = connection.prepareStatement(insertSql)) {
+        for (OutboxMessage m : messages) {
+          bind(st, d, m);
+          ids.add(m.id());
+          if (messages.size() > 1) {
+            st.addBatch();
+          }
+        }
+        if (messages.size() > 1) {
+          st.executeBatch();
+        } else {
+          st.executeUpdate();
+        }
+      }
+      if (config.notifyEnabled()) {
+        Optional<String> notify = d.notifySql(SqlIdentifier.of(config.notifyChannel()));
+        if (notify.isPresent()) {
+          try (Statement st = connection.createStatement()) {
+            st.execute(notify.get());
+          }
+        }
+      }
+    } catch (SQLException e) {
+      OutboxMessage first = messages.get(0);
+      throw new OutboxWriteException(
+          "outbox insert into "
+              + config.tables().outboxTable()
+              + " failed for "
+              + messages.size()
+              + (messages.size() == 1 ? " message" : " messages")
+              + " (first id "
+              + first.id()
+              + ", topic '"
+              + first.topic()
+              + "'): "
+              + e.getMessage()
+              + " [SQLState "
+              + e.getSQLState()
+              + "]. Roll back the transaction; if the table is missing, apply the schema with"
+              + " SchemaMigrator or the shipped db/waybill/outbox scripts.",
+          e);
+    }
+    return ids;
+  }
+
+  private void bind(PreparedStatement st, Dialect d, OutboxMessage m) throws SQLException {
+    d.setUuid(st, 1, m.id().value());
+    st.setString(2, m.topic());
+    st.setString(3, m.key().orElse(null));
+    st.setString(4, m.eventType());
+    st.setString(5, m.payload().contentType());
+    st.setBytes(6, m.payload().unsafeBytes());
+    st.setString(7, m.headers().isEmpty() ? null : Json.encodeObject(m.headers()));
+    st.setString(8, traceparent(m));
+    d.setInstant(st, 9, m.notBefore().orElse(null));
+  }
+
+  private String traceparent(OutboxMessage m) {
+    if (m.traceparent().isPresent()) {
+      return m.traceparent().get();
+    }
+    String t = traceContext.currentTraceparent().orElse(null);
+    if (t == null || OutboxMessage.isValidTraceparent(t)) {
+      return t;
+    }
+    if (warnedBadTraceparent.compareAndSet(false, true)) {
+      LOG.warn(
+          "outbox {}: the trace context provider returned an invalid traceparent; messages are"
+              + " written without one (message {}). This warning is shown once.",
+          config.tables().outboxTable(),
+          m.id());
+    }
+    return null;
+  }
+
+  private void checkSize(OutboxMessage m) {
+    long size = m.payload().size();
+    size += m.key().map(k -> (long) k.getBytes(StandardCharsets.UTF_8).length).orElse(0L);
+    for (Map.Entry<String, String> h : m.headers().entrySet()) {
+      size += h.getKey().length() + h.getValue().getBytes(StandardCharsets.UTF_8).length;
+    }
+    if (size > config.maxMessageBytes()) {
+      throw new InvalidMessageException(
+          "payload",
+          "invalid outbox message for topic '"
+              + m.topic()
+              + "' (id "
+              + m.id()
+              + "): it is "
+              + size
+              + " bytes (payload "
+              + m.payload().size()
+              + " + key + headers), more than outbox.message.max.bytes = "
+              + config.maxMessageBytes()
+              + ". Send a smaller payload (e.g. a reference to where the data is stored) or raise"
+              + " the limit together with the producer's max.request.size and the topic's"
+              + " max.message.bytes.");
+    }
+  }
+
+  private static void requireTransaction(Connection connection) {
+    boolean autoCommit;
+    try {
+      autoCommit = connection.getAutoCommit();
+    } catch (SQLException e) {
+      throw new OutboxWriteException(
+          "cannot check the connection's auto-commit mode (is it closed?): " + e.getMessage(), e);
+    }
+    if (autoCommit) {
+      throw new NotInTransactionException(
+          "outbox write refused: the connection is in auto-commit mode, so the message would"
+              + " commit on its own, outside your business change. Call"
+              + " connection.setAutoCommit(false) (or use your framework's transaction), write the"
+              + " business rows and the message, then commit.");
+    }
+  }
+
+  private Dialect dialect(Connection connection) {
+    Dialect d = dialect;
+    if (d == null) {
+      d = Dialect.of(connection);
+      useDialect(d);
+    }
+    return d;
+  }
+
+  private void useDialect(Dialect d) {
+    this.insertSql = d.insertOutboxSql(config.tables().outboxTable());
+    this.dialect = d;
+  }
+
+  @Override
+  public String toString() {
+    return "JdbcOutbox[table="
+        + config.tables().outboxTable()
+        + ", dialect="
+        + (dialect == null ? "detected" : dialect.name())
+        + ", maxMessageBytes="
+        + config.maxMessageBytes()
+        + ", notify="
+        + (config.notifyEnabled() ? config.notifyChannel() : "off")
+        + "]";
+  }
+}

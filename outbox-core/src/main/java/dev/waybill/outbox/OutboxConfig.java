@@ -1,0 +1,175 @@
+package dev.waybill.outbox;
+
+import dev.waybill.outbox.config.Setting;
+import dev.waybill.outbox.config.Settings;
+import dev.waybill.outbox.jdbc.SqlIdentifier;
+import dev.waybill.outbox.schema.TableNames;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * Settings of the outbox writer, shared with the relay (which must read the table the writer
+ * writes and listen on the channel it notifies). Immutable; build with {@link #builder()} or read
+ * from {@link Settings} with {@link #read(Settings.Reader)}.
+ *
+ * @param tables the table names ({@code outbox.schema}, {@code outbox.table})
+ * @param maxMessageBytes the largest message, payload + key + headers ({@code
+ *     outbox.message.max.bytes})
+ * @param notifyEnabled whether the writer sends a PostgreSQL {@code NOTIFY} in the transaction
+ *     ({@code outbox.notify.enabled}); ignored on other databases
+ * @param notifyChannel the channel notified ({@code outbox.notify.channel})
+ */
+public record OutboxConfig(
+    TableNames tables, int maxMessageBytes, boolean notifyEnabled, String notifyChannel) {
+
+  /** Default largest message: 1 MiB, Kafka's default {@code max.request.size}. */
+  public static final int DEFAULT_MAX_MESSAGE_BYTES = 1_048_576;
+
+  /** Default notification channel. */
+  public static final String DEFAULT_NOTIFY_CHANNEL = "waybill_outbox";
+
+  /** {@code outbox.table}. */
+  public static final Setting<SqlIdentifier> TABLE =
+      Setting.identifier(
+          "outbox.table",
+          TableNames.DEFAULT_OUTBOX,
+          "Outbox table name (letters, digits, underscores; at most 48 characters).");
+
+  /** {@code outbox.schema}. */
+  public static final Setting<String> SCHEMA =
+      Setting.string(
+          "outbox.schema",
+          "",
+          "Schema (PostgreSQL, H2) or database (MySQL) of Waybill's tables; empty for the"
+              + " connection's default.");
+
+  /** {@code outbox.message.max.bytes}. */
+  public static final Setting<Integer> MAX_MESSAGE_BYTES =
+      Setting.integer(
+          "outbox.message.max.bytes",
+          DEFAULT_MAX_MESSAGE_BYTES,
+          1024,
+          256 * 1024 * 1024,
+          "Largest message accepted by the writer (payload + key + headers, in bytes). Keep it"
+              + " at or below the producer's max.request.size and the topic's max.message.bytes.");
+
+  /** {@code outbox.notify.enabled}. */
+  public static final Setting<Boolean> NOTIFY_ENABLED =
+      Setting.bool(
+          "outbox.notify.enabled",
+          true,
+          "PostgreSQL: send NOTIFY in the writing transaction so a relay wakes at commit.");
+
+  /** {@code outbox.notify.channel}. */
+  public static final Setting<SqlIdentifier> NOTIFY_CHANNEL =
+      Setting.identifier(
+          "outbox.notify.channel",
+          DEFAULT_NOTIFY_CHANNEL,
+          "PostgreSQL LISTEN/NOTIFY channel shared by writers and relays.");
+
+  /** Every {@code outbox.*} setting, in documentation order. */
+  public static final List<Setting<?>> SETTINGS =
+      List.of(TABLE, SCHEMA, MAX_MESSAGE_BYTES, NOTIFY_ENABLED, NOTIFY_CHANNEL);
+
+  /**
+   * @throws IllegalArgumentException when the size limit is below 1 KiB
+   * @throws dev.waybill.outbox.jdbc.InvalidIdentifierException when the channel is not a safe
+   *     identifier
+   */
+  public OutboxConfig {
+    Objects.requireNonNull(tables, "tables");
+    if (maxMessageBytes < 1024) {
+      throw new IllegalArgumentException(
+          "outbox.message.max.bytes " + maxMessageBytes + " is too small: at least 1024");
+    }
+    SqlIdentifier.checkPart(notifyChannel, "outbox.notify.channel");
+  }
+
+  /** The defaults: table {@code waybill_outbox}, 1 MiB, NOTIFY on. */
+  public static OutboxConfig defaults() {
+    return builder().build();
+  }
+
+  /** A builder starting from the defaults. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Reads the {@code outbox.*} settings; problems are collected in the reader. Returns null when
+   * any was invalid.
+   */
+  public static OutboxConfig read(Settings.Reader reader) {
+    SqlIdentifier table = reader.get(TABLE);
+    String schema = reader.get(SCHEMA);
+    Integer max = reader.get(MAX_MESSAGE_BYTES);
+    Boolean notify = reader.get(NOTIFY_ENABLED);
+    SqlIdentifier channel = reader.get(NOTIFY_CHANNEL);
+    if (table == null || schema == null || max == null || notify == null || channel == null) {
+      return null;
+    }
+    Optional<String> s = table.schema().or(() -> Optional.of(schema).filter(x -> !x.isBlank()));
+    try {
+      TableNames names = TableNames.defaults().withOutbox(table.name());
+      return new OutboxConfig(
+          s.isPresent() ? names.withSchema(s.get()) : names, max, notify, channel.name());
+    } catch (RuntimeException e) {
+      reader.problem("'" + schema + "' → outbox.schema → " + e.getMessage());
+      return null;
+    }
+  }
+
+  /** Builds an {@link OutboxConfig}. Not thread-safe. */
+  public static final class Builder {
+    private TableNames tables = TableNames.defaults();
+    private int maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES;
+    private boolean notifyEnabled = true;
+    private String notifyChannel = DEFAULT_NOTIFY_CHANNEL;
+
+    private Builder() {}
+
+    /** All table names. */
+    public Builder tables(TableNames tables) {
+      this.tables = Objects.requireNonNull(tables, "tables");
+      return this;
+    }
+
+    /** Only the outbox table name (validated on {@link #build()}... and here). */
+    public Builder outboxTable(String name) {
+      this.tables = tables.withOutbox(name);
+      return this;
+    }
+
+    /** The schema of all tables. */
+    public Builder schema(String schema) {
+      this.tables = tables.withSchema(schema);
+      return this;
+    }
+
+    /** The largest message in bytes (payload + key + headers). */
+    public Builder maxMessageBytes(int maxMessageBytes) {
+      this.maxMessageBytes = maxMessageBytes;
+      return this;
+    }
+
+    /** Whether to NOTIFY on PostgreSQL. */
+    public Builder notifyEnabled(boolean notifyEnabled) {
+      this.notifyEnabled = notifyEnabled;
+      return this;
+    }
+
+    /** The NOTIFY channel. */
+    public Builder notifyChannel(String notifyChannel) {
+      this.notifyChannel = notifyChannel;
+      return this;
+    }
+
+    /**
+     * @throws IllegalArgumentException when a value is out of range
+     */
+    public OutboxConfig build() {
+      return new OutboxConfig(tables, maxMessageBytes, notifyEnabled, notifyChannel);
+    }
+  }
+}

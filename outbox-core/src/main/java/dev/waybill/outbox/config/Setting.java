@@ -1,0 +1,224 @@
+package dev.waybill.outbox.config;
+
+import dev.waybill.outbox.jdbc.SqlIdentifier;
+import java.time.Duration;
+import java.time.format.DateTimeParseException;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.function.Function;
+import java.util.regex.Pattern;
+
+/**
+ * One setting, declared once with its dotted key, type, default, validation and documentation.
+ * The same key is used in properties files, {@code --set key=value} flags and environment
+ * variables ({@link #environmentName()}: {@code db.url} is {@code WAYBILL_DB_URL}). The docs'
+ * configuration tables are generated from these declarations. Immutable.
+ *
+ * @param <T> the value type
+ */
+public final class Setting<T> {
+  private static final Pattern KEY = Pattern.compile("[a-z][a-z0-9]*(\\.[a-z][a-z0-9-]*)+");
+  private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h)");
+
+  private final String key;
+  private final String type;
+  private final String defaultText;
+  private final String doc;
+  private final boolean secret;
+  private final Function<String, T> parser;
+
+  private Setting(
+      String key,
+      String type,
+      String defaultText,
+      String doc,
+      boolean secret,
+      Function<String, T> parser) {
+    if (!KEY.matcher(key).matches()) {
+      throw new IllegalArgumentException("setting key '" + key + "' must be dotted lower case");
+    }
+    this.key = key;
+    this.type = type;
+    this.defaultText = defaultText;
+    this.doc = Objects.requireNonNull(doc, "doc");
+    this.secret = secret;
+    this.parser = parser;
+  }
+
+  /** A text setting; {@code defaultValue} null makes it required. */
+  public static Setting<String> string(String key, String defaultValue, String doc) {
+    return new Setting<>(
+        key,
+        "string",
+        defaultValue,
+        doc,
+        false,
+        s -> {
+          if (s.isBlank()) {
+            throw new IllegalArgumentException("must not be blank");
+          }
+          return s;
+        });
+  }
+
+  /** A text setting whose value never appears in logs, errors or {@code toString()}. */
+  public static Setting<String> secret(String key, String defaultValue, String doc) {
+    return new Setting<>(key, "secret", defaultValue, doc, true, s -> s);
+  }
+
+  /** An integer in {@code [min, max]}. */
+  public static Setting<Integer> integer(
+      String key, Integer defaultValue, int min, int max, String doc) {
+    return new Setting<>(
+        key,
+        "int " + min + ".." + max,
+        defaultValue == null ? null : defaultValue.toString(),
+        doc,
+        false,
+        s -> {
+          int v;
+          try {
+            v = Integer.parseInt(s.trim().replace("_", ""));
+          } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("expected a whole number");
+          }
+          if (v < min || v > max) {
+            throw new IllegalArgumentException("expected a number from " + min + " to " + max);
+          }
+          return v;
+        });
+  }
+
+  /** {@code true} or {@code false}. */
+  public static Setting<Boolean> bool(String key, boolean defaultValue, String doc) {
+    return new Setting<>(
+        key,
+        "boolean",
+        Boolean.toString(defaultValue),
+        doc,
+        false,
+        s -> {
+          String v = s.trim().toLowerCase(Locale.ROOT);
+          if (!v.equals("true") && !v.equals("false")) {
+            throw new IllegalArgumentException("expected true or false");
+          }
+          return Boolean.valueOf(v);
+        });
+  }
+
+  /**
+   * A duration written {@code 500ms}, {@code 30s}, {@code 5m}, {@code 1h} or ISO-8601 ({@code
+   * PT30S}), in {@code [min, max]}.
+   */
+  public static Setting<Duration> duration(
+      String key, String defaultValue, Duration min, Duration max, String doc) {
+    return new Setting<>(
+        key,
+        "duration",
+        defaultValue,
+        doc,
+        false,
+        s -> {
+          Duration d = parseDuration(s.trim());
+          if (d.compareTo(min) < 0 || d.compareTo(max) > 0) {
+            throw new IllegalArgumentException(
+                "expected a duration from " + format(min) + " to " + format(max));
+          }
+          return d;
+        });
+  }
+
+  /** An SQL identifier, optionally schema-qualified, validated by {@link SqlIdentifier}. */
+  public static Setting<SqlIdentifier> identifier(String key, String defaultValue, String doc) {
+    return new Setting<>(
+        key,
+        "identifier",
+        defaultValue,
+        doc,
+        false,
+        s -> {
+          try {
+            return SqlIdentifier.parse(key, s.trim());
+          } catch (RuntimeException e) {
+            throw new IllegalArgumentException(
+                "expected a name of letters, digits and underscores (optionally schema.name)"
+                    + " that is not a reserved word");
+          }
+        });
+  }
+
+  /** The dotted key, e.g. {@code db.url}. */
+  public String key() {
+    return key;
+  }
+
+  /** The environment variable form: {@code WAYBILL_} + key in upper case, dots and dashes as _. */
+  public String environmentName() {
+    return "WAYBILL_" + key.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_');
+  }
+
+  /** A short type description for docs, e.g. {@code int 1..10000}. */
+  public String type() {
+    return type;
+  }
+
+  /** The default as written in a properties file; empty when the setting is required. */
+  public Optional<String> defaultText() {
+    return Optional.ofNullable(defaultText);
+  }
+
+  /** Whether a value must be given. */
+  public boolean required() {
+    return defaultText == null;
+  }
+
+  /** What the setting does, one or two sentences. */
+  public String doc() {
+    return doc;
+  }
+
+  /** Whether the value is secret (masked everywhere). */
+  public boolean isSecret() {
+    return secret;
+  }
+
+  /**
+   * Parses a raw value.
+   *
+   * @throws IllegalArgumentException with the reason (not naming the key or value)
+   */
+  public T parse(String raw) {
+    return parser.apply(raw);
+  }
+
+  static Duration parseDuration(String s) {
+    var m = DURATION.matcher(s);
+    if (m.matches()) {
+      long n = Long.parseLong(m.group(1));
+      return switch (m.group(2)) {
+        case "ms" -> Duration.ofMillis(n);
+        case "s" -> Duration.ofSeconds(n);
+        case "m" -> Duration.ofMinutes(n);
+        default -> Duration.ofHours(n);
+      };
+    }
+    try {
+      return Duration.parse(s);
+    } catch (DateTimeParseException e) {
+      throw new IllegalArgumentException("expected a duration such as 500ms, 30s, 5m or PT30S");
+    }
+  }
+
+  static String format(Duration d) {
+    if (d.toMillis() % 1000 != 0) {
+      return d.toMillis() + "ms";
+    }
+    return d.toSeconds() + "s";
+  }
+
+  @Override
+  public String toString() {
+    return key + " (" + type + (defaultText == null ? ", required" : ", default " + defaultText) + ")";
+  }
+}

@@ -1,0 +1,161 @@
+package dev.waybill.outbox.dialect;
+
+import dev.waybill.outbox.WaybillException;
+import dev.waybill.outbox.jdbc.SqlIdentifier;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.UUID;
+
+/**
+ * What differs between the supported databases: SQL text, type binding, locking. Waybill ships
+ * one dialect per database family and users do not implement it: {@link #postgres()}, {@link
+ * #mysql()} (MySQL 8 and MariaDB 10.6+) and {@link #h2()} (H2 in PostgreSQL mode). Every
+ * identifier a dialect splices into SQL is a validated {@link SqlIdentifier}. Thread-safe.
+ */
+public sealed interface Dialect permits PostgresDialect, MySqlDialect, H2Dialect {
+
+  /** PostgreSQL 12 and newer. */
+  static Dialect postgres() {
+    return PostgresDialect.INSTANCE;
+  }
+
+  /** MySQL 8 and MariaDB 10.6 and newer (both need {@code SKIP LOCKED}). */
+  static Dialect mysql() {
+    return MySqlDialect.INSTANCE;
+  }
+
+  /** H2 2.x, in PostgreSQL compatibility mode, for embedded use and tests. */
+  static Dialect h2() {
+    return H2Dialect.INSTANCE;
+  }
+
+  /**
+   * The dialect of a JDBC URL: {@code jdbc:postgresql:}, {@code jdbc:mysql:}, {@code
+   * jdbc:mariadb:} or {@code jdbc:h2:}.
+   *
+   * @throws UnsupportedDatabaseException naming the URL scheme and the supported ones
+   */
+  static Dialect fromJdbcUrl(String jdbcUrl) {
+    String url = jdbcUrl == null ? "" : jdbcUrl.toLowerCase(Locale.ROOT);
+    if (url.startsWith("jdbc:postgresql:")) {
+      return postgres();
+    }
+    if (url.startsWith("jdbc:mysql:") || url.startsWith("jdbc:mariadb:")) {
+      return mysql();
+    }
+    if (url.startsWith("jdbc:h2:")) {
+      return h2();
+    }
+    String scheme = url.indexOf(':', 5) > 0 ? jdbcUrl.substring(0, url.indexOf(':', 5) + 1) : jdbcUrl;
+    throw new UnsupportedDatabaseException(
+        "no Waybill dialect for JDBC URL scheme '"
+            + scheme
+            + "': supported are jdbc:postgresql:, jdbc:mysql:, jdbc:mariadb: and jdbc:h2:");
+  }
+
+  /**
+   * The dialect of an open connection, from its database product name.
+   *
+   * @throws UnsupportedDatabaseException naming the product when it is not supported
+   */
+  static Dialect of(Connection connection) {
+    String product;
+    try {
+      product = connection.getMetaData().getDatabaseProductName();
+    } catch (SQLException e) {
+      throw new WaybillException("cannot read the database product name of the connection", e);
+    }
+    return fromProductName(product);
+  }
+
+  /**
+   * The dialect for a JDBC database product name ({@code PostgreSQL}, {@code MySQL}, {@code
+   * MariaDB}, {@code H2}).
+   *
+   * @throws UnsupportedDatabaseException naming the product when it is not supported
+   */
+  static Dialect fromProductName(String product) {
+    String p = product == null ? "" : product.toLowerCase(Locale.ROOT);
+    if (p.contains("postgres")) {
+      return postgres();
+    }
+    if (p.contains("mysql") || p.contains("mariadb")) {
+      return mysql();
+    }
+    if (p.equals("h2")) {
+      return h2();
+    }
+    throw new UnsupportedDatabaseException(
+        "no Waybill dialect for database '"
+            + product
+            + "': supported are PostgreSQL, MySQL, MariaDB and H2");
+  }
+
+  /** The dialect's name, also the folder of its migration scripts: {@code postgresql}, ... */
+  String name();
+
+  /** Whether DDL takes part in transactions (PostgreSQL, H2 no: see {@link #ddlCommits()}). */
+  boolean transactionalDdl();
+
+  /** Whether a DDL statement commits the open transaction (MySQL, MariaDB, H2). */
+  default boolean ddlCommits() {
+    return !transactionalDdl();
+  }
+
+  /** Whether the database has {@code LISTEN/NOTIFY}. */
+  boolean supportsNotify();
+
+  /** The statement that sends an empty notification on {@code channel} at commit, if supported. */
+  Optional<String> notifySql(SqlIdentifier channel);
+
+  /** {@code CREATE TABLE IF NOT EXISTS} for the schema history table. */
+  String createHistoryTableSql(SqlIdentifier table);
+
+  /**
+   * Takes the cross-process lock that serializes schema migrations, waiting at most {@code
+   * timeout}. The lock is held by {@code connection} (which must stay open and unused otherwise)
+   * until the returned handle is closed.
+   *
+   * @throws SQLException when the database fails
+   * @throws WaybillException when the lock is not granted within the timeout
+   */
+  MigrationLock lockForMigration(
+      Connection connection, SqlIdentifier historyTable, String lockName, Duration timeout)
+      throws SQLException;
+
+  /**
+   * The outbox insert: parameters id, topic, msg_key, event_type, content_type, payload, headers,
+   * traceparent, available_at, in that order.
+   */
+  default String insertOutboxSql(SqlIdentifier table) {
+    return """
+        INSERT INTO %s (id, topic, msg_key, event_type, content_type, payload, headers,
+                        traceparent, available_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"""
+        .formatted(table.sql());
+  }
+
+  /** Binds a UUID as the dialect stores it ({@code uuid} or {@code CHAR(36)}). */
+  void setUuid(PreparedStatement statement, int index, UUID value) throws SQLException;
+
+  /** Reads a UUID column. */
+  UUID getUuid(ResultSet rs, String column) throws SQLException;
+
+  /** Binds an instant (or SQL NULL) to a timestamp column, in UTC. */
+  void setInstant(PreparedStatement statement, int index, Instant value) throws SQLException;
+
+  /** Reads a timestamp column as an instant; empty for SQL NULL. */
+  Optional<Instant> getInstant(ResultSet rs, String column) throws SQLException;
+
+  /** A lock taken by {@link #lockForMigration}; {@link #close()} releases it. */
+  interface MigrationLock extends AutoCloseable {
+    @Override
+    void close() throws SQLException;
+  }
+}

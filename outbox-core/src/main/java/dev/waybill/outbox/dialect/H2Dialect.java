@@ -1,0 +1,142 @@
+package dev.waybill.outbox.dialect;
+
+import dev.waybill.outbox.WaybillException;
+import dev.waybill.outbox.jdbc.SqlIdentifier;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.sql.Types;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.Optional;
+import java.util.UUID;
+
+/**
+ * H2 2.x in PostgreSQL mode: DDL commits, no advisory locks (a lock row in the history table held
+ * by a separate connection instead), native uuid.
+ */
+final class H2Dialect implements Dialect {
+  static final H2Dialect INSTANCE = new H2Dialect();
+
+  private H2Dialect() {}
+
+  @Override
+  public String name() {
+    return "h2";
+  }
+
+  @Override
+  public boolean transactionalDdl() {
+    return false;
+  }
+
+  @Override
+  public boolean supportsNotify() {
+    return false;
+  }
+
+  @Override
+  public Optional<String> notifySql(SqlIdentifier channel) {
+    return Optional.empty();
+  }
+
+  @Override
+  public String createHistoryTableSql(SqlIdentifier table) {
+    return """
+        CREATE TABLE IF NOT EXISTS %s (
+            component    VARCHAR(64)  NOT NULL,
+            version      INTEGER      NOT NULL,
+            description  VARCHAR(255) NOT NULL,
+            checksum     VARCHAR(64)  NOT NULL,
+            installed_by VARCHAR(255) NOT NULL,
+            installed_at TIMESTAMP(6) WITH TIME ZONE NOT NULL DEFAULT CURRENT_TIMESTAMP(6),
+            PRIMARY KEY (component, version)
+        )"""
+        .formatted(table.sql());
+  }
+
+  @Override
+  public MigrationLock lockForMigration(
+      Connection connection, SqlIdentifier historyTable, String lockName, Duration timeout)
+      throws SQLException {
+    // The lock is a row of the history table (version -1), locked FOR UPDATE by this connection's
+    // open transaction until release. Creating the table and the row is idempotent.
+    connection.setAutoCommit(true);
+    try (Statement st = connection.createStatement()) {
+      st.execute(createHistoryTableSql(historyTable));
+    }
+    try (PreparedStatement st =
+        connection.prepareStatement(
+            "MERGE INTO "
+                + historyTable.sql()
+                + " (component, version, description, checksum, installed_by)"
+                + " KEY (component, version) VALUES (?, -1, 'migration lock', '-', '-')")) {
+      st.setString(1, lockName);
+      st.execute();
+    }
+    connection.setAutoCommit(false);
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (true) {
+      try (PreparedStatement st =
+          connection.prepareStatement(
+              "SELECT version FROM "
+                  + historyTable.sql()
+                  + " WHERE component = ? AND version = -1 FOR UPDATE")) {
+        st.setString(1, lockName);
+        st.executeQuery().close();
+        break;
+      } catch (SQLException e) {
+        connection.rollback();
+        if (System.nanoTime() > deadline) {
+          throw new WaybillException(
+              "schema migration lock '"
+                  + lockName
+                  + "' was not granted within "
+                  + timeout
+                  + ": another instance is migrating",
+              e);
+        }
+        PostgresDialect.sleep(50);
+      }
+    }
+    return () -> {
+      connection.commit();
+      connection.setAutoCommit(true);
+    };
+  }
+
+  @Override
+  public void setUuid(PreparedStatement statement, int index, UUID value) throws SQLException {
+    statement.setObject(index, value);
+  }
+
+  @Override
+  public UUID getUuid(ResultSet rs, String column) throws SQLException {
+    return rs.getObject(column, UUID.class);
+  }
+
+  @Override
+  public void setInstant(PreparedStatement statement, int index, Instant value)
+      throws SQLException {
+    if (value == null) {
+      statement.setNull(index, Types.TIMESTAMP_WITH_TIMEZONE);
+    } else {
+      statement.setObject(index, value.atOffset(ZoneOffset.UTC));
+    }
+  }
+
+  @Override
+  public Optional<Instant> getInstant(ResultSet rs, String column) throws SQLException {
+    return Optional.ofNullable(rs.getObject(column, OffsetDateTime.class))
+        .map(OffsetDateTime::toInstant);
+  }
+
+  @Override
+  public String toString() {
+    return "Dialect[h2]";
+  }
+}

@@ -1,0 +1,127 @@
+package dev.waybill.outbox.dialect;
+
+import dev.waybill.outbox.WaybillException;
+import dev.waybill.outbox.jdbc.SqlIdentifier;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Types;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDateTime;
+import java.time.ZoneOffset;
+import java.util.Optional;
+import java.util.UUID;
+
+/**
+ * MySQL 8 and MariaDB 10.6+: DDL commits, {@code GET_LOCK} for migrations, ids as {@code
+ * CHAR(36)}, times as UTC {@code DATETIME(6)}.
+ */
+final class MySqlDialect implements Dialect {
+  static final MySqlDialect INSTANCE = new MySqlDialect();
+
+  private MySqlDialect() {}
+
+  @Override
+  public String name() {
+    return "mysql";
+  }
+
+  @Override
+  public boolean transactionalDdl() {
+    return false;
+  }
+
+  @Override
+  public boolean supportsNotify() {
+    return false;
+  }
+
+  @Override
+  public Optional<String> notifySql(SqlIdentifier channel) {
+    return Optional.empty();
+  }
+
+  @Override
+  public String createHistoryTableSql(SqlIdentifier table) {
+    return """
+        CREATE TABLE IF NOT EXISTS %s (
+            component    VARCHAR(64)  NOT NULL,
+            version      INT          NOT NULL,
+            description  VARCHAR(255) NOT NULL,
+            checksum     VARCHAR(64)  NOT NULL,
+            installed_by VARCHAR(255) NOT NULL,
+            installed_at DATETIME(6)  NOT NULL DEFAULT (UTC_TIMESTAMP(6)),
+            PRIMARY KEY (component, version)
+        ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"""
+        .formatted(table.sql());
+  }
+
+  @Override
+  public MigrationLock lockForMigration(
+      Connection connection, SqlIdentifier historyTable, String lockName, Duration timeout)
+      throws SQLException {
+    // GET_LOCK names are server-wide: qualify by the history table so schemas do not collide
+    String name = "waybill:" + historyTable.sql() + ":" + lockName;
+    if (name.length() > 64) {
+      name = name.substring(0, 64);
+    }
+    try (PreparedStatement st = connection.prepareStatement("SELECT GET_LOCK(?, ?)")) {
+      st.setString(1, name);
+      st.setLong(2, Math.max(1, timeout.toSeconds()));
+      try (ResultSet rs = st.executeQuery()) {
+        rs.next();
+        if (rs.getInt(1) != 1) {
+          throw new WaybillException(
+              "schema migration lock '"
+                  + name
+                  + "' was not granted within "
+                  + timeout
+                  + ": another instance is migrating; check SELECT IS_USED_LOCK('"
+                  + name
+                  + "')");
+        }
+      }
+    }
+    String held = name;
+    return () -> {
+      try (PreparedStatement st = connection.prepareStatement("SELECT RELEASE_LOCK(?)")) {
+        st.setString(1, held);
+        st.execute();
+      }
+    };
+  }
+
+  @Override
+  public void setUuid(PreparedStatement statement, int index, UUID value) throws SQLException {
+    statement.setString(index, value.toString());
+  }
+
+  @Override
+  public UUID getUuid(ResultSet rs, String column) throws SQLException {
+    String s = rs.getString(column);
+    return s == null ? null : UUID.fromString(s);
+  }
+
+  @Override
+  public void setInstant(PreparedStatement statement, int index, Instant value)
+      throws SQLException {
+    if (value == null) {
+      statement.setNull(index, Types.TIMESTAMP);
+    } else {
+      statement.setObject(index, LocalDateTime.ofInstant(value, ZoneOffset.UTC));
+    }
+  }
+
+  @Override
+  public Optional<Instant> getInstant(ResultSet rs, String column) throws SQLException {
+    return Optional.ofNullable(rs.getObject(column, LocalDateTime.class))
+        .map(t -> t.toInstant(ZoneOffset.UTC));
+  }
+
+  @Override
+  public String toString() {
+    return "Dialect[mysql]";
+  }
+}

@@ -1,0 +1,125 @@
+package dev.waybill.outbox.jdbc;
+
+import dev.waybill.outbox.config.Setting;
+import dev.waybill.outbox.config.Settings;
+import dev.waybill.outbox.dialect.Dialect;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * How to reach the database: the {@code db.*} settings shared by the relay, the consumer and the
+ * DLQ tool. {@link #toString()} never shows the password.
+ *
+ * @param url the JDBC URL ({@code db.url}); its scheme selects the dialect
+ * @param user the user ({@code db.user})
+ * @param password the password ({@code db.password}), possibly empty
+ * @param poolSize the most connections the pool opens ({@code db.pool.size})
+ * @param connectTimeout how long to wait for a connection ({@code db.connect.timeout})
+ */
+public record DatabaseSettings(
+    String url, String user, String password, int poolSize, Duration connectTimeout) {
+
+  /** Default {@code db.pool.size}. */
+  public static final int DEFAULT_POOL_SIZE = 4;
+
+  /** {@code db.url}: required. */
+  public static final Setting<String> URL =
+      Setting.string(
+          "db.url",
+          null,
+          "JDBC URL of the application database, e.g. jdbc:postgresql://db:5432/app;"
+              + " jdbc:mysql:, jdbc:mariadb: and jdbc:h2: are also supported.");
+
+  /** {@code db.user}: required. */
+  public static final Setting<String> USER =
+      Setting.string("db.user", null, "Database user.");
+
+  /** {@code db.password}: required (may be empty); never logged. */
+  public static final Setting<String> PASSWORD =
+      Setting.secret("db.password", null, "Database password; never logged or shown.");
+
+  /** {@code db.pool.size}. */
+  public static final Setting<Integer> POOL_SIZE =
+      Setting.integer(
+          "db.pool.size", DEFAULT_POOL_SIZE, 1, 200, "Most connections the pool keeps open.");
+
+  /** {@code db.connect.timeout}. */
+  public static final Setting<Duration> CONNECT_TIMEOUT =
+      Setting.duration(
+          "db.connect.timeout",
+          "10s",
+          Duration.ofMillis(250),
+          Duration.ofMinutes(10),
+          "How long to wait for a database connection before failing.");
+
+  /** Every {@code db.*} setting, in documentation order. */
+  public static final List<Setting<?>> SETTINGS =
+      List.of(URL, USER, PASSWORD, POOL_SIZE, CONNECT_TIMEOUT);
+
+  /**
+   * @throws IllegalArgumentException naming the field when a value is unusable
+   */
+  public DatabaseSettings {
+    Objects.requireNonNull(url, "url");
+    Objects.requireNonNull(user, "user");
+    Objects.requireNonNull(password, "password");
+    Objects.requireNonNull(connectTimeout, "connectTimeout");
+    if (poolSize < 1) {
+      throw new IllegalArgumentException("db.pool.size " + poolSize + " must be at least 1");
+    }
+  }
+
+  /** Settings with the defaults for the pool. */
+  public static DatabaseSettings of(String url, String user, String password) {
+    return new DatabaseSettings(
+        url, user, password, DEFAULT_POOL_SIZE, Duration.ofSeconds(10));
+  }
+
+  /**
+   * Reads the {@code db.*} settings; problems (including an unsupported URL) are collected in the
+   * reader. Returns null when any of them was invalid.
+   */
+  public static DatabaseSettings read(Settings.Reader reader) {
+    String url = reader.get(URL);
+    String user = reader.get(USER);
+    String password = reader.get(PASSWORD);
+    Integer pool = reader.get(POOL_SIZE);
+    Duration timeout = reader.get(CONNECT_TIMEOUT);
+    if (url != null) {
+      try {
+        Dialect.fromJdbcUrl(url);
+      } catch (RuntimeException e) {
+        reader.problem("'" + redactUrl(url) + "' → db.url → " + e.getMessage());
+        url = null;
+      }
+    }
+    if (url == null || user == null || password == null || pool == null || timeout == null) {
+      return null;
+    }
+    return new DatabaseSettings(url, user, password, pool, timeout);
+  }
+
+  /** The dialect selected by the URL. */
+  public Dialect dialect() {
+    return Dialect.fromJdbcUrl(url);
+  }
+
+  /** A URL with any {@code password=...} parameter and {@code user:password@} part masked. */
+  public static String redactUrl(String url) {
+    return url.replaceAll("(?i)(password=)[^&;]*", "$1***").replaceAll("//([^/@:]+):[^/@]*@", "//$1:***@");
+  }
+
+  @Override
+  public String toString() {
+    return "DatabaseSettings[url="
+        + redactUrl(url)
+        + ", user="
+        + user
+        + ", password=***, poolSize="
+        + poolSize
+        + ", connectTimeout="
+        + connectTimeout
+        + "]";
+  }
+}

@@ -1,0 +1,46 @@
+package dev.waybill.outbox.schema;
+
+import dev.waybill.outbox.jdbc.SqlIdentifier;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * A set of tables migrated together, with its own version line in the history table: {@link
+ * #outbox()} here; the inbox consumer defines its own.
+ *
+ * @param name the component name, also the folder of its scripts ({@code db/waybill/<name>/})
+ * @param migrations its migrations, versions 1..n in order
+ */
+public record SchemaComponent(String name, List<Migration> migrations) {
+
+  /**
+   * @throws IllegalArgumentException when versions are not 1, 2, 3, ... in order
+   */
+  public SchemaComponent {
+    SqlIdentifier.checkPart(name, "schema component");
+    migrations = List.copyOf(migrations);
+    for (int i = 0; i < migrations.size(); i++) {
+      if (migrations.get(i).version() != i + 1) {
+        throw new IllegalArgumentException(
+            "component '" + name + "': migration " + i + " has version "
+                + migrations.get(i).version() + ", expected " + (i + 1));
+      }
+    }
+  }
+
+  /** The outbox table (and, from later versions, the relay's tables). */
+  public static SchemaComponent outbox() {
+    return new SchemaComponent("outbox", List.of(new Migration(1, "create outbox table")));
+  }
+
+  /** The newest version of this component. */
+  public int latestVersion() {
+    return migrations.size();
+  }
+
+  /** The class-path resource of a migration's script for a dialect. */
+  public String resource(String dialectName, Migration migration) {
+    Objects.requireNonNull(migration, "migration");
+    return "db/waybill/" + name + "/" + dialectName + "/" + migration.fileName();
+  }
+}

@@ -1,0 +1,128 @@
+package dev.waybill.outbox.schema;
+
+import dev.waybill.outbox.jdbc.InvalidIdentifierException;
+import dev.waybill.outbox.jdbc.SqlIdentifier;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * The names of Waybill's tables, all in one optional schema. Every name is validated as a {@link
+ * SqlIdentifier} and kept short enough ({@value #MAX_TABLE_NAME_LENGTH} characters) for the index
+ * names derived from it. Immutable.
+ *
+ * @param schema the schema (PostgreSQL, H2) or database (MySQL) holding the tables; empty for the
+ *     connection's default
+ * @param outbox the outbox table (default {@value #DEFAULT_OUTBOX})
+ * @param deadLetters the relay's dead-letter table (default {@value #DEFAULT_DEAD_LETTERS})
+ * @param leases the relay's shard lease table (default {@value #DEFAULT_LEASES})
+ * @param inbox the consumer's inbox table (default {@value #DEFAULT_INBOX})
+ * @param history the table recording applied schema versions (default {@value #DEFAULT_HISTORY})
+ */
+public record TableNames(
+    Optional<String> schema,
+    String outbox,
+    String deadLetters,
+    String leases,
+    String inbox,
+    String history) {
+
+  /** Default outbox table. */
+  public static final String DEFAULT_OUTBOX = "waybill_outbox";
+
+  /** Default relay dead-letter table. */
+  public static final String DEFAULT_DEAD_LETTERS = "waybill_outbox_dead_letter";
+
+  /** Default relay lease table. */
+  public static final String DEFAULT_LEASES = "waybill_relay_lease";
+
+  /** Default inbox table. */
+  public static final String DEFAULT_INBOX = "waybill_inbox";
+
+  /** Default schema history table. */
+  public static final String DEFAULT_HISTORY = "waybill_schema_history";
+
+  /** Longest table name: leaves room for the suffixes of derived index names. */
+  public static final int MAX_TABLE_NAME_LENGTH = 48;
+
+  /**
+   * @throws InvalidIdentifierException naming the table and the rule it breaks
+   */
+  public TableNames {
+    Objects.requireNonNull(schema, "schema");
+    schema.ifPresent(s -> SqlIdentifier.checkPart(s, "schema"));
+    check(outbox, "outbox table");
+    check(deadLetters, "dead-letter table");
+    check(leases, "lease table");
+    check(inbox, "inbox table");
+    check(history, "schema history table");
+  }
+
+  /** The default names, in the connection's default schema. */
+  public static TableNames defaults() {
+    return new TableNames(
+        Optional.empty(),
+        DEFAULT_OUTBOX,
+        DEFAULT_DEAD_LETTERS,
+        DEFAULT_LEASES,
+        DEFAULT_INBOX,
+        DEFAULT_HISTORY);
+  }
+
+  /** These names in another schema. */
+  public TableNames withSchema(String newSchema) {
+    return new TableNames(Optional.ofNullable(newSchema), outbox, deadLetters, leases, inbox, history);
+  }
+
+  /** These names with another outbox table. */
+  public TableNames withOutbox(String newOutbox) {
+    return new TableNames(schema, newOutbox, deadLetters, leases, inbox, history);
+  }
+
+  /** These names with another inbox table. */
+  public TableNames withInbox(String newInbox) {
+    return new TableNames(schema, outbox, deadLetters, leases, newInbox, history);
+  }
+
+  /** These names with another schema history table. */
+  public TableNames withHistory(String newHistory) {
+    return new TableNames(schema, outbox, deadLetters, leases, inbox, newHistory);
+  }
+
+  /** The qualified outbox table. */
+  public SqlIdentifier outboxTable() {
+    return new SqlIdentifier(schema, outbox);
+  }
+
+  /** The qualified dead-letter table. */
+  public SqlIdentifier deadLetterTable() {
+    return new SqlIdentifier(schema, deadLetters);
+  }
+
+  /** The qualified lease table. */
+  public SqlIdentifier leaseTable() {
+    return new SqlIdentifier(schema, leases);
+  }
+
+  /** The qualified inbox table. */
+  public SqlIdentifier inboxTable() {
+    return new SqlIdentifier(schema, inbox);
+  }
+
+  /** The qualified schema history table. */
+  public SqlIdentifier historyTable() {
+    return new SqlIdentifier(schema, history);
+  }
+
+  private static void check(String name, String what) {
+    SqlIdentifier.checkPart(name, what);
+    if (name.length() > MAX_TABLE_NAME_LENGTH) {
+      throw new InvalidIdentifierException(
+          what
+              + " '"
+              + name
+              + "' is longer than "
+              + MAX_TABLE_NAME_LENGTH
+              + " characters (index names are derived from it)");
+    }
+  }
+}
