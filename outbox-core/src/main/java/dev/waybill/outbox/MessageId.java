@@ -56,10 +56,12 @@ public record MessageId(UUID value) implements Comparable<MessageId> {
   @Override
   public int compareTo(MessageId other) {
     // unsigned comparison, so that version 7 ids sort by time
-    int c = Long.compareUnsigned(value.getMostSignificantBits(), other.value.getMostSignificantBits());
+    int c =
+        Long.compareUnsigned(value.getMostSignificantBits(), other.value.getMostSignificantBits());
     return c != 0
         ? c
-        : Long.compareUnsigned(value.getLeastSignificantBits(), other.value.getLeastSignificantBits());
+        : Long.compareUnsigned(
+            value.getLeastSignificantBits(), other.value.getLeastSignificantBits());
   }
 
   @Override

@@ -8,9 +8,9 @@ import java.util.Objects;
 import org.jdbi.v3.core.Handle;
 
 /**
- * Writes messages into the outbox table inside the caller's own transaction, so a message exists
- * if and only if the business change that wrote it commits. The writer never commits, rolls back
- * or closes the caller's connection, and refuses a connection in auto-commit mode.
+ * Writes messages into the outbox table inside the caller's own transaction, so a message exists if
+ * and only if the business change that wrote it commits. The writer never commits, rolls back or
+ * closes the caller's connection, and refuses a connection in auto-commit mode.
  *
  * <pre>{@code
  * Outbox outbox = Outbox.builder().build();          // dialect detected, defaults
@@ -47,8 +47,8 @@ public interface Outbox {
   }
 
   /**
-   * Writes messages, in list order, through the caller's open transaction, in one batch. Either
-   * all are written or, on an exception, none is visible after the caller rolls back.
+   * Writes messages, in list order, through the caller's open transaction, in one batch. Either all
+   * are written or, on an exception, none is visible after the caller rolls back.
    *
    * @return the message ids, in list order
    * @throws NotInTransactionException when the connection is in auto-commit mode

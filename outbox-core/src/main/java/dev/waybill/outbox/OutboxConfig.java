@@ -9,9 +9,9 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * Settings of the outbox writer, shared with the relay (which must read the table the writer
- * writes and listen on the channel it notifies). Immutable; build with {@link #builder()} or read
- * from {@link Settings} with {@link #read(Settings.Reader)}.
+ * Settings of the outbox writer, shared with the relay (which must read the table the writer writes
+ * and listen on the channel it notifies). Immutable; build with {@link #builder()} or read from
+ * {@link Settings} with {@link #read(Settings.Reader)}.
  *
  * @param tables the table names ({@code outbox.schema}, {@code outbox.table})
  * @param maxMessageBytes the largest message, payload + key + headers ({@code
@@ -38,9 +38,8 @@ public record OutboxConfig(
 
   /** {@code outbox.schema}. */
   public static final Setting<String> SCHEMA =
-      Setting.string(
+      Setting.optionalString(
           "outbox.schema",
-          "",
           "Schema (PostgreSQL, H2) or database (MySQL) of Waybill's tables; empty for the"
               + " connection's default.");
 
@@ -115,7 +114,7 @@ public record OutboxConfig(
       return new OutboxConfig(
           s.isPresent() ? names.withSchema(s.get()) : names, max, notify, channel.name());
     } catch (RuntimeException e) {
-      reader.problem("'" + schema + "' → outbox.schema → " + e.getMessage());
+      reader.problem("'" + s.orElse("") + "' → outbox.schema → " + e.getMessage());
       return null;
     }
   }

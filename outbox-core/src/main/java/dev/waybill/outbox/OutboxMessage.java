@@ -15,10 +15,10 @@ import java.util.regex.Pattern;
 
 /**
  * One message to publish: where it goes ({@code topic}), what orders it ({@code key}), what it is
- * ({@code eventType}), its body and headers, and optionally the earliest time it may be
- * published. Every rule is checked when the message is built, so a bad message fails the caller's
- * write instead of becoming a poison message later; the size limit, which is a setting, is checked
- * by {@link Outbox} when it writes.
+ * ({@code eventType}), its body and headers, and optionally the earliest time it may be published.
+ * Every rule is checked when the message is built, so a bad message fails the caller's write
+ * instead of becoming a poison message later; the size limit, which is a setting, is checked by
+ * {@link Outbox} when it writes.
  *
  * <p>Build with {@link #builder()}. Immutable and thread-safe.
  *
@@ -254,8 +254,8 @@ public record OutboxMessage(
   }
 
   /**
-   * Builds an {@link OutboxMessage}. Not thread-safe; each {@link #build()} validates and returns an
-   * immutable message with a fresh id unless {@link #id(MessageId)} was given.
+   * Builds an {@link OutboxMessage}. Not thread-safe; each {@link #build()} validates and returns
+   * an immutable message with a fresh id unless {@link #id(MessageId)} was given.
    */
   public static final class Builder {
     private MessageId id;

@@ -1,8 +1,8 @@
 package dev.waybill.outbox;
 
 /**
- * The database refused the outbox insert (missing table, lost connection, constraint). The cause
- * is the driver's {@link java.sql.SQLException}. The caller's transaction is in whatever state the
+ * The database refused the outbox insert (missing table, lost connection, constraint). The cause is
+ * the driver's {@link java.sql.SQLException}. The caller's transaction is in whatever state the
  * database left it (on PostgreSQL: aborted); roll it back.
  */
 public final class OutboxWriteException extends WaybillException {

@@ -55,9 +55,9 @@ public final class Payload {
   }
 
   /**
-   * A JSON document given as text, published as {@code application/json}. The text is checked to
-   * be one well-formed JSON value, so a malformed document fails the write instead of every
-   * consumer later.
+   * A JSON document given as text, published as {@code application/json}. The text is checked to be
+   * one well-formed JSON value, so a malformed document fails the write instead of every consumer
+   * later.
    *
    * @throws InvalidMessageException when the text is not well-formed JSON, with the position
    */

@@ -2,8 +2,8 @@ package dev.waybill.outbox;
 
 /**
  * The one unchecked exception base of Waybill. Every failure that crosses a Waybill API is a
- * subclass with a plain-English name; a {@link java.sql.SQLException} that caused it is kept as
- * the cause.
+ * subclass with a plain-English name; a {@link java.sql.SQLException} that caused it is kept as the
+ * cause.
  */
 public class WaybillException extends RuntimeException {
   private static final long serialVersionUID = 1L;

@@ -10,10 +10,10 @@ import java.util.function.Function;
 import java.util.regex.Pattern;
 
 /**
- * One setting, declared once with its dotted key, type, default, validation and documentation.
- * The same key is used in properties files, {@code --set key=value} flags and environment
- * variables ({@link #environmentName()}: {@code db.url} is {@code WAYBILL_DB_URL}). The docs'
- * configuration tables are generated from these declarations. Immutable.
+ * One setting, declared once with its dotted key, type, default, validation and documentation. The
+ * same key is used in properties files, {@code --set key=value} flags and environment variables
+ * ({@link #environmentName()}: {@code db.url} is {@code WAYBILL_DB_URL}). The docs' configuration
+ * tables are generated from these declarations. Immutable.
  *
  * @param <T> the value type
  */
@@ -60,6 +60,11 @@ public final class Setting<T> {
           }
           return s;
         });
+  }
+
+  /** A text setting that may be empty (empty means "not set"). */
+  public static Setting<String> optionalString(String key, String doc) {
+    return new Setting<>(key, "string", "", doc, false, String::trim);
   }
 
   /** A text setting whose value never appears in logs, errors or {@code toString()}. */
@@ -219,6 +224,10 @@ public final class Setting<T> {
 
   @Override
   public String toString() {
-    return key + " (" + type + (defaultText == null ? ", required" : ", default " + defaultText) + ")";
+    return key
+        + " ("
+        + type
+        + (defaultText == null ? ", required" : ", default " + defaultText)
+        + ")";
   }
 }

@@ -12,8 +12,8 @@ import java.util.TreeSet;
 
 /**
  * Raw setting values gathered from properties, the environment and explicit overrides; later
- * sources win ({@code file < environment < --set}). Typed values are read through a {@link
- * Reader}, which collects every problem and reports them together. Immutable.
+ * sources win ({@code file < environment < --set}). Typed values are read through a {@link Reader},
+ * which collects every problem and reports them together. Immutable.
  */
 public final class Settings {
   private final Map<String, String> values;
@@ -77,15 +77,17 @@ public final class Settings {
 
     /** Adds every entry of a properties file (keys trimmed). */
     public Builder properties(Properties properties) {
-      properties.stringPropertyNames().forEach(k -> values.put(k.trim(), properties.getProperty(k)));
+      properties
+          .stringPropertyNames()
+          .forEach(k -> values.put(k.trim(), properties.getProperty(k)));
       return this;
     }
 
     /**
      * Adds the environment variables that name one of {@code known} ({@link
      * Setting#environmentName()}), plus {@code WAYBILL_<PREFIX>_...} variables for pass-through
-     * families like {@code kafka.}: those are turned into keys by lower-casing and replacing
-     * {@code _} with {@code .}.
+     * families like {@code kafka.}: those are turned into keys by lower-casing and replacing {@code
+     * _} with {@code .}.
      */
     public Builder environment(
         Map<String, String> env, Collection<Setting<?>> known, Collection<String> passThrough) {
@@ -101,7 +103,9 @@ public final class Settings {
             (k, v) -> {
               if (k.startsWith(envPrefix)) {
                 values.putIfAbsent(
-                    k.substring("WAYBILL_".length()).toLowerCase(java.util.Locale.ROOT).replace('_', '.'),
+                    k.substring("WAYBILL_".length())
+                        .toLowerCase(java.util.Locale.ROOT)
+                        .replace('_', '.'),
                     v);
               }
             });

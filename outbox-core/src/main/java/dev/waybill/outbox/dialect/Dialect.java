@@ -13,10 +13,10 @@ import java.util.Optional;
 import java.util.UUID;
 
 /**
- * What differs between the supported databases: SQL text, type binding, locking. Waybill ships
- * one dialect per database family and users do not implement it: {@link #postgres()}, {@link
- * #mysql()} (MySQL 8 and MariaDB 10.6+) and {@link #h2()} (H2 in PostgreSQL mode). Every
- * identifier a dialect splices into SQL is a validated {@link SqlIdentifier}. Thread-safe.
+ * What differs between the supported databases: SQL text, type binding, locking. Waybill ships one
+ * dialect per database family and users do not implement it: {@link #postgres()}, {@link #mysql()}
+ * (MySQL 8 and MariaDB 10.6+) and {@link #h2()} (H2 in PostgreSQL mode). Every identifier a dialect
+ * splices into SQL is a validated {@link SqlIdentifier}. Thread-safe.
  */
 public sealed interface Dialect permits PostgresDialect, MySqlDialect, H2Dialect {
 
@@ -36,8 +36,8 @@ public sealed interface Dialect permits PostgresDialect, MySqlDialect, H2Dialect
   }
 
   /**
-   * The dialect of a JDBC URL: {@code jdbc:postgresql:}, {@code jdbc:mysql:}, {@code
-   * jdbc:mariadb:} or {@code jdbc:h2:}.
+   * The dialect of a JDBC URL: {@code jdbc:postgresql:}, {@code jdbc:mysql:}, {@code jdbc:mariadb:}
+   * or {@code jdbc:h2:}.
    *
    * @throws UnsupportedDatabaseException naming the URL scheme and the supported ones
    */
@@ -52,7 +52,8 @@ public sealed interface Dialect permits PostgresDialect, MySqlDialect, H2Dialect
     if (url.startsWith("jdbc:h2:")) {
       return h2();
     }
-    String scheme = url.indexOf(':', 5) > 0 ? jdbcUrl.substring(0, url.indexOf(':', 5) + 1) : jdbcUrl;
+    String scheme =
+        url.indexOf(':', 5) > 0 ? jdbcUrl.substring(0, url.indexOf(':', 5) + 1) : jdbcUrl;
     throw new UnsupportedDatabaseException(
         "no Waybill dialect for JDBC URL scheme '"
             + scheme

@@ -15,8 +15,8 @@ import java.util.Optional;
 import java.util.UUID;
 
 /**
- * MySQL 8 and MariaDB 10.6+: DDL commits, {@code GET_LOCK} for migrations, ids as {@code
- * CHAR(36)}, times as UTC {@code DATETIME(6)}.
+ * MySQL 8 and MariaDB 10.6+: DDL commits, {@code GET_LOCK} for migrations, ids as {@code CHAR(36)},
+ * times as UTC {@code DATETIME(6)}.
  */
 final class MySqlDialect implements Dialect {
   static final MySqlDialect INSTANCE = new MySqlDialect();

@@ -5,9 +5,8 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * The little JSON Waybill needs without a JSON library: a well-formedness check for payloads
- * (RFC 8259), and the codec of the {@code headers} column, a flat object of string values. Not
- * API.
+ * The little JSON Waybill needs without a JSON library: a well-formedness check for payloads (RFC
+ * 8259), and the codec of the {@code headers} column, a flat object of string values. Not API.
  */
 public final class Json {
   private static final int MAX_DEPTH = 512;

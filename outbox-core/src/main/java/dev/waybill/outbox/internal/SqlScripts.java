@@ -8,8 +8,8 @@ import java.util.regex.Pattern;
 
 /**
  * Reads Waybill's own migration scripts: fills {@code ${name}} placeholders and splits statements
- * at a {@code ;} that ends a line. The scripts contain no semicolons inside strings or bodies.
- * Not API.
+ * at a {@code ;} that ends a line. The scripts contain no semicolons inside strings or bodies. Not
+ * API.
  */
 public final class SqlScripts {
   private static final Pattern PLACEHOLDER = Pattern.compile("\\$\\{([a-z_]+)}");

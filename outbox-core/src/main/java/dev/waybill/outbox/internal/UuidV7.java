@@ -6,8 +6,8 @@ import java.util.UUID;
 /**
  * Generates RFC 9562 version 7 UUIDs: 48 bits of Unix milliseconds, then 12 bits that count up
  * within a millisecond (seeded at random each new millisecond), then 62 random bits. Ids from one
- * JVM are strictly increasing, also when the clock steps back (the last timestamp is kept).
- * Not API.
+ * JVM are strictly increasing, also when the clock steps back (the last timestamp is kept). Not
+ * API.
  */
 public final class UuidV7 {
   private static final SecureRandom RANDOM = new SecureRandom();

@@ -32,8 +32,7 @@ public record DatabaseSettings(
               + " jdbc:mysql:, jdbc:mariadb: and jdbc:h2: are also supported.");
 
   /** {@code db.user}: required. */
-  public static final Setting<String> USER =
-      Setting.string("db.user", null, "Database user.");
+  public static final Setting<String> USER = Setting.string("db.user", null, "Database user.");
 
   /** {@code db.password}: required (may be empty); never logged. */
   public static final Setting<String> PASSWORD =
@@ -72,8 +71,7 @@ public record DatabaseSettings(
 
   /** Settings with the defaults for the pool. */
   public static DatabaseSettings of(String url, String user, String password) {
-    return new DatabaseSettings(
-        url, user, password, DEFAULT_POOL_SIZE, Duration.ofSeconds(10));
+    return new DatabaseSettings(url, user, password, DEFAULT_POOL_SIZE, Duration.ofSeconds(10));
   }
 
   /**
@@ -107,7 +105,8 @@ public record DatabaseSettings(
 
   /** A URL with any {@code password=...} parameter and {@code user:password@} part masked. */
   public static String redactUrl(String url) {
-    return url.replaceAll("(?i)(password=)[^&;]*", "$1***").replaceAll("//([^/@:]+):[^/@]*@", "//$1:***@");
+    return url.replaceAll("(?i)(password=)[^&;]*", "$1***")
+        .replaceAll("//([^/@:]+):[^/@]*@", "//$1:***@");
   }
 
   @Override

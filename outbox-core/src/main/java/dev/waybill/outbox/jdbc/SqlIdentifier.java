@@ -25,14 +25,82 @@ public record SqlIdentifier(Optional<String> schema, String name) {
   // words that are reserved in at least one supported database and would need quoting
   private static final Set<String> RESERVED =
       Set.of(
-          "all", "alter", "and", "any", "as", "asc", "between", "by", "case", "check", "column",
-          "constraint", "create", "cross", "current_date", "current_time", "current_timestamp",
-          "current_user", "default", "delete", "desc", "distinct", "drop", "else", "end", "except",
-          "exists", "false", "fetch", "for", "foreign", "from", "full", "grant", "group", "having",
-          "in", "index", "inner", "insert", "intersect", "into", "is", "join", "key", "left", "like",
-          "limit", "natural", "not", "null", "offset", "on", "or", "order", "outer", "primary",
-          "references", "right", "row", "rows", "select", "set", "table", "then", "to", "true",
-          "union", "unique", "update", "user", "using", "values", "when", "where", "with");
+          "all",
+          "alter",
+          "and",
+          "any",
+          "as",
+          "asc",
+          "between",
+          "by",
+          "case",
+          "check",
+          "column",
+          "constraint",
+          "create",
+          "cross",
+          "current_date",
+          "current_time",
+          "current_timestamp",
+          "current_user",
+          "default",
+          "delete",
+          "desc",
+          "distinct",
+          "drop",
+          "else",
+          "end",
+          "except",
+          "exists",
+          "false",
+          "fetch",
+          "for",
+          "foreign",
+          "from",
+          "full",
+          "grant",
+          "group",
+          "having",
+          "in",
+          "index",
+          "inner",
+          "insert",
+          "intersect",
+          "into",
+          "is",
+          "join",
+          "key",
+          "left",
+          "like",
+          "limit",
+          "natural",
+          "not",
+          "null",
+          "offset",
+          "on",
+          "or",
+          "order",
+          "outer",
+          "primary",
+          "references",
+          "right",
+          "row",
+          "rows",
+          "select",
+          "set",
+          "table",
+          "then",
+          "to",
+          "true",
+          "union",
+          "unique",
+          "update",
+          "user",
+          "using",
+          "values",
+          "when",
+          "where",
+          "with");
 
   /**
    * @throws InvalidIdentifierException when a part breaks the rule
@@ -51,7 +119,8 @@ public record SqlIdentifier(Optional<String> schema, String name) {
    */
   public static SqlIdentifier parse(String what, String text) {
     if (text == null || text.isBlank()) {
-      throw new InvalidIdentifierException(what + " is empty: give a table name such as waybill_outbox");
+      throw new InvalidIdentifierException(
+          what + " is empty: give a table name such as waybill_outbox");
     }
     int dot = text.indexOf('.');
     try {
@@ -59,7 +128,8 @@ public record SqlIdentifier(Optional<String> schema, String name) {
           ? new SqlIdentifier(Optional.empty(), text)
           : new SqlIdentifier(Optional.of(text.substring(0, dot)), text.substring(dot + 1));
     } catch (InvalidIdentifierException e) {
-      throw new InvalidIdentifierException(what + " '" + text + "' is not a safe SQL identifier: " + e.getMessage());
+      throw new InvalidIdentifierException(
+          what + " '" + text + "' is not a safe SQL identifier: " + e.getMessage());
     }
   }
 

@@ -6,9 +6,9 @@ import java.sql.SQLException;
 import javax.sql.DataSource;
 
 /**
- * Runs work in one JDBC transaction on a pooled connection: commit when the work returns,
- * rollback when it throws, the connection's auto-commit restored and the connection closed in all
- * cases. {@code inTransaction} returns a value, {@code useTransaction} does not.
+ * Runs work in one JDBC transaction on a pooled connection: commit when the work returns, rollback
+ * when it throws, the connection's auto-commit restored and the connection closed in all cases.
+ * {@code inTransaction} returns a value, {@code useTransaction} does not.
  */
 public final class Transactions {
   private Transactions() {}

@@ -22,8 +22,14 @@ public record SchemaComponent(String name, List<Migration> migrations) {
     for (int i = 0; i < migrations.size(); i++) {
       if (migrations.get(i).version() != i + 1) {
         throw new IllegalArgumentException(
-            "component '" + name + "': migration " + i + " has version "
-                + migrations.get(i).version() + ", expected " + (i + 1));
+            "component '"
+                + name
+                + "': migration "
+                + i
+                + " has version "
+                + migrations.get(i).version()
+                + ", expected "
+                + (i + 1));
       }
     }
   }

@@ -25,8 +25,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Applies a component's versioned scripts to a database, idempotently: versions already recorded
- * in the history table are skipped, the others run in order and are recorded. Safe when several
+ * Applies a component's versioned scripts to a database, idempotently: versions already recorded in
+ * the history table are skipped, the others run in order and are recorded. Safe when several
  * application instances start at once: the whole run holds a database lock ({@code
  * pg_advisory_lock} on PostgreSQL, {@code GET_LOCK} on MySQL/MariaDB, a locked history row on H2),
  * so one instance migrates and the others then find the schema current.
@@ -110,7 +110,9 @@ public final class SchemaMigrator {
     }
   }
 
-  /** The script text of a migration for a dialect, placeholders filled with this migrator's names. */
+  /**
+   * The script text of a migration for a dialect, placeholders filled with this migrator's names.
+   */
   public String script(Dialect dialect, Migration migration) {
     return SqlScripts.fillPlaceholders(rawScript(dialect, migration), placeholders());
   }
@@ -174,7 +176,9 @@ public final class SchemaMigrator {
                   ? "nothing of this version was applied (rolled back)"
                   : (i == 0
                       ? "nothing of this version was applied"
-                      : "statements 1-" + i + " were applied and not undone (this database commits"
+                      : "statements 1-"
+                          + i
+                          + " were applied and not undone (this database commits"
                           + " DDL): drop what they created before retrying");
           throw new MigrationException(
               where
@@ -248,7 +252,9 @@ public final class SchemaMigrator {
     try (InputStream in = SchemaMigrator.class.getClassLoader().getResourceAsStream(resource)) {
       if (in == null) {
         throw new MigrationException(
-            "script " + resource + " is missing from the class path: the Waybill jar is incomplete");
+            "script "
+                + resource
+                + " is missing from the class path: the Waybill jar is incomplete");
       }
       return new String(in.readAllBytes(), StandardCharsets.UTF_8);
     } catch (IOException e) {

@@ -70,7 +70,8 @@ public record TableNames(
 
   /** These names in another schema. */
   public TableNames withSchema(String newSchema) {
-    return new TableNames(Optional.ofNullable(newSchema), outbox, deadLetters, leases, inbox, history);
+    return new TableNames(
+        Optional.ofNullable(newSchema), outbox, deadLetters, leases, inbox, history);
   }
 
   /** These names with another outbox table. */

@@ -3,8 +3,8 @@ package dev.waybill.outbox.spi;
 import dev.waybill.outbox.Payload;
 
 /**
- * Turns an application object into a {@link Payload} (bytes and media type). Plug in the JSON,
- * Avro or Protobuf library the application already uses, e.g. with Jackson:
+ * Turns an application object into a {@link Payload} (bytes and media type). Plug in the JSON, Avro
+ * or Protobuf library the application already uses, e.g. with Jackson:
  *
  * <pre>{@code
  * PayloadSerializer<Object> json = value -> Payload.of(mapper.writeValueAsBytes(value), "application/json");
@@ -20,8 +20,8 @@ public interface PayloadSerializer<T> {
   /**
    * Serializes one value.
    *
-   * @throws RuntimeException when the value cannot be serialized; it propagates to the caller
-   *     and nothing is written
+   * @throws RuntimeException when the value cannot be serialized; it propagates to the caller and
+   *     nothing is written
    */
   Payload serialize(T value);
 

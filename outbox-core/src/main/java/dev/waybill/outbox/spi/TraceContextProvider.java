@@ -4,10 +4,10 @@ import java.util.Optional;
 import org.slf4j.MDC;
 
 /**
- * Supplies the W3C {@code traceparent} of the work in progress on the calling thread, so the
- * relay publishes it with the message and the consumer's trace continues the writer's. Called once
- * per written message without an explicit traceparent. Implementations must be thread-safe and
- * fast; a value that is not a valid traceparent is ignored with a warning.
+ * Supplies the W3C {@code traceparent} of the work in progress on the calling thread, so the relay
+ * publishes it with the message and the consumer's trace continues the writer's. Called once per
+ * written message without an explicit traceparent. Implementations must be thread-safe and fast; a
+ * value that is not a valid traceparent is ignored with a warning.
  *
  * <p>With OpenTelemetry, for example: {@code () -> Optional.of(currentSpanAsTraceparent())}.
  */

@@ -1,0 +1,107 @@
+package dev.waybill.outbox.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.waybill.outbox.OutboxConfig;
+import dev.waybill.outbox.jdbc.DatabaseSettings;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import org.junit.jupiter.api.Test;
+
+class SettingsTest {
+
+  @Test
+  void laterSourcesWinAndEnvironmentNamesAreDerivedFromKeys() {
+    Properties file = new Properties();
+    file.setProperty("db.url", "jdbc:postgresql://file/app");
+    file.setProperty("db.user", "file-user");
+    Settings s =
+        Settings.builder()
+            .properties(file)
+            .environment(
+                Map.of("WAYBILL_DB_USER", "env-user", "WAYBILL_KAFKA_SASL_MECHANISM", "PLAIN"),
+                DatabaseSettings.SETTINGS,
+                List.of("kafka."))
+            .put("db.password", "pw")
+            .build();
+    assertThat(DatabaseSettings.URL.environmentName()).isEqualTo("WAYBILL_DB_URL");
+    assertThat(OutboxConfig.MAX_MESSAGE_BYTES.environmentName())
+        .isEqualTo("WAYBILL_OUTBOX_MESSAGE_MAX_BYTES");
+    Settings.Reader r = s.reader();
+    DatabaseSettings db = DatabaseSettings.read(r);
+    r.finish();
+    assertThat(db.url()).isEqualTo("jdbc:postgresql://file/app");
+    assertThat(db.user()).isEqualTo("env-user");
+    assertThat(s.raw("kafka.sasl.mechanism")).contains("PLAIN");
+  }
+
+  @Test
+  void reportsEveryProblemAtOnceWithValueKeyAndReason() {
+    Settings s =
+        Settings.of(
+            Map.of(
+                "db.url", "jdbc:oracle:thin:@x",
+                "db.password", "hunter2",
+                "db.pool.size", "zero",
+                "db.connect.timeout", "forever",
+                "outbox.table", "drop table",
+                "outbox.message.max.bytes", "10"));
+    Settings.Reader r = s.reader();
+    DatabaseSettings.read(r);
+    OutboxConfig.read(r);
+    assertThatThrownBy(r::finish)
+        .isInstanceOf(ConfigException.class)
+        .satisfies(
+            e ->
+                assertThat(((ConfigException) e).problems())
+                    .containsExactlyInAnyOrder(
+                        "(missing) → db.user → required: set it in the config file, with --set"
+                            + " db.user=... or as environment variable WAYBILL_DB_USER",
+                        "'zero' → db.pool.size → expected a whole number",
+                        "'forever' → db.connect.timeout → expected a duration such as 500ms, 30s,"
+                            + " 5m or PT30S",
+                        "'jdbc:oracle:thin:@x' → db.url → no Waybill dialect for JDBC URL scheme"
+                            + " 'jdbc:oracle:': supported are jdbc:postgresql:, jdbc:mysql:,"
+                            + " jdbc:mariadb: and jdbc:h2:",
+                        "'drop table' → outbox.table → expected a name of letters, digits and"
+                            + " underscores (optionally schema.name) that is not a reserved word",
+                        "'10' → outbox.message.max.bytes → expected a number from 1024 to"
+                            + " 268435456"))
+        .hasMessageStartingWith("invalid configuration (6 problems):\n  - ")
+        .hasMessageNotContaining("hunter2");
+  }
+
+  @Test
+  void secretValuesAreNeverShown() {
+    Setting<Integer> port = Setting.integer("http.port", 8080, 0, 65535, "port");
+    Settings.Reader r = Settings.of(Map.of("http.port", "70000")).reader();
+    assertThat(r.get(port)).isNull();
+    assertThat(r.problems())
+        .containsExactly("'70000' → http.port → expected a number from 0 to 65535");
+    DatabaseSettings db =
+        new DatabaseSettings(
+            "jdbc:postgresql://h/db?password=pw1", "u", "pw2", 2, Duration.ofSeconds(1));
+    assertThat(db.toString()).doesNotContain("pw1").doesNotContain("pw2");
+    assertThat(DatabaseSettings.redactUrl("jdbc:mysql://u:pw3@h/db"))
+        .isEqualTo("jdbc:mysql://u:***@h/db");
+  }
+
+  @Test
+  void durationsAcceptShortAndIsoForms() {
+    Setting<Duration> d =
+        Setting.duration("relay.poll.interval", "1s", Duration.ZERO, Duration.ofHours(1), "x");
+    assertThat(d.parse("250ms")).isEqualTo(Duration.ofMillis(250));
+    assertThat(d.parse("PT2M")).isEqualTo(Duration.ofMinutes(2));
+    assertThatThrownBy(() -> d.parse("2h")).hasMessage("expected a duration from 0s to 3600s");
+  }
+
+  @Test
+  void unknownKeysInOwnedFamiliesAreReported() {
+    Settings s = Settings.of(Map.of("db.ulr", "x", "kafka.acks", "all", "db.url", "y"));
+    assertThat(s.unknownKeys(List.of("db.", "outbox."), DatabaseSettings.SETTINGS))
+        .containsExactly("db.ulr");
+  }
+}

@@ -1,0 +1,166 @@
+package dev.waybill.testkit;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import javax.sql.DataSource;
+
+/**
+ * A new, empty database that belongs to one test. Obtain one from {@link TestDatabases}; {@link
+ * #close()} drops it.
+ *
+ * <pre>{@code
+ * try (TestDatabase db = TestDatabases.postgres()) {
+ *   Jdbi jdbi = Jdbi.create(db.dataSource());
+ *   ...
+ * }
+ * }</pre>
+ *
+ * <p>Instances are thread-safe.
+ */
+public final class TestDatabase implements AutoCloseable {
+
+  /** The database engine behind a {@link TestDatabase}. */
+  public enum Kind {
+    /** PostgreSQL (external server, Testcontainers or embedded). */
+    POSTGRES,
+    /** MariaDB (external server or Testcontainers). */
+    MARIADB,
+    /** In-memory H2 in PostgreSQL compatibility mode. */
+    H2
+  }
+
+  /** Removes a database once its {@link TestDatabase} is closed. */
+  @FunctionalInterface
+  interface Dropper {
+    void drop(TestDatabase database) throws SQLException;
+  }
+
+  private static final int MAX_POOL_SIZE = 16;
+
+  private final Kind kind;
+  private final String jdbcUrl;
+  private final String user;
+  private final String password;
+  private final String databaseName;
+  private final Dropper dropper;
+  private HikariDataSource pool;
+  private boolean closed;
+
+  TestDatabase(
+      Kind kind,
+      String jdbcUrl,
+      String user,
+      String password,
+      String databaseName,
+      Dropper dropper) {
+    this.kind = kind;
+    this.jdbcUrl = jdbcUrl;
+    this.user = user;
+    this.password = password;
+    this.databaseName = databaseName;
+    this.dropper = dropper;
+  }
+
+  /** Returns the JDBC URL of this database. */
+  public String jdbcUrl() {
+    return jdbcUrl;
+  }
+
+  /** Returns the user to connect as. */
+  public String user() {
+    return user;
+  }
+
+  /** Returns the password of {@link #user()}; empty when there is none. */
+  public String password() {
+    return password;
+  }
+
+  /** Returns the name of this database on its server, unique per call of {@link TestDatabases}. */
+  public String databaseName() {
+    return databaseName;
+  }
+
+  /** Returns the engine of this database. */
+  public Kind kind() {
+    return kind;
+  }
+
+  /**
+   * Returns a connection pool for this database (HikariCP, at most 16 connections, none kept idle),
+   * created on the first call; the same pool on later calls. {@link #close()} closes it.
+   *
+   * @throws IllegalStateException if this database is closed
+   */
+  public synchronized DataSource dataSource() {
+    ensureOpen();
+    if (pool == null) {
+      HikariConfig config = new HikariConfig();
+      config.setPoolName("waybill-" + databaseName);
+      config.setJdbcUrl(jdbcUrl);
+      config.setUsername(user);
+      config.setPassword(password);
+      config.setMaximumPoolSize(MAX_POOL_SIZE);
+      config.setMinimumIdle(0);
+      pool = new HikariDataSource(config);
+    }
+    return pool;
+  }
+
+  /**
+   * Opens a new connection to this database, outside the pool. The caller closes it.
+   *
+   * @throws SQLException if the connection cannot be opened
+   * @throws IllegalStateException if this database is closed
+   */
+  public Connection connect() throws SQLException {
+    synchronized (this) {
+      ensureOpen();
+    }
+    return openConnection();
+  }
+
+  /** Opens a connection even after {@link #close()} began, for the {@link Dropper}. */
+  Connection openConnection() throws SQLException {
+    return DriverManager.getConnection(jdbcUrl, user, password);
+  }
+
+  /**
+   * Closes the pool of {@link #dataSource()} and drops this database (PostgreSQL ends the sessions
+   * still connected to it; H2 shuts the in-memory database down). Closing twice does nothing.
+   *
+   * @throws IllegalStateException if the database cannot be dropped
+   */
+  @Override
+  public void close() {
+    synchronized (this) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      if (pool != null) {
+        pool.close();
+        pool = null;
+      }
+    }
+    try {
+      dropper.drop(this);
+    } catch (SQLException e) {
+      throw new IllegalStateException("could not drop test database " + this, e);
+    }
+  }
+
+  private void ensureOpen() {
+    if (closed) {
+      throw new IllegalStateException("test database " + this + " is closed");
+    }
+  }
+
+  @Override
+  public String toString() {
+    return kind + " " + databaseName + " (" + jdbcUrl + ")";
+  }
+}
