@@ -6,8 +6,11 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Types;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.UUID;
@@ -109,14 +112,38 @@ public sealed interface Dialect permits PostgresDialect, MySqlDialect, H2Dialect
     return !transactionalDdl();
   }
 
-  /** Whether the database has {@code LISTEN/NOTIFY}. */
-  boolean supportsNotify();
+  /** Whether the database has {@code LISTEN/NOTIFY} (only PostgreSQL). */
+  default boolean supportsNotify() {
+    return false;
+  }
 
   /** The statement that sends an empty notification on {@code channel} at commit, if supported. */
-  Optional<String> notifySql(SqlIdentifier channel);
+  default Optional<String> notifySql(SqlIdentifier channel) {
+    return Optional.empty();
+  }
+
+  /** The column type and default of a "created at" timestamp in Waybill's own tables. */
+  String timestampColumnType();
+
+  /** What follows the column list of Waybill's {@code CREATE TABLE} (engine, charset). */
+  default String tableOptions() {
+    return "";
+  }
 
   /** {@code CREATE TABLE IF NOT EXISTS} for the schema history table. */
-  String createHistoryTableSql(SqlIdentifier table);
+  default String createHistoryTableSql(SqlIdentifier table) {
+    return """
+        CREATE TABLE IF NOT EXISTS %s (
+            component    VARCHAR(64)  NOT NULL,
+            version      INTEGER      NOT NULL,
+            description  VARCHAR(255) NOT NULL,
+            checksum     VARCHAR(64)  NOT NULL,
+            installed_by VARCHAR(255) NOT NULL,
+            installed_at %s,
+            PRIMARY KEY (component, version)
+        )%s"""
+        .formatted(table.sql(), timestampColumnType(), tableOptions());
+  }
 
   /**
    * Takes the cross-process lock that serializes schema migrations, waiting at most {@code
@@ -142,17 +169,31 @@ public sealed interface Dialect permits PostgresDialect, MySqlDialect, H2Dialect
         .formatted(table.sql());
   }
 
-  /** Binds a UUID as the dialect stores it ({@code uuid} or {@code CHAR(36)}). */
-  void setUuid(PreparedStatement statement, int index, UUID value) throws SQLException;
+  /** Binds a UUID as the dialect stores it (native {@code uuid}, or {@code CHAR(36)} on MySQL). */
+  default void setUuid(PreparedStatement statement, int index, UUID value) throws SQLException {
+    statement.setObject(index, value);
+  }
 
   /** Reads a UUID column. */
-  UUID getUuid(ResultSet rs, String column) throws SQLException;
+  default UUID getUuid(ResultSet rs, String column) throws SQLException {
+    return rs.getObject(column, UUID.class);
+  }
 
   /** Binds an instant (or SQL NULL) to a timestamp column, in UTC. */
-  void setInstant(PreparedStatement statement, int index, Instant value) throws SQLException;
+  default void setInstant(PreparedStatement statement, int index, Instant value)
+      throws SQLException {
+    if (value == null) {
+      statement.setNull(index, Types.TIMESTAMP_WITH_TIMEZONE);
+    } else {
+      statement.setObject(index, value.atOffset(ZoneOffset.UTC));
+    }
+  }
 
   /** Reads a timestamp column as an instant; empty for SQL NULL. */
-  Optional<Instant> getInstant(ResultSet rs, String column) throws SQLException;
+  default Optional<Instant> getInstant(ResultSet rs, String column) throws SQLException {
+    return Optional.ofNullable(rs.getObject(column, OffsetDateTime.class))
+        .map(OffsetDateTime::toInstant);
+  }
 
   /** A lock taken by {@link #lockForMigration}; {@link #close()} releases it. */
   interface MigrationLock extends AutoCloseable {

@@ -4,16 +4,9 @@ import dev.waybill.outbox.WaybillException;
 import dev.waybill.outbox.jdbc.SqlIdentifier;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.sql.Types;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.OffsetDateTime;
-import java.time.ZoneOffset;
-import java.util.Optional;
-import java.util.UUID;
 
 /**
  * H2 2.x in PostgreSQL mode: DDL commits, no advisory locks (a lock row in the history table held
@@ -32,31 +25,6 @@ final class H2Dialect implements Dialect {
   @Override
   public boolean transactionalDdl() {
     return false;
-  }
-
-  @Override
-  public boolean supportsNotify() {
-    return false;
-  }
-
-  @Override
-  public Optional<String> notifySql(SqlIdentifier channel) {
-    return Optional.empty();
-  }
-
-  @Override
-  public String createHistoryTableSql(SqlIdentifier table) {
-    return """
-        CREATE TABLE IF NOT EXISTS %s (
-            component    VARCHAR(64)  NOT NULL,
-            version      INTEGER      NOT NULL,
-            description  VARCHAR(255) NOT NULL,
-            checksum     VARCHAR(64)  NOT NULL,
-            installed_by VARCHAR(255) NOT NULL,
-            installed_at TIMESTAMP(6) WITH TIME ZONE NOT NULL DEFAULT CURRENT_TIMESTAMP(6),
-            PRIMARY KEY (component, version)
-        )"""
-        .formatted(table.sql());
   }
 
   @Override
@@ -110,29 +78,8 @@ final class H2Dialect implements Dialect {
   }
 
   @Override
-  public void setUuid(PreparedStatement statement, int index, UUID value) throws SQLException {
-    statement.setObject(index, value);
-  }
-
-  @Override
-  public UUID getUuid(ResultSet rs, String column) throws SQLException {
-    return rs.getObject(column, UUID.class);
-  }
-
-  @Override
-  public void setInstant(PreparedStatement statement, int index, Instant value)
-      throws SQLException {
-    if (value == null) {
-      statement.setNull(index, Types.TIMESTAMP_WITH_TIMEZONE);
-    } else {
-      statement.setObject(index, value.atOffset(ZoneOffset.UTC));
-    }
-  }
-
-  @Override
-  public Optional<Instant> getInstant(ResultSet rs, String column) throws SQLException {
-    return Optional.ofNullable(rs.getObject(column, OffsetDateTime.class))
-        .map(OffsetDateTime::toInstant);
+  public String timestampColumnType() {
+    return "TIMESTAMP(6) WITH TIME ZONE NOT NULL DEFAULT CURRENT_TIMESTAMP(6)";
   }
 
   @Override

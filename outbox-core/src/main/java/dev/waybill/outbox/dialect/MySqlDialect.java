@@ -34,31 +34,6 @@ final class MySqlDialect implements Dialect {
   }
 
   @Override
-  public boolean supportsNotify() {
-    return false;
-  }
-
-  @Override
-  public Optional<String> notifySql(SqlIdentifier channel) {
-    return Optional.empty();
-  }
-
-  @Override
-  public String createHistoryTableSql(SqlIdentifier table) {
-    return """
-        CREATE TABLE IF NOT EXISTS %s (
-            component    VARCHAR(64)  NOT NULL,
-            version      INT          NOT NULL,
-            description  VARCHAR(255) NOT NULL,
-            checksum     VARCHAR(64)  NOT NULL,
-            installed_by VARCHAR(255) NOT NULL,
-            installed_at DATETIME(6)  NOT NULL DEFAULT (UTC_TIMESTAMP(6)),
-            PRIMARY KEY (component, version)
-        ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"""
-        .formatted(table.sql());
-  }
-
-  @Override
   public MigrationLock lockForMigration(
       Connection connection, SqlIdentifier historyTable, String lockName, Duration timeout)
       throws SQLException {
@@ -118,6 +93,16 @@ final class MySqlDialect implements Dialect {
   public Optional<Instant> getInstant(ResultSet rs, String column) throws SQLException {
     return Optional.ofNullable(rs.getObject(column, LocalDateTime.class))
         .map(t -> t.toInstant(ZoneOffset.UTC));
+  }
+
+  @Override
+  public String timestampColumnType() {
+    return "DATETIME(6) NOT NULL DEFAULT (UTC_TIMESTAMP(6))";
+  }
+
+  @Override
+  public String tableOptions() {
+    return " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin";
   }
 
   @Override

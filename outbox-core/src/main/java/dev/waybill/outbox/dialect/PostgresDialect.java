@@ -7,13 +7,8 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Types;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.OffsetDateTime;
-import java.time.ZoneOffset;
 import java.util.Optional;
-import java.util.UUID;
 
 /** PostgreSQL 12+: transactional DDL, advisory locks, LISTEN/NOTIFY, native uuid. */
 final class PostgresDialect implements Dialect {
@@ -39,21 +34,6 @@ final class PostgresDialect implements Dialect {
   @Override
   public Optional<String> notifySql(SqlIdentifier channel) {
     return Optional.of("NOTIFY " + channel.name());
-  }
-
-  @Override
-  public String createHistoryTableSql(SqlIdentifier table) {
-    return """
-        CREATE TABLE IF NOT EXISTS %s (
-            component    VARCHAR(64)  NOT NULL,
-            version      INTEGER      NOT NULL,
-            description  VARCHAR(255) NOT NULL,
-            checksum     VARCHAR(64)  NOT NULL,
-            installed_by VARCHAR(255) NOT NULL,
-            installed_at TIMESTAMPTZ  NOT NULL DEFAULT now(),
-            PRIMARY KEY (component, version)
-        )"""
-        .formatted(table.sql());
   }
 
   @Override
@@ -92,32 +72,6 @@ final class PostgresDialect implements Dialect {
     };
   }
 
-  @Override
-  public void setUuid(PreparedStatement statement, int index, UUID value) throws SQLException {
-    statement.setObject(index, value);
-  }
-
-  @Override
-  public UUID getUuid(ResultSet rs, String column) throws SQLException {
-    return rs.getObject(column, UUID.class);
-  }
-
-  @Override
-  public void setInstant(PreparedStatement statement, int index, Instant value)
-      throws SQLException {
-    if (value == null) {
-      statement.setNull(index, Types.TIMESTAMP_WITH_TIMEZONE);
-    } else {
-      statement.setObject(index, value.atOffset(ZoneOffset.UTC));
-    }
-  }
-
-  @Override
-  public Optional<Instant> getInstant(ResultSet rs, String column) throws SQLException {
-    return Optional.ofNullable(rs.getObject(column, OffsetDateTime.class))
-        .map(OffsetDateTime::toInstant);
-  }
-
   /** A stable 64-bit advisory lock key from a name (FNV-1a). */
   static long lockKey(String name) {
     long h = 0xcbf29ce484222325L;
@@ -135,6 +89,11 @@ final class PostgresDialect implements Dialect {
       Thread.currentThread().interrupt();
       throw new WaybillException("interrupted while waiting for the schema migration lock", e);
     }
+  }
+
+  @Override
+  public String timestampColumnType() {
+    return "TIMESTAMPTZ NOT NULL DEFAULT now()";
   }
 
   @Override
