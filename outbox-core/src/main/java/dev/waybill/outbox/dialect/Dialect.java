@@ -195,9 +195,166 @@ public sealed interface Dialect permits PostgresDialect, MySqlDialect, H2Dialect
         .map(OffsetDateTime::toInstant);
   }
 
+  // ---- relay (issue 3) ----
+
+  /** The database's current time as a SQL expression (UTC on MySQL). */
+  String nowSql();
+
+  /**
+   * A SQL expression for "now plus {@code ?} milliseconds": it contains exactly one {@code ?}
+   * parameter, bound to a number of milliseconds.
+   */
+  String nowPlusMillisSql();
+
+  /**
+   * {@code INSERT INTO table (columns) VALUES (?, ...)} that silently skips rows whose primary key
+   * already exists.
+   */
+  default String insertIgnoringDuplicatesSql(SqlIdentifier table, String... columns) {
+    return insertIgnoringVerb()
+        + " "
+        + table.sql()
+        + " ("
+        + String.join(", ", columns)
+        + ") VALUES ("
+        + String.join(", ", java.util.Collections.nCopies(columns.length, "?"))
+        + ")"
+        + insertIgnoringSuffix();
+  }
+
+  /** The verb of {@link #insertIgnoringDuplicatesSql}: {@code INSERT IGNORE INTO} on MySQL. */
+  default String insertIgnoringVerb() {
+    return "INSERT INTO";
+  }
+
+  /**
+   * What ends {@link #insertIgnoringDuplicatesSql}: {@code ON CONFLICT DO NOTHING} where needed.
+   */
+  default String insertIgnoringSuffix() {
+    return "";
+  }
+
   /** A lock taken by {@link #lockForMigration}; {@link #close()} releases it. */
   interface MigrationLock extends AutoCloseable {
     @Override
     void close() throws SQLException;
+  }
+
+  // ---- inbox (issue 4) ----
+
+  /**
+   * Records one inbox id unless it is already there; parameters {@code consumer_group}, {@code
+   * message_id}. The update count is 1 when the id was recorded now and 0 when it was recorded
+   * before (a duplicate). A concurrent transaction that recorded the same id makes this statement
+   * wait; if that one commits, this one counts a duplicate.
+   */
+  default String inboxInsertIfAbsentSql(SqlIdentifier table) {
+    return """
+        INSERT INTO %s (consumer_group, message_id) VALUES (?, ?)
+        ON CONFLICT DO NOTHING"""
+        .formatted(table.sql());
+  }
+
+  /**
+   * Records distinct inbox ids in the open transaction of {@code connection} and returns those
+   * recorded now (the others were recorded before). On PostgreSQL one statement; elsewhere a read
+   * of the ids already recorded and one multi-row insert of the rest, which fails with a
+   * duplicate-key error when a concurrent transaction recorded one of them meanwhile: the caller
+   * then rolls back and records the ids one by one with {@link #inboxInsertIfAbsentSql}.
+   *
+   * @throws SQLException when the database fails, including the duplicate-key case above
+   */
+  default java.util.Set<String> inboxRecordAll(
+      Connection connection, SqlIdentifier table, String consumerGroup, java.util.List<String> ids)
+      throws SQLException {
+    java.util.Set<String> recorded = new java.util.HashSet<>();
+    for (int from = 0; from < ids.size(); from += INBOX_CHUNK) {
+      java.util.List<String> chunk = ids.subList(from, Math.min(ids.size(), from + INBOX_CHUNK));
+      try (PreparedStatement st =
+          connection.prepareStatement(inboxSelectRecordedSql(table, chunk.size()))) {
+        st.setString(1, consumerGroup);
+        for (int i = 0; i < chunk.size(); i++) {
+          st.setString(i + 2, chunk.get(i));
+        }
+        try (ResultSet rs = st.executeQuery()) {
+          while (rs.next()) {
+            recorded.add(rs.getString(1));
+          }
+        }
+      }
+    }
+    java.util.List<String> fresh = ids.stream().filter(id -> !recorded.contains(id)).toList();
+    for (int from = 0; from < fresh.size(); from += INBOX_CHUNK) {
+      java.util.List<String> chunk =
+          fresh.subList(from, Math.min(fresh.size(), from + INBOX_CHUNK));
+      try (PreparedStatement st =
+          connection.prepareStatement(inboxInsertRowsSql(table, chunk.size()))) {
+        int p = 1;
+        for (String id : chunk) {
+          st.setString(p++, consumerGroup);
+          st.setString(p++, id);
+        }
+        st.executeUpdate();
+      }
+    }
+    return new java.util.LinkedHashSet<>(fresh);
+  }
+
+  /** Most ids {@link #inboxRecordAll} puts in one statement. */
+  int INBOX_CHUNK = 500;
+
+  /** The recorded ids among {@code count} candidates; parameters consumer_group, then the ids. */
+  default String inboxSelectRecordedSql(SqlIdentifier table, int count) {
+    return """
+        SELECT message_id FROM %s
+        WHERE consumer_group = ? AND message_id IN (%s)"""
+        .formatted(table.sql(), String.join(", ", java.util.Collections.nCopies(count, "?")));
+  }
+
+  /** A plain multi-row insert of {@code rows} ids; parameters (consumer_group, message_id) each. */
+  default String inboxInsertRowsSql(SqlIdentifier table, int rows) {
+    return """
+        INSERT INTO %s (consumer_group, message_id) VALUES %s"""
+        .formatted(table.sql(), String.join(", ", java.util.Collections.nCopies(rows, "(?, ?)")));
+  }
+
+  /**
+   * Deletes at most {@code limit} inbox rows of a consumer group handled before a time, in one
+   * short statement; parameters {@code consumer_group}, cutoff (bind with {@link #setInstant}). The
+   * update count is the number deleted.
+   */
+  default String inboxDeleteExpiredSql(SqlIdentifier table, int limit) {
+    return """
+        DELETE FROM %s
+        WHERE consumer_group = ? AND handled_at < ?
+        FETCH FIRST %d ROWS ONLY"""
+        .formatted(table.sql(), limit);
+  }
+
+  /**
+   * Parks a key unless it is parked already; parameters {@code consumer_group}, {@code topic},
+   * {@code key_hash}, {@code msg_key}, {@code message_id}.
+   */
+  default String inboxParkSql(SqlIdentifier parkedTable) {
+    return """
+        INSERT INTO %s (consumer_group, topic, key_hash, msg_key, message_id)
+        VALUES (?, ?, ?, ?, ?)
+        ON CONFLICT DO NOTHING"""
+        .formatted(parkedTable.sql());
+  }
+
+  /** The parked keys of a consumer group; parameter {@code consumer_group}. */
+  default String inboxSelectParkedSql(SqlIdentifier parkedTable) {
+    return """
+        SELECT topic, key_hash, msg_key, message_id, parked_at FROM %s
+        WHERE consumer_group = ?"""
+        .formatted(parkedTable.sql());
+  }
+
+  /** Unparks a key; parameters {@code consumer_group}, {@code topic}, {@code key_hash}. */
+  default String inboxUnparkSql(SqlIdentifier parkedTable) {
+    return """
+        DELETE FROM %s WHERE consumer_group = ? AND topic = ? AND key_hash = ?"""
+        .formatted(parkedTable.sql());
   }
 }

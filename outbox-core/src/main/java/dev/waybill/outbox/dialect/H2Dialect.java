@@ -82,6 +82,23 @@ final class H2Dialect implements Dialect {
     return "TIMESTAMP(6) WITH TIME ZONE NOT NULL DEFAULT CURRENT_TIMESTAMP(6)";
   }
 
+  // ---- relay (issue 3) ----
+
+  @Override
+  public String nowSql() {
+    return "CURRENT_TIMESTAMP(6)";
+  }
+
+  @Override
+  public String nowPlusMillisSql() {
+    return "DATEADD(MILLISECOND, ?, CURRENT_TIMESTAMP(6))";
+  }
+
+  @Override
+  public String insertIgnoringSuffix() {
+    return " ON CONFLICT DO NOTHING";
+  }
+
   @Override
   public String toString() {
     return "Dialect[h2]";

@@ -105,8 +105,56 @@ final class MySqlDialect implements Dialect {
     return " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin";
   }
 
+  // ---- relay (issue 3) ----
+
+  @Override
+  public String nowSql() {
+    return "UTC_TIMESTAMP(6)";
+  }
+
+  @Override
+  public String nowPlusMillisSql() {
+    return "DATE_ADD(UTC_TIMESTAMP(6), INTERVAL (? * 1000) MICROSECOND)";
+  }
+
+  @Override
+  public String insertIgnoringVerb() {
+    return "INSERT IGNORE INTO";
+  }
+
   @Override
   public String toString() {
     return "Dialect[mysql]";
+  }
+
+  // ---- inbox (issue 4) ----
+
+  /**
+   * {@code INSERT IGNORE}: update count 0 for a duplicate. It would also turn a too-long value into
+   * a warning, so callers check lengths first (the inbox rejects ids over 255 characters).
+   */
+  @Override
+  public String inboxInsertIfAbsentSql(SqlIdentifier table) {
+    return """
+        INSERT IGNORE INTO %s (consumer_group, message_id) VALUES (?, ?)"""
+        .formatted(table.sql());
+  }
+
+  @Override
+  public String inboxDeleteExpiredSql(SqlIdentifier table, int limit) {
+    return """
+        DELETE FROM %s
+        WHERE consumer_group = ? AND handled_at < ?
+        ORDER BY handled_at
+        LIMIT %d"""
+        .formatted(table.sql(), limit);
+  }
+
+  @Override
+  public String inboxParkSql(SqlIdentifier parkedTable) {
+    return """
+        INSERT IGNORE INTO %s (consumer_group, topic, key_hash, msg_key, message_id)
+        VALUES (?, ?, ?, ?, ?)"""
+        .formatted(parkedTable.sql());
   }
 }

@@ -96,8 +96,65 @@ final class PostgresDialect implements Dialect {
     return "TIMESTAMPTZ NOT NULL DEFAULT now()";
   }
 
+  // ---- relay (issue 3) ----
+
+  @Override
+  public String nowSql() {
+    return "clock_timestamp()";
+  }
+
+  @Override
+  public String nowPlusMillisSql() {
+    return "(clock_timestamp() + (? * INTERVAL '1 millisecond'))";
+  }
+
+  @Override
+  public String insertIgnoringSuffix() {
+    return " ON CONFLICT DO NOTHING";
+  }
+
   @Override
   public String toString() {
     return "Dialect[postgresql]";
+  }
+
+  // ---- inbox (issue 4) ----
+
+  /** One statement: the ids travel as one array parameter; returns those recorded now. */
+  @Override
+  public java.util.Set<String> inboxRecordAll(
+      Connection connection, SqlIdentifier table, String consumerGroup, java.util.List<String> ids)
+      throws SQLException {
+    String sql =
+        """
+        INSERT INTO %s (consumer_group, message_id)
+        SELECT ?, m FROM unnest(?::varchar[]) AS m
+        ON CONFLICT DO NOTHING
+        RETURNING message_id"""
+            .formatted(table.sql());
+    java.util.Set<String> fresh = new java.util.LinkedHashSet<>();
+    try (PreparedStatement st = connection.prepareStatement(sql)) {
+      st.setString(1, consumerGroup);
+      st.setArray(2, connection.createArrayOf("varchar", ids.toArray()));
+      try (ResultSet rs = st.executeQuery()) {
+        while (rs.next()) {
+          fresh.add(rs.getString(1));
+        }
+      }
+    }
+    return fresh;
+  }
+
+  /** Locks the doomed rows with SKIP LOCKED, so a running deletion never blocks a consumer. */
+  @Override
+  public String inboxDeleteExpiredSql(SqlIdentifier table, int limit) {
+    return """
+        WITH doomed AS (
+            SELECT consumer_group, message_id FROM %1$s
+            WHERE consumer_group = ? AND handled_at < ?
+            LIMIT %2$d FOR UPDATE SKIP LOCKED)
+        DELETE FROM %1$s AS i USING doomed d
+        WHERE i.consumer_group = d.consumer_group AND i.message_id = d.message_id"""
+        .formatted(table.sql(), limit);
   }
 }

@@ -36,7 +36,18 @@ public record SchemaComponent(String name, List<Migration> migrations) {
 
   /** The outbox table (and, from later versions, the relay's tables). */
   public static SchemaComponent outbox() {
-    return new SchemaComponent("outbox", List.of(new Migration(1, "create outbox table")));
+    return new SchemaComponent(
+        "outbox",
+        List.of(new Migration(1, "create outbox table"), new Migration(2, "create relay tables")));
+  }
+
+  /**
+   * The inbox consumer's tables: the inbox ({@code ${inbox_table}}, one row per handled message and
+   * consumer group) and its parked keys ({@code ${inbox_table}_parked}, ordered mode). Migrate with
+   * {@code SchemaMigrator.builder().component(SchemaComponent.inbox())}.
+   */
+  public static SchemaComponent inbox() {
+    return new SchemaComponent("inbox", List.of(new Migration(1, "create inbox table")));
   }
 
   /** The newest version of this component. */

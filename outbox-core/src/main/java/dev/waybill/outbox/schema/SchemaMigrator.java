@@ -270,6 +270,8 @@ public final class SchemaMigrator {
     p.put("dead_letter_name", tables.deadLetters());
     p.put("lease_table", tables.leaseTable().sql());
     p.put("lease_name", tables.leases());
+    p.put("relay_table", tables.relayTable().sql());
+    p.put("relay_name", tables.relays());
     p.put("inbox_table", tables.inboxTable().sql());
     p.put("inbox_name", tables.inbox());
     return p;

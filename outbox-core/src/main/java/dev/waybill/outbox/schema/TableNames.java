@@ -15,6 +15,8 @@ import java.util.Optional;
  * @param outbox the outbox table (default {@value #DEFAULT_OUTBOX})
  * @param deadLetters the relay's dead-letter table (default {@value #DEFAULT_DEAD_LETTERS})
  * @param leases the relay's shard lease table (default {@value #DEFAULT_LEASES})
+ * @param relays the table where running relays announce themselves (default {@value
+ *     #DEFAULT_RELAYS})
  * @param inbox the consumer's inbox table (default {@value #DEFAULT_INBOX})
  * @param history the table recording applied schema versions (default {@value #DEFAULT_HISTORY})
  */
@@ -23,6 +25,7 @@ public record TableNames(
     String outbox,
     String deadLetters,
     String leases,
+    String relays,
     String inbox,
     String history) {
 
@@ -34,6 +37,9 @@ public record TableNames(
 
   /** Default relay lease table. */
   public static final String DEFAULT_LEASES = "waybill_relay_lease";
+
+  /** Default relay membership table. */
+  public static final String DEFAULT_RELAYS = "waybill_relay_instance";
 
   /** Default inbox table. */
   public static final String DEFAULT_INBOX = "waybill_inbox";
@@ -53,6 +59,7 @@ public record TableNames(
     check(outbox, "outbox table");
     check(deadLetters, "dead-letter table");
     check(leases, "lease table");
+    check(relays, "relay instance table");
     check(inbox, "inbox table");
     check(history, "schema history table");
   }
@@ -64,6 +71,7 @@ public record TableNames(
         DEFAULT_OUTBOX,
         DEFAULT_DEAD_LETTERS,
         DEFAULT_LEASES,
+        DEFAULT_RELAYS,
         DEFAULT_INBOX,
         DEFAULT_HISTORY);
   }
@@ -71,22 +79,22 @@ public record TableNames(
   /** These names in another schema. */
   public TableNames withSchema(String newSchema) {
     return new TableNames(
-        Optional.ofNullable(newSchema), outbox, deadLetters, leases, inbox, history);
+        Optional.ofNullable(newSchema), outbox, deadLetters, leases, relays, inbox, history);
   }
 
   /** These names with another outbox table. */
   public TableNames withOutbox(String newOutbox) {
-    return new TableNames(schema, newOutbox, deadLetters, leases, inbox, history);
+    return new TableNames(schema, newOutbox, deadLetters, leases, relays, inbox, history);
   }
 
   /** These names with another inbox table. */
   public TableNames withInbox(String newInbox) {
-    return new TableNames(schema, outbox, deadLetters, leases, newInbox, history);
+    return new TableNames(schema, outbox, deadLetters, leases, relays, newInbox, history);
   }
 
   /** These names with another schema history table. */
   public TableNames withHistory(String newHistory) {
-    return new TableNames(schema, outbox, deadLetters, leases, inbox, newHistory);
+    return new TableNames(schema, outbox, deadLetters, leases, relays, inbox, newHistory);
   }
 
   /** The qualified outbox table. */
@@ -102,6 +110,11 @@ public record TableNames(
   /** The qualified lease table. */
   public SqlIdentifier leaseTable() {
     return new SqlIdentifier(schema, leases);
+  }
+
+  /** The qualified relay membership table. */
+  public SqlIdentifier relayTable() {
+    return new SqlIdentifier(schema, relays);
   }
 
   /** The qualified inbox table. */

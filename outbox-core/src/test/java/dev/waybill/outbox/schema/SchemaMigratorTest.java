@@ -49,6 +49,7 @@ class SchemaMigratorTest {
               "component 'outbox' version 1 (V1__create_outbox_table.sql) failed at statement 1"
                   + " of 2: ")
           .hasMessageEndingWith("nothing of this version was applied");
+      // H2 commits DDL statement by statement: version 1 failed at its first statement
       assertThat(m.currentVersion()).isZero();
     }
   }
