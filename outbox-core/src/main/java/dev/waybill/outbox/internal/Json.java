@@ -94,6 +94,11 @@ public final class Json {
     return out;
   }
 
+  /** A JSON string literal for {@code value}, quotes included. */
+  public static String quote(String value) {
+    return quote(new StringBuilder(value.length() + 2), value).toString();
+  }
+
   private static StringBuilder quote(StringBuilder b, String v) {
     b.append('"');
     for (int i = 0; i < v.length(); i++) {

@@ -1,0 +1,547 @@
+package dev.waybill.relay;
+
+import dev.waybill.outbox.WaybillException;
+import dev.waybill.outbox.dialect.Dialect;
+import dev.waybill.outbox.jdbc.SqlIdentifier;
+import dev.waybill.outbox.schema.SchemaComponent;
+import dev.waybill.outbox.schema.SchemaMigrator;
+import dev.waybill.relay.internal.KafkaPublisher;
+import dev.waybill.relay.internal.KafkaPublisher.Batch;
+import dev.waybill.relay.internal.KafkaPublisher.Outcome;
+import dev.waybill.relay.internal.LeaseManager;
+import dev.waybill.relay.internal.OutboxRow;
+import dev.waybill.relay.internal.OutboxStore;
+import dev.waybill.relay.internal.RelayMetrics;
+import dev.waybill.relay.internal.WakeUp;
+import io.github.resilience4j.core.IntervalFunction;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import javax.sql.DataSource;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.DescribeClusterOptions;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+/**
+ * The relay that polls the outbox table: one loop thread claims a batch of its shards' rows, sends
+ * it asynchronously, and while Kafka acknowledges it claims and sends the next one; the
+ * acknowledged rows of the earlier batch are then deleted in one statement. Leases are renewed
+ * between batches, PostgreSQL NOTIFY (or an idle backoff) wakes it.
+ */
+final class PollingRelay implements Relay {
+  private static final Logger LOG = LoggerFactory.getLogger(PollingRelay.class);
+  private static final long MIN_IDLE_MILLIS = 10;
+
+  private final RelayConfig config;
+  private final DataSource dataSource;
+  private final MeterRegistry registry;
+  private final RelayMetrics metrics;
+  private final WakeUp wakeUp = new WakeUp();
+  private final Map<Long, Integer> attempts = new HashMap<>();
+  private final Set<String> blocked = new HashSet<>();
+  private final IntervalFunction backoff;
+  private Dialect dialect;
+  private OutboxStore store;
+  private LeaseManager leases;
+  private KafkaPublisher publisher;
+  private Thread loop;
+  private ScheduledExecutorService maintenance;
+  private Admin admin;
+  private volatile boolean stopping;
+  private volatile boolean crashed;
+  private volatile boolean running;
+  private volatile long dbOkAt;
+  private volatile long kafkaOkAt;
+  private boolean started;
+
+  PollingRelay(RelayConfig config, DataSource dataSource, Dialect dialect, MeterRegistry registry) {
+    this.config = config;
+    this.dataSource = dataSource;
+    this.dialect = dialect;
+    this.registry = registry;
+    this.metrics = new RelayMetrics(registry, config.instanceId());
+    this.backoff =
+        IntervalFunction.ofExponentialRandomBackoff(
+            config.backoffInitial().toMillis(), 2.0, 0.5, config.backoffMax().toMillis());
+  }
+
+  @Override
+  public synchronized void start() {
+    if (started) {
+      throw new IllegalStateException("relay " + config.instanceId() + " was already started");
+    }
+    started = true;
+    try (Connection c = dataSource.getConnection()) {
+      if (dialect == null) {
+        dialect = Dialect.of(c);
+      }
+    } catch (SQLException e) {
+      throw new WaybillException(
+          "relay " + config.instanceId() + ": cannot connect to the database: " + e.getMessage(),
+          e);
+    }
+    int version =
+        SchemaMigrator.builder()
+            .dataSource(dataSource)
+            .dialect(dialect)
+            .tables(config.outbox().tables())
+            .build()
+            .currentVersion();
+    int needed = SchemaComponent.outbox().latestVersion();
+    if (version < needed) {
+      throw new WaybillException(
+          "relay "
+              + config.instanceId()
+              + ": the outbox schema is at version "
+              + version
+              + ", the relay needs "
+              + needed
+              + ". Apply it first: java -jar outbox-relay.jar migrate (or SchemaMigrator).");
+    }
+    store = new OutboxStore(dataSource, dialect, config.outbox().tables());
+    leases =
+        new LeaseManager(
+            dataSource,
+            dialect,
+            config.outbox().tables(),
+            config.instanceId(),
+            config.shards(),
+            config.leaseTtl(),
+            config.sendTimeout(),
+            metrics);
+    try {
+      leases.initialize();
+    } catch (SQLException e) {
+      throw new WaybillException(
+          "relay " + config.instanceId() + ": cannot prepare the lease table: " + e.getMessage(),
+          e);
+    }
+    publisher =
+        new KafkaPublisher(
+            config.kafka(), config.sendTimeout(), config.source(), config.instanceId());
+    if (dialect.supportsNotify() && config.outbox().notifyEnabled()) {
+      wakeUp.listen(
+          dataSource, SqlIdentifier.of(config.outbox().notifyChannel()), config.instanceId());
+    }
+    maintenance =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "waybill-relay-maint-" + config.instanceId());
+              t.setDaemon(true);
+              return t;
+            });
+    maintenance.scheduleWithFixedDelay(this::maintain, 0, 2, TimeUnit.SECONDS);
+    running = true;
+    loop = new Thread(this::runLoop, "waybill-relay-" + config.instanceId());
+    loop.start();
+    LOG.info("relay {} started on {}: {}", config.instanceId(), dialect.name(), config);
+  }
+
+  private void runLoop() {
+    MDC.put("relay", config.instanceId());
+    Batch inflight = null;
+    long nextTick = System.nanoTime();
+    long idle = MIN_IDLE_MILLIS;
+    int failedRounds = 0;
+    try {
+      while (!stopping) {
+        try {
+          if (System.nanoTime() - nextTick >= 0) {
+            if (finish(inflight)) {
+              failedRounds = pause(failedRounds);
+            }
+            inflight = null;
+            blocked.clear();
+            tick();
+            nextTick = System.nanoTime() + config.leaseRenewInterval().toNanos();
+          }
+          LeaseManager.Ownership own = leases.ownership();
+          if (!own.canPublish()) {
+            if (finish(inflight)) {
+              failedRounds = pause(failedRounds);
+            }
+            inflight = null;
+            blocked.clear();
+            wakeUp.await(Math.min(config.pollInterval().toMillis(), millisUntil(nextTick)));
+            continue;
+          }
+          List<OutboxRow> rows =
+              store.claim(
+                  config.shards(),
+                  own.all() ? null : own.shards(),
+                  inflight == null ? List.of() : inflight.seqs(),
+                  config.batchSize());
+          dbOkAt = System.nanoTime();
+          if (rows.isEmpty()) {
+            if (inflight != null) {
+              if (finish(inflight)) {
+                failedRounds = pause(failedRounds);
+              }
+              inflight = null;
+              blocked.clear();
+              continue; // claim again at once: rows may have waited behind the finished batch
+            }
+            wakeUp.await(Math.min(idle, millisUntil(nextTick)));
+            idle = Math.min(idle * 2, config.pollInterval().toMillis());
+            continue;
+          }
+          idle = MIN_IDLE_MILLIS;
+          if (!leases.ownership().canPublish()) {
+            continue;
+          }
+          metrics.batchSize(rows.size());
+          Batch sent = publisher.send(rows, blocked);
+          for (Outcome o : sent.outcomes()) {
+            if (o.future() != null) {
+              Instant created = o.row().createdAt();
+              o.future().thenRun(() -> metrics.published(created, Instant.now()));
+            }
+          }
+          Batch previous = inflight;
+          inflight = sent;
+          boolean failed = finish(previous);
+          if (failed || hasFailure(sent)) {
+            failed |= finish(inflight);
+            inflight = null;
+            blocked.clear();
+          }
+          if (failed) {
+            failedRounds = pause(failedRounds);
+          } else {
+            failedRounds = 0;
+          }
+        } catch (SQLException e) {
+          LOG.warn("relay {}: database error ({}); retrying", config.instanceId(), e.getMessage());
+          if (finish(inflight)) {
+            LOG.debug("relay {}: in-flight batch had failures", config.instanceId());
+          }
+          inflight = null;
+          blocked.clear();
+          failedRounds = pause(failedRounds);
+        } catch (InterruptedException e) {
+          if (!stopping) {
+            LOG.warn("relay {}: loop interrupted; stopping", config.instanceId());
+          }
+          break;
+        } catch (RuntimeException e) {
+          LOG.error("relay {}: unexpected error in the publish loop", config.instanceId(), e);
+          finish(inflight);
+          inflight = null;
+          blocked.clear();
+          failedRounds = pause(failedRounds);
+        }
+      }
+    } finally {
+      if (!crashed) {
+        finish(inflight);
+        try {
+          leases.releaseAll();
+        } catch (SQLException | RuntimeException e) {
+          LOG.warn(
+              "relay {}: could not release leases on stop ({}); they expire within {}",
+              config.instanceId(),
+              e.getMessage(),
+              config.leaseTtl());
+        }
+      }
+      running = false;
+      MDC.remove("relay");
+    }
+  }
+
+  private void tick() {
+    try {
+      leases.tick();
+      dbOkAt = System.nanoTime();
+    } catch (SQLException | RuntimeException e) {
+      leases.suspend();
+      LOG.warn(
+          "relay {}: lease renewal failed ({}); publishing stops until it succeeds",
+          config.instanceId(),
+          e.getMessage());
+    }
+  }
+
+  /**
+   * Waits for a batch and settles each row: acknowledged rows are deleted, rows that failed for
+   * good are dead-lettered, rows that failed otherwise stay for the next round. Returns whether any
+   * send failed.
+   */
+  private boolean finish(Batch batch) {
+    if (batch == null) {
+      return false;
+    }
+    batch.await();
+    List<Long> done = new ArrayList<>();
+    boolean anyAcked = false;
+    for (Outcome o : batch.outcomes()) {
+      if (o.acked()) {
+        done.add(o.row().seq());
+        anyAcked = true;
+      }
+    }
+    boolean failed = false;
+    for (Outcome o : batch.outcomes()) {
+      Throwable error = o.failure();
+      if (o.kind() == Outcome.Kind.HELD) {
+        metrics.held();
+      }
+      if (error == null) {
+        continue;
+      }
+      failed = true;
+      OutboxRow row = o.row();
+      if (KafkaPublisher.isPermanent(error)) {
+        deadLetter(row, attempts.getOrDefault(row.seq(), 0) + 1, error);
+        continue;
+      }
+      if (isCollateral(error)) {
+        continue;
+      }
+      metrics.retried();
+      int n = attempts.merge(row.seq(), anyAcked ? 1 : 0, Integer::sum);
+      LOG.warn(
+          "relay {}: send of message {} (topic {}, seq {}) failed: {}; attempt {} of {}, will"
+              + " retry",
+          config.instanceId(),
+          row.id(),
+          row.topic(),
+          row.seq(),
+          error.toString(),
+          n,
+          config.maxAttempts());
+      if (n >= config.maxAttempts()) {
+        deadLetter(row, n, new RetriesExhaustedException(n, error));
+      }
+    }
+    try {
+      store.delete(done);
+      done.forEach(attempts::remove);
+    } catch (SQLException e) {
+      LOG.warn(
+          "relay {}: {} published rows could not be deleted ({}); they will be published again",
+          config.instanceId(),
+          done.size(),
+          e.getMessage());
+    }
+    if (anyAcked) {
+      kafkaOkAt = System.nanoTime();
+    }
+    return failed;
+  }
+
+  private void deadLetter(OutboxRow row, int tries, Throwable error) {
+    boolean park = config.failureMode() == FailureMode.PARK;
+    try {
+      store.deadLetter(
+          row,
+          tries,
+          error.getClass().getName(),
+          String.valueOf(error.getMessage()),
+          park,
+          config.instanceId());
+      attempts.remove(row.seq());
+      metrics.deadLettered();
+      LOG.warn(
+          "relay {}: message {} (topic {}, key {}, seq {}) dead-lettered after {} attempt(s): {};"
+              + " {}",
+          config.instanceId(),
+          row.id(),
+          row.topic(),
+          row.key(),
+          row.seq(),
+          tries,
+          error.toString(),
+          park && row.key() != null
+              ? "its key is parked until it is retried or discarded"
+              : "later messages keep flowing");
+    } catch (SQLException e) {
+      LOG.warn(
+          "relay {}: could not dead-letter message {} ({}); it stays in the outbox",
+          config.instanceId(),
+          row.id(),
+          e.getMessage());
+    }
+  }
+
+  private static boolean isCollateral(Throwable e) {
+    String m = e.getMessage();
+    return (m != null
+            && (m.contains("closed forcefully") || m.contains("after producer has been closed")))
+        || e instanceof IllegalStateException;
+  }
+
+  private static boolean hasFailure(Batch b) {
+    for (Outcome o : b.outcomes()) {
+      if (o.kind() == Outcome.Kind.REJECTED || o.kind() == Outcome.Kind.NOT_SENT) {
+        return true;
+      }
+      if (o.future() != null && o.future().isCompletedExceptionally()) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private int pause(int failedRounds) {
+    int round = failedRounds + 1;
+    long millis = backoff.apply(round);
+    LOG.debug("relay {}: pausing {} ms after failed round {}", config.instanceId(), millis, round);
+    try {
+      wakeUpIgnoringSignals(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    return round;
+  }
+
+  private void wakeUpIgnoringSignals(long millis) throws InterruptedException {
+    long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
+    while (!stopping) {
+      long left = TimeUnit.NANOSECONDS.toMillis(end - System.nanoTime());
+      if (left <= 0) {
+        return;
+      }
+      Thread.sleep(Math.min(left, 50));
+    }
+  }
+
+  private static long millisUntil(long nanoDeadline) {
+    return Math.max(1, TimeUnit.NANOSECONDS.toMillis(nanoDeadline - System.nanoTime()));
+  }
+
+  private void maintain() {
+    try {
+      metrics.backlog(store.backlog());
+      dbOkAt = System.nanoTime();
+    } catch (SQLException | RuntimeException e) {
+      LOG.debug("relay {}: backlog query failed: {}", config.instanceId(), e.getMessage());
+    }
+    try {
+      if (admin == null) {
+        Properties p = new Properties();
+        config.kafka().forEach(p::put);
+        p.put("client.id", "waybill-relay-health-" + config.instanceId());
+        admin = Admin.create(p);
+      }
+      admin
+          .describeCluster(new DescribeClusterOptions().timeoutMs(2000))
+          .clusterId()
+          .get(3, TimeUnit.SECONDS);
+      kafkaOkAt = System.nanoTime();
+    } catch (Exception e) {
+      LOG.debug("relay {}: Kafka health check failed: {}", config.instanceId(), e.toString());
+    }
+  }
+
+  @Override
+  public void close() {
+    Thread t;
+    synchronized (this) {
+      if (stopping) {
+        return;
+      }
+      stopping = true;
+      t = loop;
+    }
+    wakeUp.close();
+    if (t != null) {
+      try {
+        t.join(config.sendTimeout().plusSeconds(10).toMillis());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    if (maintenance != null) {
+      maintenance.shutdownNow();
+    }
+    if (publisher != null) {
+      publisher.close();
+    }
+    if (admin != null) {
+      admin.close(java.time.Duration.ofSeconds(2));
+    }
+    LOG.info(
+        "relay {} stopped: published {}, dead-lettered {}",
+        config.instanceId(),
+        metrics.publishedCount(),
+        metrics.deadLetteredCount());
+  }
+
+  /**
+   * Simulates a crash for tests of lease expiry: the loop stops at once without finishing its batch
+   * or giving back its leases, as after {@code kill -9}.
+   */
+  void crash() {
+    crashed = true;
+    stopping = true;
+    if (loop != null) {
+      loop.interrupt();
+      try {
+        loop.join(5_000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    wakeUp.close();
+    if (maintenance != null) {
+      maintenance.shutdownNow();
+    }
+    if (publisher != null) {
+      publisher.close();
+    }
+  }
+
+  @Override
+  public String instanceId() {
+    return config.instanceId();
+  }
+
+  @Override
+  public RelayStatus status() {
+    LeaseManager.Ownership own =
+        leases == null ? new LeaseManager.Ownership(Set.of(), 0, false) : leases.ownership();
+    return new RelayStatus(
+        config.instanceId(),
+        running,
+        own.shards(),
+        metrics.publishedCount(),
+        metrics.deadLetteredCount(),
+        metrics.retriedCount(),
+        wakeUp.listening());
+  }
+
+  @Override
+  public boolean healthy() {
+    long window = TimeUnit.SECONDS.toNanos(10);
+    long now = System.nanoTime();
+    return running && now - dbOkAt < window && now - kafkaOkAt < window;
+  }
+
+  /** The relay's meter registry (for the HTTP endpoint). */
+  MeterRegistry registry() {
+    return registry;
+  }
+
+  /** A message kept failing while Kafka was reachable. */
+  static final class RetriesExhaustedException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    RetriesExhaustedException(int attempts, Throwable last) {
+      super("retries exhausted after " + attempts + " attempts; last error: " + last, last);
+    }
+  }
+}

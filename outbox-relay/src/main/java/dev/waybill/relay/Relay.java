@@ -1,0 +1,98 @@
+package dev.waybill.relay;
+
+import dev.waybill.outbox.dialect.Dialect;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.util.Objects;
+import javax.sql.DataSource;
+
+/**
+ * Moves committed outbox rows to Kafka: claims rows of the shards it leases, publishes them with an
+ * idempotent {@code acks=all} producer as CloudEvents, and deletes each row only after Kafka
+ * acknowledged it. Run one or many instances against the same outbox: shard leases keep at most one
+ * publisher per key at a time, so per-key order holds across relays and handovers.
+ *
+ * <pre>{@code
+ * try (Relay relay = Relay.builder().config(config).dataSource(ds).build()) {
+ *   relay.start();
+ *   ...
+ * } // close(): finish or abandon the in-flight batch, give back the leases
+ * }</pre>
+ *
+ * <p>Thread-safe. The relay runs on its own threads; {@link #close()} is idempotent.
+ */
+public interface Relay extends AutoCloseable {
+
+  /** A builder; the config and a data source are required. */
+  static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Starts the relay: checks the schema and the lease table, then publishes in the background.
+   *
+   * @throws dev.waybill.outbox.WaybillException when the database or the schema is not usable
+   */
+  void start();
+
+  /**
+   * Stops gracefully: no new batch is claimed, the in-flight batch is awaited (at most the send
+   * timeout), its acknowledged rows are deleted, and every lease is given back so another relay
+   * takes over at once. Idempotent.
+   */
+  @Override
+  void close();
+
+  /** This relay's instance id. */
+  String instanceId();
+
+  /** A snapshot of what this relay is doing (counters since start, owned shards). */
+  RelayStatus status();
+
+  /** Whether the loop runs and both the database and Kafka answered recently. */
+  boolean healthy();
+
+  /** Builds a {@link Relay}. Not thread-safe. */
+  final class Builder {
+    private RelayConfig config;
+    private DataSource dataSource;
+    private Dialect dialect;
+    private MeterRegistry registry;
+
+    private Builder() {}
+
+    /** The settings (required). */
+    public Builder config(RelayConfig config) {
+      this.config = Objects.requireNonNull(config, "config");
+      return this;
+    }
+
+    /** The database (required); the relay does not close it. */
+    public Builder dataSource(DataSource dataSource) {
+      this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
+      return this;
+    }
+
+    /** The dialect; detected from the data source when not set. */
+    public Builder dialect(Dialect dialect) {
+      this.dialect = dialect;
+      return this;
+    }
+
+    /** Where meters are registered (default: a private simple registry). */
+    public Builder meterRegistry(MeterRegistry registry) {
+      this.registry = registry;
+      return this;
+    }
+
+    /**
+     * @throws NullPointerException when config or data source are missing
+     */
+    public Relay build() {
+      Objects.requireNonNull(config, "config is required");
+      Objects.requireNonNull(dataSource, "dataSource is required");
+      return new PollingRelay(
+          config, dataSource, dialect, registry == null ? new SimpleMeterRegistry() : registry);
+    }
+  }
+}

@@ -1,0 +1,605 @@
+package dev.waybill.relay;
+
+import dev.waybill.outbox.OutboxConfig;
+import dev.waybill.outbox.config.ConfigException;
+import dev.waybill.outbox.config.Setting;
+import dev.waybill.outbox.config.Settings;
+import dev.waybill.outbox.jdbc.DatabaseSettings;
+import java.lang.management.ManagementFactory;
+import java.net.InetAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeMap;
+
+/**
+ * Settings of one relay instance. Immutable; validated as a whole (cross-setting rules included)
+ * and every problem is reported at once. Read from {@link Settings} with {@link #read(Settings)}
+ * (properties file, environment, {@code --set}) or built with {@link #builder()}. {@link
+ * #toString()} shows every setting except secrets.
+ *
+ * @param database how to reach the database ({@code db.*}); may be null for an embedded relay that
+ *     is given a {@code DataSource}
+ * @param outbox the outbox table and NOTIFY channel ({@code outbox.*})
+ * @param instanceId this relay's name in logs, leases and status ({@code relay.instance.id})
+ * @param source the CloudEvents {@code ce_source} of published messages ({@code relay.source})
+ * @param shards how many shards the keys map to; the same on every relay ({@code relay.shards})
+ * @param batchSize the most rows claimed and sent at once ({@code relay.batch.size})
+ * @param pollInterval the longest idle wait between polls ({@code relay.poll.interval})
+ * @param leaseTtl how long a shard lease lasts without renewal ({@code relay.lease.ttl})
+ * @param leaseRenewInterval how often leases are renewed and rebalanced ({@code
+ *     relay.lease.renew.interval})
+ * @param sendTimeout the longest a send may take, Kafka's {@code delivery.timeout.ms} ({@code
+ *     relay.send.timeout})
+ * @param failureMode park or skip the key of a dead-lettered message ({@code relay.failure.mode})
+ * @param maxAttempts attempts before a message that keeps failing is dead-lettered ({@code
+ *     relay.retry.max.attempts})
+ * @param backoffInitial first pause after a failed round ({@code relay.retry.backoff.initial})
+ * @param backoffMax longest pause after failed rounds ({@code relay.retry.backoff.max})
+ * @param httpPort port of {@code /metrics} and {@code /health}; -1 disables ({@code http.port})
+ * @param kafka producer settings ({@code kafka.*} without the prefix); secrets are not shown
+ */
+public record RelayConfig(
+    DatabaseSettings database,
+    OutboxConfig outbox,
+    String instanceId,
+    String source,
+    int shards,
+    int batchSize,
+    Duration pollInterval,
+    Duration leaseTtl,
+    Duration leaseRenewInterval,
+    Duration sendTimeout,
+    FailureMode failureMode,
+    int maxAttempts,
+    Duration backoffInitial,
+    Duration backoffMax,
+    int httpPort,
+    Map<String, String> kafka) {
+
+  /** {@code relay.instance.id}; default: host name and process id. */
+  public static final Setting<String> INSTANCE_ID =
+      Setting.optionalString(
+          "relay.instance.id",
+          "Name of this relay in logs, leases, metrics and status; default host-pid. Must be"
+              + " unique among running relays.");
+
+  /** {@code relay.source}. */
+  public static final Setting<String> SOURCE =
+      Setting.string(
+          "relay.source",
+          "urn:waybill:outbox",
+          "CloudEvents ce_source of every published message (a URI reference naming your"
+              + " application).");
+
+  /** {@code relay.shards}. */
+  public static final Setting<Integer> SHARDS =
+      Setting.integer(
+          "relay.shards",
+          64,
+          1,
+          1024,
+          "Number of shards (units of ownership) keys are spread over. The same on every relay;"
+              + " at most one relay owns a shard at a time.");
+
+  /** {@code relay.batch.size}. */
+  public static final Setting<Integer> BATCH_SIZE =
+      Setting.integer(
+          "relay.batch.size", 1000, 1, 10_000, "Most outbox rows claimed and sent at once.");
+
+  /** {@code relay.poll.interval}. */
+  public static final Setting<Duration> POLL_INTERVAL =
+      Setting.duration(
+          "relay.poll.interval",
+          "500ms",
+          Duration.ofMillis(10),
+          Duration.ofMinutes(5),
+          "Longest wait between polls of an idle outbox (PostgreSQL NOTIFY wakes the relay"
+              + " sooner). Idle polls back off from 10ms up to this.");
+
+  /** {@code relay.lease.ttl}. */
+  public static final Setting<Duration> LEASE_TTL =
+      Setting.duration(
+          "relay.lease.ttl",
+          "30s",
+          Duration.ofSeconds(2),
+          Duration.ofMinutes(10),
+          "How long a shard lease lasts without renewal: after a crash, its shards move to"
+              + " another relay within this time.");
+
+  /** {@code relay.lease.renew.interval}. */
+  public static final Setting<Duration> LEASE_RENEW_INTERVAL =
+      Setting.duration(
+          "relay.lease.renew.interval",
+          "3s",
+          Duration.ofMillis(100),
+          Duration.ofMinutes(1),
+          "How often a relay renews its leases and rebalances shards with the others.");
+
+  /** {@code relay.send.timeout}. */
+  public static final Setting<Duration> SEND_TIMEOUT =
+      Setting.duration(
+          "relay.send.timeout",
+          "10s",
+          Duration.ofSeconds(1),
+          Duration.ofMinutes(5),
+          "Longest time one send may take, retries included (the producer's"
+              + " delivery.timeout.ms). Must be well below relay.lease.ttl.");
+
+  /** {@code relay.failure.mode}. */
+  public static final Setting<String> FAILURE_MODE =
+      Setting.string(
+          "relay.failure.mode",
+          "park",
+          "park: later messages of a dead-lettered message's key wait until it is retried or"
+              + " discarded (keeps order); skip: they keep flowing.");
+
+  /** {@code relay.retry.max.attempts}. */
+  public static final Setting<Integer> MAX_ATTEMPTS =
+      Setting.integer(
+          "relay.retry.max.attempts",
+          10,
+          1,
+          1000,
+          "Failed attempts before a message that keeps failing while Kafka is reachable is"
+              + " dead-lettered. A Kafka outage never counts.");
+
+  /** {@code relay.retry.backoff.initial}. */
+  public static final Setting<Duration> BACKOFF_INITIAL =
+      Setting.duration(
+          "relay.retry.backoff.initial",
+          "200ms",
+          Duration.ofMillis(1),
+          Duration.ofMinutes(1),
+          "First pause after a failed round; doubles with jitter up to the max.");
+
+  /** {@code relay.retry.backoff.max}. */
+  public static final Setting<Duration> BACKOFF_MAX =
+      Setting.duration(
+          "relay.retry.backoff.max",
+          "30s",
+          Duration.ofMillis(10),
+          Duration.ofHours(1),
+          "Longest pause between failed rounds.");
+
+  /** {@code http.port}. */
+  public static final Setting<Integer> HTTP_PORT =
+      Setting.integer(
+          "http.port",
+          8080,
+          -1,
+          65535,
+          "Port of /metrics (Prometheus) and /health; 0 picks a free port, -1 disables.");
+
+  /** {@code kafka.bootstrap.servers}: required. */
+  public static final Setting<String> KAFKA_BOOTSTRAP =
+      Setting.string(
+          "kafka.bootstrap.servers",
+          null,
+          "Kafka brokers, host:port[,host:port]. Every other kafka.* setting is passed to the"
+              + " producer as is (TLS, SASL, compression...).");
+
+  /** Every relay-specific setting, in documentation order. */
+  public static final List<Setting<?>> SETTINGS =
+      List.of(
+          INSTANCE_ID,
+          SOURCE,
+          SHARDS,
+          BATCH_SIZE,
+          POLL_INTERVAL,
+          LEASE_TTL,
+          LEASE_RENEW_INTERVAL,
+          SEND_TIMEOUT,
+          FAILURE_MODE,
+          MAX_ATTEMPTS,
+          BACKOFF_INITIAL,
+          BACKOFF_MAX,
+          HTTP_PORT,
+          KAFKA_BOOTSTRAP);
+
+  /** Every setting the relay process reads: {@code db.*}, {@code outbox.*} and its own. */
+  public static List<Setting<?>> allSettings() {
+    List<Setting<?>> all = new ArrayList<>(DatabaseSettings.SETTINGS);
+    all.addAll(OutboxConfig.SETTINGS);
+    all.addAll(SETTINGS);
+    return List.copyOf(all);
+  }
+
+  /** Families whose unknown keys are reported as typos ({@code kafka.*} passes through). */
+  public static final List<String> OWNED_PREFIXES = List.of("db.", "outbox.", "relay.", "http.");
+
+  private static final List<String> SECRET_WORDS =
+      List.of("password", "secret", "jaas", "token", "credential", "key.password");
+
+  /**
+   * Checks every cross-setting rule.
+   *
+   * @throws ConfigException listing every problem
+   */
+  public RelayConfig {
+    Objects.requireNonNull(outbox, "outbox");
+    Objects.requireNonNull(instanceId, "instanceId");
+    Objects.requireNonNull(failureMode, "failureMode");
+    kafka = Map.copyOf(kafka);
+    List<String> problems =
+        crossCheck(leaseTtl, leaseRenewInterval, sendTimeout, backoffInitial, backoffMax, kafka);
+    if (shards < 1 || shards > 1024) {
+      problems.add("'" + shards + "' → relay.shards → expected a number from 1 to 1024");
+    }
+    if (batchSize < 1 || batchSize > 10_000) {
+      problems.add("'" + batchSize + "' → relay.batch.size → expected a number from 1 to 10000");
+    }
+    if (maxAttempts < 1) {
+      problems.add("'" + maxAttempts + "' → relay.retry.max.attempts → expected at least 1");
+    }
+    if (httpPort < -1 || httpPort > 65535) {
+      problems.add("'" + httpPort + "' → http.port → expected -1 (off), 0 (any) or a port");
+    }
+    if (instanceId.isBlank() || instanceId.length() > 200) {
+      problems.add("'" + instanceId + "' → relay.instance.id → expected 1 to 200 characters");
+    }
+    if (!problems.isEmpty()) {
+      throw new ConfigException(problems);
+    }
+  }
+
+  private static List<String> crossCheck(
+      Duration ttl,
+      Duration renew,
+      Duration send,
+      Duration backoffInitial,
+      Duration backoffMax,
+      Map<String, String> kafka) {
+    List<String> problems = new ArrayList<>();
+    if (ttl.compareTo(renew.multipliedBy(3)) < 0) {
+      problems.add(
+          "'"
+              + ttl
+              + "' → relay.lease.ttl → must be at least 3 × relay.lease.renew.interval ("
+              + renew
+              + ") so a healthy relay never loses a lease between renewals");
+    }
+    Duration needed = send.plus(renew).plus(Duration.ofSeconds(1));
+    if (ttl.compareTo(needed) <= 0) {
+      problems.add(
+          "'"
+              + ttl
+              + "' → relay.lease.ttl → must exceed relay.send.timeout + relay.lease.renew.interval"
+              + " + 1s ("
+              + needed
+              + "): a relay that cannot renew stops sending, and its last sends must end before"
+              + " the lease expires");
+    }
+    if (backoffMax.compareTo(backoffInitial) < 0) {
+      problems.add(
+          "'"
+              + backoffMax
+              + "' → relay.retry.backoff.max → must not be below relay.retry.backoff.initial ("
+              + backoffInitial
+              + ")");
+    }
+    String acks = kafka.get("acks");
+    if (acks != null && !acks.equals("all") && !acks.equals("-1")) {
+      problems.add(
+          "'"
+              + acks
+              + "' → kafka.acks → must be all: with fewer acknowledgements a broker failure can"
+              + " lose a message the relay already deleted");
+    }
+    String idem = kafka.get("enable.idempotence");
+    if (idem != null && !idem.equalsIgnoreCase("true")) {
+      problems.add(
+          "'"
+              + idem
+              + "' → kafka.enable.idempotence → must be true: producer retries would otherwise"
+              + " duplicate and reorder messages of a key");
+    }
+    String inFlight = kafka.get("max.in.flight.requests.per.connection");
+    if (inFlight != null && !inFlight.equals("1")) {
+      problems.add(
+          "'"
+              + inFlight
+              + "' → kafka.max.in.flight.requests.per.connection → must be 1: after a failed send"
+              + " the relay stops the producer before any later message of the partition is"
+              + " written, which needs one request in flight");
+    }
+    if (kafka.containsKey("delivery.timeout.ms")) {
+      problems.add(
+          "'"
+              + kafka.get("delivery.timeout.ms")
+              + "' → kafka.delivery.timeout.ms → set relay.send.timeout instead (the lease rules"
+              + " depend on it)");
+    }
+    for (String k : List.of("key.serializer", "value.serializer", "transactional.id")) {
+      if (kafka.containsKey(k)) {
+        problems.add("'" + kafka.get(k) + "' → kafka." + k + " → is set by the relay; remove it");
+      }
+    }
+    return problems;
+  }
+
+  /**
+   * Reads every relay setting, reporting all problems (unknown {@code db.*}, {@code outbox.*},
+   * {@code relay.*} and {@code http.*} keys included) at once.
+   *
+   * @throws ConfigException listing every problem
+   */
+  public static RelayConfig read(Settings settings) {
+    Settings.Reader r = settings.reader();
+    for (String unknown : settings.unknownKeys(OWNED_PREFIXES, allSettings())) {
+      r.problem(
+          "(unknown) → "
+              + unknown
+              + " → not a setting; see docs/configuration.md for the list (typo?)");
+    }
+    DatabaseSettings db = DatabaseSettings.read(r);
+    OutboxConfig outbox = OutboxConfig.read(r);
+    String instance = r.get(INSTANCE_ID);
+    String source = r.get(SOURCE);
+    Integer shards = r.get(SHARDS);
+    Integer batch = r.get(BATCH_SIZE);
+    Duration poll = r.get(POLL_INTERVAL);
+    Duration ttl = r.get(LEASE_TTL);
+    Duration renew = r.get(LEASE_RENEW_INTERVAL);
+    Duration send = r.get(SEND_TIMEOUT);
+    String mode = r.get(FAILURE_MODE);
+    Integer attempts = r.get(MAX_ATTEMPTS);
+    Duration b0 = r.get(BACKOFF_INITIAL);
+    Duration b1 = r.get(BACKOFF_MAX);
+    Integer port = r.get(HTTP_PORT);
+    String bootstrap = r.get(KAFKA_BOOTSTRAP);
+    FailureMode failureMode = null;
+    if (mode != null) {
+      try {
+        failureMode = FailureMode.valueOf(mode.trim().toUpperCase(Locale.ROOT));
+      } catch (IllegalArgumentException e) {
+        r.problem("'" + mode + "' → relay.failure.mode → expected park or skip");
+      }
+    }
+    Map<String, String> kafka = new TreeMap<>();
+    for (String k : settings.keys()) {
+      if (k.startsWith("kafka.")) {
+        kafka.put(k.substring("kafka.".length()), settings.raw(k).orElseThrow());
+      }
+    }
+    if (ttl != null && renew != null && send != null && b0 != null && b1 != null) {
+      crossCheck(ttl, renew, send, b0, b1, kafka).forEach(r::problem);
+    }
+    r.finish();
+    return new RelayConfig(
+        db,
+        outbox,
+        instance.isBlank() ? defaultInstanceId() : instance,
+        source,
+        shards,
+        batch,
+        poll,
+        ttl,
+        renew,
+        send,
+        failureMode,
+        attempts,
+        b0,
+        b1,
+        port,
+        kafka);
+  }
+
+  /** A builder with every default; {@code kafka.bootstrap.servers} must be given. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** {@code host-pid}, the default instance id. */
+  public static String defaultInstanceId() {
+    String host;
+    try {
+      host = InetAddress.getLocalHost().getHostName();
+    } catch (Exception e) {
+      host = "relay";
+    }
+    String jvm = ManagementFactory.getRuntimeMXBean().getName();
+    String pid = jvm.contains("@") ? jvm.substring(0, jvm.indexOf('@')) : jvm;
+    return host + "-" + pid;
+  }
+
+  /** The producer settings with secrets masked, for logs and status. */
+  public Map<String, String> kafkaForDisplay() {
+    Map<String, String> shown = new LinkedHashMap<>();
+    kafka.forEach(
+        (k, v) ->
+            shown.put(
+                k,
+                SECRET_WORDS.stream().anyMatch(w -> k.toLowerCase(Locale.ROOT).contains(w))
+                    ? "***"
+                    : v));
+    return shown;
+  }
+
+  /** One line with every setting; secrets masked. */
+  @Override
+  public String toString() {
+    return "RelayConfig[instance="
+        + instanceId
+        + ", db="
+        + (database == null ? "(DataSource given)" : database)
+        + ", table="
+        + outbox.tables().outboxTable()
+        + ", notify="
+        + (outbox.notifyEnabled() ? outbox.notifyChannel() : "off")
+        + ", source="
+        + source
+        + ", shards="
+        + shards
+        + ", batchSize="
+        + batchSize
+        + ", pollInterval="
+        + pollInterval
+        + ", leaseTtl="
+        + leaseTtl
+        + ", leaseRenewInterval="
+        + leaseRenewInterval
+        + ", sendTimeout="
+        + sendTimeout
+        + ", failureMode="
+        + failureMode.name().toLowerCase(Locale.ROOT)
+        + ", maxAttempts="
+        + maxAttempts
+        + ", backoff="
+        + backoffInitial
+        + ".."
+        + backoffMax
+        + ", httpPort="
+        + httpPort
+        + ", kafka="
+        + kafkaForDisplay()
+        + "]";
+  }
+
+  /** Builds a {@link RelayConfig} for an embedded relay. Not thread-safe. */
+  public static final class Builder {
+    private DatabaseSettings database;
+    private OutboxConfig outbox = OutboxConfig.defaults();
+    private String instanceId = defaultInstanceId();
+    private String source = "urn:waybill:outbox";
+    private int shards = 64;
+    private int batchSize = 1000;
+    private Duration pollInterval = Duration.ofMillis(500);
+    private Duration leaseTtl = Duration.ofSeconds(30);
+    private Duration leaseRenewInterval = Duration.ofSeconds(3);
+    private Duration sendTimeout = Duration.ofSeconds(10);
+    private FailureMode failureMode = FailureMode.PARK;
+    private int maxAttempts = 10;
+    private Duration backoffInitial = Duration.ofMillis(200);
+    private Duration backoffMax = Duration.ofSeconds(30);
+    private int httpPort = -1;
+    private final Map<String, String> kafka = new TreeMap<>();
+
+    private Builder() {}
+
+    /** Database settings, when the relay builds its own pool. */
+    public Builder database(DatabaseSettings database) {
+      this.database = database;
+      return this;
+    }
+
+    /** Outbox table and NOTIFY channel; must match the writers'. */
+    public Builder outbox(OutboxConfig outbox) {
+      this.outbox = outbox;
+      return this;
+    }
+
+    /** This relay's unique name. */
+    public Builder instanceId(String instanceId) {
+      this.instanceId = instanceId;
+      return this;
+    }
+
+    /** CloudEvents source. */
+    public Builder source(String source) {
+      this.source = source;
+      return this;
+    }
+
+    /** Shard count (same on all relays). */
+    public Builder shards(int shards) {
+      this.shards = shards;
+      return this;
+    }
+
+    /** Rows per batch. */
+    public Builder batchSize(int batchSize) {
+      this.batchSize = batchSize;
+      return this;
+    }
+
+    /** Longest idle wait. */
+    public Builder pollInterval(Duration pollInterval) {
+      this.pollInterval = pollInterval;
+      return this;
+    }
+
+    /** Lease lifetime and renewal interval. */
+    public Builder lease(Duration ttl, Duration renewInterval) {
+      this.leaseTtl = ttl;
+      this.leaseRenewInterval = renewInterval;
+      return this;
+    }
+
+    /** Longest send, retries included. */
+    public Builder sendTimeout(Duration sendTimeout) {
+      this.sendTimeout = sendTimeout;
+      return this;
+    }
+
+    /** Park or skip after a dead letter. */
+    public Builder failureMode(FailureMode failureMode) {
+      this.failureMode = failureMode;
+      return this;
+    }
+
+    /** Attempts before dead-lettering. */
+    public Builder maxAttempts(int maxAttempts) {
+      this.maxAttempts = maxAttempts;
+      return this;
+    }
+
+    /** Backoff between failed rounds. */
+    public Builder backoff(Duration initial, Duration max) {
+      this.backoffInitial = initial;
+      this.backoffMax = max;
+      return this;
+    }
+
+    /** HTTP port; -1 (the builder's default) disables the endpoint. */
+    public Builder httpPort(int httpPort) {
+      this.httpPort = httpPort;
+      return this;
+    }
+
+    /** Kafka bootstrap servers. */
+    public Builder bootstrapServers(String servers) {
+      return kafka("bootstrap.servers", servers);
+    }
+
+    /** Any producer setting (without the {@code kafka.} prefix). */
+    public Builder kafka(String key, String value) {
+      kafka.put(key, value);
+      return this;
+    }
+
+    /**
+     * @throws ConfigException listing every problem
+     */
+    public RelayConfig build() {
+      List<String> problems = new ArrayList<>();
+      if (!kafka.containsKey("bootstrap.servers")) {
+        problems.add("(missing) → kafka.bootstrap.servers → required: give the Kafka brokers");
+      }
+      if (!problems.isEmpty()) {
+        throw new ConfigException(problems);
+      }
+      return new RelayConfig(
+          database,
+          outbox,
+          instanceId,
+          source,
+          shards,
+          batchSize,
+          pollInterval,
+          leaseTtl,
+          leaseRenewInterval,
+          sendTimeout,
+          failureMode,
+          maxAttempts,
+          backoffInitial,
+          backoffMax,
+          httpPort,
+          kafka);
+    }
+  }
+}

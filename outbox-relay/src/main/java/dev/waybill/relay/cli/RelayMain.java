@@ -1,0 +1,284 @@
+package dev.waybill.relay.cli;
+
+import com.zaxxer.hikari.HikariDataSource;
+import dev.waybill.outbox.OutboxConfig;
+import dev.waybill.outbox.WaybillException;
+import dev.waybill.outbox.config.ConfigException;
+import dev.waybill.outbox.config.Settings;
+import dev.waybill.outbox.dialect.Dialect;
+import dev.waybill.outbox.jdbc.DataSources;
+import dev.waybill.outbox.jdbc.DatabaseSettings;
+import dev.waybill.outbox.schema.MigrationResult;
+import dev.waybill.outbox.schema.SchemaMigrator;
+import dev.waybill.relay.Relay;
+import dev.waybill.relay.RelayConfig;
+import dev.waybill.relay.http.HttpEndpoint;
+import dev.waybill.relay.internal.LeaseManager;
+import dev.waybill.relay.internal.OutboxStore;
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * The sidecar: {@code java -jar outbox-relay.jar run|migrate|status}. Settings come from {@code
+ * --config FILE}, then {@code WAYBILL_*} environment variables, then {@code --set key=value}. Exit
+ * codes: 0 success, 1 failure, 2 invalid settings or usage.
+ */
+@Command(
+    name = "outbox-relay",
+    mixinStandardHelpOptions = true,
+    version = "Waybill outbox relay 0.1.0",
+    description = "Publishes committed outbox rows to Kafka.",
+    subcommands = {
+      RelayMain.Run.class,
+      RelayMain.Migrate.class,
+      RelayMain.Status.class,
+      CommandLine.HelpCommand.class
+    })
+public final class RelayMain implements Callable<Integer> {
+  @Spec CommandLine.Model.CommandSpec spec;
+
+  /** Entry point; exits with the command's code. */
+  public static void main(String[] args) {
+    if (System.getProperty("logback.configurationFile") == null) {
+      System.setProperty("logback.configurationFile", "waybill-relay-logback.xml");
+    }
+    System.exit(execute(args));
+  }
+
+  /** Runs a command line and returns the exit code (for tests). */
+  public static int execute(String... args) {
+    CommandLine cl = new CommandLine(new RelayMain());
+    cl.setExecutionExceptionHandler(
+        (ex, cmd, parsed) -> {
+          if (ex instanceof ConfigException) {
+            cmd.getErr().println(ex.getMessage());
+            return 2;
+          }
+          cmd.getErr().println("outbox-relay: " + ex.getMessage());
+          return 1;
+        });
+    return cl.execute(args);
+  }
+
+  @Override
+  public Integer call() {
+    spec.commandLine().usage(spec.commandLine().getErr());
+    return 2;
+  }
+
+  /** Options every command shares. */
+  static class SettingsOptions {
+    @Option(
+        names = "--config",
+        paramLabel = "FILE",
+        description = "Properties file with settings (see docs/configuration.md).")
+    Path config;
+
+    @Option(
+        names = "--set",
+        paramLabel = "KEY=VALUE",
+        description = "One setting; repeatable; wins over the file and the environment.")
+    List<String> sets = new ArrayList<>();
+
+    Settings load() {
+      Settings.Builder b = Settings.builder();
+      List<String> problems = new ArrayList<>();
+      if (config != null) {
+        Properties p = new Properties();
+        try (InputStream in = Files.newInputStream(config)) {
+          p.load(in);
+        } catch (IOException e) {
+          throw new ConfigException(
+              List.of("'" + config + "' → --config → cannot be read (" + e.getMessage() + ")"));
+        }
+        b.properties(p);
+      }
+      b.environment(System.getenv(), RelayConfig.allSettings(), List.of("kafka."));
+      for (String s : sets) {
+        int eq = s.indexOf('=');
+        if (eq <= 0) {
+          problems.add("'" + s + "' → --set → expected key=value, e.g. --set relay.batch.size=500");
+        } else {
+          b.put(s.substring(0, eq).trim(), s.substring(eq + 1));
+        }
+      }
+      if (!problems.isEmpty()) {
+        throw new ConfigException(problems);
+      }
+      return b.build();
+    }
+  }
+
+  /** Reads only the db.* and outbox.* settings (migrate, status). */
+  static DatabaseAndOutbox readDatabase(Settings settings) {
+    Settings.Reader r = settings.reader();
+    for (String unknown :
+        settings.unknownKeys(RelayConfig.OWNED_PREFIXES, RelayConfig.allSettings())) {
+      r.problem("(unknown) → " + unknown + " → not a setting; see docs/configuration.md (typo?)");
+    }
+    DatabaseSettings db = DatabaseSettings.read(r);
+    OutboxConfig outbox = OutboxConfig.read(r);
+    Integer shards = r.get(RelayConfig.SHARDS);
+    r.finish();
+    return new DatabaseAndOutbox(db, outbox, shards);
+  }
+
+  record DatabaseAndOutbox(DatabaseSettings db, OutboxConfig outbox, int shards) {}
+
+  /** {@code run}: the relay. */
+  @Command(
+      name = "run",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Runs the relay until SIGTERM or SIGINT, then stops gracefully (finishes the in-flight",
+        "batch, gives back its shard leases) and exits 0. Serves /metrics and /health on",
+        "http.port."
+      })
+  static final class Run implements Callable<Integer> {
+    @CommandLine.Mixin SettingsOptions options = new SettingsOptions();
+
+    @Override
+    public Integer call() throws Exception {
+      RelayConfig config = RelayConfig.read(options.load());
+      if (config.database().poolSize() < 3) {
+        throw new ConfigException(
+            List.of(
+                "'"
+                    + config.database().poolSize()
+                    + "' → db.pool.size → the relay needs at least 3 connections (publish loop,"
+                    + " LISTEN, metrics)"));
+      }
+      PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+      new ClassLoaderMetrics().bindTo(registry);
+      new JvmMemoryMetrics().bindTo(registry);
+      new JvmGcMetrics().bindTo(registry);
+      new JvmThreadMetrics().bindTo(registry);
+      new ProcessorMetrics().bindTo(registry);
+      new UptimeMetrics().bindTo(registry);
+      CountDownLatch stop = new CountDownLatch(1);
+      Signals.onTermination(stop::countDown);
+      try (HikariDataSource ds =
+              DataSources.create(config.database(), "waybill-relay-" + config.instanceId());
+          Relay relay =
+              Relay.builder().config(config).dataSource(ds).meterRegistry(registry).build()) {
+        relay.start();
+        HttpEndpoint http = null;
+        if (config.httpPort() >= 0) {
+          http = HttpEndpoint.start(config.httpPort(), relay, registry);
+          org.slf4j.LoggerFactory.getLogger(RelayMain.class)
+              .info("relay {}: /metrics and /health on port {}", config.instanceId(), http.port());
+        }
+        try {
+          stop.await();
+        } finally {
+          if (http != null) {
+            http.close();
+          }
+        }
+      }
+      return 0;
+    }
+  }
+
+  /** {@code migrate}: apply the outbox schema. */
+  @Command(
+      name = "migrate",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Applies the outbox schema (outbox table, relay tables) to db.url: idempotent, and safe",
+        "when several instances run it at once."
+      })
+  static final class Migrate implements Callable<Integer> {
+    @CommandLine.Mixin SettingsOptions options = new SettingsOptions();
+
+    @Spec CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() {
+      DatabaseAndOutbox s = readDatabase(options.load());
+      try (HikariDataSource ds = DataSources.create(s.db(), "waybill-migrate")) {
+        MigrationResult r =
+            SchemaMigrator.builder()
+                .dataSource(ds)
+                .dialect(s.db().dialect())
+                .tables(s.outbox().tables())
+                .build()
+                .migrate();
+        PrintWriter out = spec.commandLine().getOut();
+        out.println(
+            r.applied().isEmpty()
+                ? "outbox schema is up to date at version " + r.toVersion()
+                : "outbox schema migrated from version "
+                    + r.fromVersion()
+                    + " to "
+                    + r.toVersion()
+                    + " (applied "
+                    + r.applied()
+                    + ")");
+        out.flush();
+      }
+      return 0;
+    }
+  }
+
+  /** {@code status}: backlog, parked keys, dead letters, shard owners. */
+  @Command(
+      name = "status",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Shows the backlog (pending rows, age of the oldest), parked keys, dead letters and the",
+        "shard owners with their lease expiry, read from the database."
+      })
+  static final class Status implements Callable<Integer> {
+    @CommandLine.Mixin SettingsOptions options = new SettingsOptions();
+
+    @Option(names = "--json", description = "Print JSON instead of a table.")
+    boolean json;
+
+    @Spec CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+      DatabaseAndOutbox s = readDatabase(options.load());
+      try (HikariDataSource ds = DataSources.create(s.db(), "waybill-status")) {
+        Dialect d = s.db().dialect();
+        OutboxStore store = new OutboxStore(ds, d, s.outbox().tables());
+        StatusReport report =
+            new StatusReport(
+                store.backlog(),
+                store.parkedKeys(50),
+                LeaseManager.leases(ds, d, s.outbox().tables()));
+        PrintWriter out = spec.commandLine().getOut();
+        out.print(json ? report.toJson() : report.toTable());
+        out.flush();
+        return 0;
+      } catch (java.sql.SQLException e) {
+        throw new WaybillException(
+            "cannot read the relay tables ("
+                + e.getMessage()
+                + "); is the schema applied? Run: outbox-relay migrate",
+            e);
+      }
+    }
+  }
+}

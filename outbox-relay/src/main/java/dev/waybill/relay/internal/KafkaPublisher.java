@@ -1,0 +1,354 @@
+package dev.waybill.relay.internal;
+
+import dev.waybill.outbox.internal.Json;
+import dev.waybill.outbox.wire.CloudEventHeaders;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.InvalidRecordException;
+import org.apache.kafka.common.errors.InvalidTopicException;
+import org.apache.kafka.common.errors.RecordBatchTooLargeException;
+import org.apache.kafka.common.errors.RecordTooLargeException;
+import org.apache.kafka.common.errors.TopicAuthorizationException;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.internals.Topic;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+/**
+ * Sends claimed rows to Kafka as CloudEvents (binary mode) with an idempotent, {@code acks=all}
+ * producer that has one request in flight per connection.
+ *
+ * <p>Order after a failure: when a send fails after leaving the client, the producer is closed at
+ * once from the callback, which aborts every batch not yet written. With one request in flight, no
+ * later record of that partition can then reach the broker before the failed one is sent again, so
+ * an earlier message never appears for the first time after a later one. The next batch uses a new
+ * producer. A record rejected before it leaves the client (too large, invalid topic or headers)
+ * only blocks the later records of its key in the same and later batches. Not API.
+ */
+public final class KafkaPublisher implements AutoCloseable {
+  private final Map<String, Object> props;
+  private final String source;
+  private final ThreadLocal<Boolean> inSend = ThreadLocal.withInitial(() -> false);
+  private Generation generation;
+
+  /**
+   * @param kafka user producer settings (without the {@code kafka.} prefix)
+   * @param sendTimeout the delivery timeout
+   * @param source the CloudEvents source
+   * @param instance the relay id (client id)
+   */
+  public KafkaPublisher(
+      Map<String, String> kafka, Duration sendTimeout, String source, String instance) {
+    Map<String, Object> p = new HashMap<>();
+    p.put(ProducerConfig.LINGER_MS_CONFIG, "5");
+    p.put(ProducerConfig.BATCH_SIZE_CONFIG, Integer.toString(256 * 1024));
+    p.put(ProducerConfig.CLIENT_ID_CONFIG, "waybill-relay-" + instance);
+    p.putAll(kafka);
+    p.put(ProducerConfig.ACKS_CONFIG, "all");
+    p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+    p.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, "1");
+    long deliveryMs = sendTimeout.toMillis();
+    long requestMs = Math.max(500, Math.min(30_000, deliveryMs / 2));
+    p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, Long.toString(deliveryMs));
+    p.putIfAbsent(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, Long.toString(requestMs));
+    p.putIfAbsent(ProducerConfig.MAX_BLOCK_MS_CONFIG, Long.toString(Math.min(5_000, deliveryMs)));
+    p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+    p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+    // linger + request timeout must fit in the delivery timeout, as Kafka requires
+    long linger = Long.parseLong(String.valueOf(p.get(ProducerConfig.LINGER_MS_CONFIG)));
+    long request = Long.parseLong(String.valueOf(p.get(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG)));
+    if (linger + request > deliveryMs) {
+      p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, Long.toString(deliveryMs - linger));
+    }
+    this.props = Map.copyOf(p);
+    this.source = source;
+  }
+
+  /** The effective producer settings. */
+  public Map<String, Object> producerProperties() {
+    return props;
+  }
+
+  /**
+   * Sends the rows in order. Rows whose ordering key is in {@code blocked} are held back (not
+   * sent); a row that fails before leaving the client adds its key to {@code blocked}, so later
+   * rows of that key wait as well.
+   */
+  public Batch send(List<OutboxRow> rows, Set<String> blocked) {
+    Generation gen = generation();
+    List<Outcome> outcomes = new ArrayList<>(rows.size());
+    boolean abortRest = false;
+    for (OutboxRow row : rows) {
+      String ok = row.orderingKey();
+      if (abortRest || gen.broken) {
+        outcomes.add(Outcome.notSent(row));
+        continue;
+      }
+      if (ok != null && blocked.contains(ok)) {
+        outcomes.add(Outcome.held(row));
+        continue;
+      }
+      ProducerRecord<byte[], byte[]> record;
+      try {
+        record = toRecord(row);
+      } catch (RuntimeException e) {
+        outcomes.add(Outcome.rejected(row, e));
+        if (ok != null) {
+          blocked.add(ok);
+        }
+        continue;
+      }
+      CompletableFuture<RecordMetadata> f = new CompletableFuture<>();
+      inSend.set(true);
+      try {
+        gen.producer.send(
+            record,
+            (md, ex) -> {
+              if (ex == null) {
+                f.complete(md);
+                return;
+              }
+              if (!inSend.get()) {
+                // failed after leaving the client: stop every later write at once
+                gen.broken = true;
+                gen.producer.close(Duration.ZERO);
+              }
+              f.completeExceptionally(ex);
+            });
+      } catch (RuntimeException e) {
+        f.completeExceptionally(e);
+      } finally {
+        inSend.set(false);
+      }
+      if (f.isCompletedExceptionally()) {
+        Throwable cause = causeOf(f);
+        if (isPermanent(cause)) {
+          outcomes.add(Outcome.rejected(row, cause));
+          if (ok != null) {
+            blocked.add(ok);
+          }
+        } else {
+          // the client cannot send at all right now (metadata timeout, closed): stop this batch
+          outcomes.add(Outcome.sent(row, f));
+          abortRest = true;
+          gen.broken = true;
+        }
+        continue;
+      }
+      outcomes.add(Outcome.sent(row, f));
+    }
+    return new Batch(outcomes);
+  }
+
+  /** Whether an error is about the message itself, so retrying it cannot help. */
+  public static boolean isPermanent(Throwable e) {
+    return e instanceof RecordTooLargeException
+        || e instanceof RecordBatchTooLargeException
+        || e instanceof InvalidTopicException
+        || e instanceof TopicAuthorizationException
+        || e instanceof InvalidRecordException
+        || e instanceof InvalidRowException;
+  }
+
+  ProducerRecord<byte[], byte[]> toRecord(OutboxRow row) {
+    try {
+      Topic.validate(row.topic());
+    } catch (RuntimeException e) {
+      throw new InvalidTopicException(
+          "topic '" + row.topic() + "' of message " + row.id() + " is invalid: " + e.getMessage());
+    }
+    RecordHeaders h = new RecordHeaders();
+    h.add(CloudEventHeaders.ID, utf8(row.id().toString()));
+    h.add(CloudEventHeaders.TYPE, utf8(row.eventType()));
+    h.add(CloudEventHeaders.SOURCE, utf8(source));
+    h.add(CloudEventHeaders.SPEC_VERSION_HEADER, utf8(CloudEventHeaders.SPEC_VERSION));
+    h.add(CloudEventHeaders.TIME, utf8(DateTimeFormatter.ISO_INSTANT.format(row.createdAt())));
+    h.add(CloudEventHeaders.CONTENT_TYPE, utf8(row.contentType()));
+    if (row.traceparent() != null) {
+      h.add(CloudEventHeaders.TRACEPARENT, utf8(row.traceparent()));
+    }
+    if (row.headers() != null && !row.headers().isBlank()) {
+      Map<String, String> own;
+      try {
+        own = Json.decodeObject(row.headers());
+      } catch (IllegalArgumentException e) {
+        throw new InvalidRowException(
+            "headers of message "
+                + row.id()
+                + " are not a JSON object of strings: "
+                + e.getMessage());
+      }
+      own.forEach((k, v) -> h.add(k, utf8(v)));
+    }
+    byte[] key = row.key() == null ? null : utf8(row.key());
+    return new ProducerRecord<>(row.topic(), null, key, row.payload(), h);
+  }
+
+  private static byte[] utf8(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+
+  private synchronized Generation generation() {
+    if (generation == null || generation.broken) {
+      if (generation != null) {
+        generation.producer.close(Duration.ZERO);
+      }
+      generation = new Generation(new KafkaProducer<>(new HashMap<>(props)));
+    }
+    return generation;
+  }
+
+  /** Checks that the brokers answer, by asking for a topic's partitions (metadata request). */
+  public boolean reachable(String topic) {
+    try {
+      generation().producer.partitionsFor(topic);
+      return true;
+    } catch (RuntimeException e) {
+      return false;
+    }
+  }
+
+  @Override
+  public synchronized void close() {
+    if (generation != null) {
+      generation.producer.close(Duration.ofSeconds(5));
+      generation = null;
+    }
+  }
+
+  private static Throwable causeOf(CompletableFuture<?> f) {
+    try {
+      f.get();
+      return null;
+    } catch (ExecutionException e) {
+      return e.getCause();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return e;
+    }
+  }
+
+  /** One producer; broken after a failure that left the client. */
+  private static final class Generation {
+    final Producer<byte[], byte[]> producer;
+    volatile boolean broken;
+
+    Generation(Producer<byte[], byte[]> producer) {
+      this.producer = producer;
+    }
+  }
+
+  /** A row Waybill itself cannot turn into a record (bad headers column). */
+  public static final class InvalidRowException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    InvalidRowException(String message) {
+      super(message);
+    }
+  }
+
+  /** The rows of one send, with their outcomes. */
+  public static final class Batch {
+    private final List<Outcome> outcomes;
+
+    Batch(List<Outcome> outcomes) {
+      this.outcomes = outcomes;
+    }
+
+    /** Every row's outcome, in claim order. */
+    public List<Outcome> outcomes() {
+      return outcomes;
+    }
+
+    /** The sequence numbers of the rows, sent or not. */
+    public List<Long> seqs() {
+      List<Long> out = new ArrayList<>(outcomes.size());
+      outcomes.forEach(o -> out.add(o.row().seq()));
+      return out;
+    }
+
+    /** Waits until every sent row is acknowledged or failed. */
+    public void await() {
+      for (Outcome o : outcomes) {
+        if (o.future() != null) {
+          try {
+            o.future().get();
+          } catch (ExecutionException e) {
+            // recorded in the outcome
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
+          }
+        }
+      }
+    }
+  }
+
+  /**
+   * What happened to one row.
+   *
+   * @param row the row
+   * @param kind sent (see the future), held (its key is blocked), rejected (before sending), not
+   *     sent (the producer stopped)
+   * @param future the acknowledgement, for sent rows
+   * @param error the rejection, for rejected rows
+   */
+  public record Outcome(
+      OutboxRow row, Kind kind, CompletableFuture<RecordMetadata> future, Throwable error) {
+    static Outcome sent(OutboxRow row, CompletableFuture<RecordMetadata> f) {
+      return new Outcome(row, Kind.SENT, f, null);
+    }
+
+    static Outcome held(OutboxRow row) {
+      return new Outcome(row, Kind.HELD, null, null);
+    }
+
+    static Outcome notSent(OutboxRow row) {
+      return new Outcome(row, Kind.NOT_SENT, null, null);
+    }
+
+    static Outcome rejected(OutboxRow row, Throwable e) {
+      return new Outcome(row, Kind.REJECTED, null, e);
+    }
+
+    /** Whether the row was acknowledged. */
+    public boolean acked() {
+      return kind == Kind.SENT && future.isDone() && !future.isCompletedExceptionally();
+    }
+
+    /** The send failure of a sent row, or the rejection; null otherwise. */
+    public Throwable failure() {
+      if (kind == Kind.REJECTED) {
+        return error;
+      }
+      if (kind == Kind.SENT && future.isCompletedExceptionally()) {
+        return causeOf(future);
+      }
+      return null;
+    }
+
+    /** The kinds of outcome. */
+    public enum Kind {
+      /** Given to the producer. */
+      SENT,
+      /** Not sent because an earlier message of its key is unresolved. */
+      HELD,
+      /** Refused before sending (too large, invalid topic or headers). */
+      REJECTED,
+      /** Not sent because the producer stopped. */
+      NOT_SENT
+    }
+  }
+}

@@ -1,0 +1,305 @@
+package dev.waybill.relay.internal;
+
+import dev.waybill.outbox.dialect.Dialect;
+import dev.waybill.outbox.schema.TableNames;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Optional;
+import java.util.StringJoiner;
+import javax.sql.DataSource;
+
+/**
+ * The relay's SQL on the outbox and dead-letter tables: claim, delete after acknowledgement, move
+ * to the dead-letter table, and the backlog figures for metrics and status. Only validated table
+ * names and numbers produced here are spliced into SQL. Not API.
+ */
+public final class OutboxStore {
+  private static final int IN_LIST_CHUNK = 1000;
+
+  private final DataSource dataSource;
+  private final Dialect dialect;
+  private final TableNames tables;
+  private final String outbox;
+  private final String deadLetters;
+
+  /**
+   * @param dataSource the database
+   * @param dialect its dialect
+   * @param tables the table names
+   */
+  public OutboxStore(DataSource dataSource, Dialect dialect, TableNames tables) {
+    this.dataSource = dataSource;
+    this.dialect = dialect;
+    this.tables = tables;
+    this.outbox = tables.outboxTable().sql();
+    this.deadLetters = tables.deadLetterTable().sql();
+  }
+
+  /** The dialect in use. */
+  public Dialect dialect() {
+    return dialect;
+  }
+
+  /** The table names in use. */
+  public TableNames tables() {
+    return tables;
+  }
+
+  /**
+   * Reads up to {@code limit} publishable rows in write order: committed, due ({@code available_at}
+   * passed), in one of {@code ownedShards} (null: all), not in {@code exclude} (the in-flight
+   * batch), and not behind a parked key.
+   */
+  public List<OutboxRow> claim(
+      int shardCount, Collection<Integer> ownedShards, Collection<Long> exclude, int limit)
+      throws SQLException {
+    StringBuilder sql =
+        new StringBuilder(256)
+            .append(
+                "SELECT o.seq, o.id, o.topic, o.msg_key, o.event_type, o.content_type, o.payload,"
+                    + " o.headers, o.traceparent, o.created_at FROM ")
+            .append(outbox)
+            .append(" o WHERE (o.available_at IS NULL OR o.available_at <= ")
+            .append(dialect.nowSql())
+            .append(")");
+    if (ownedShards != null) {
+      sql.append(" AND MOD(COALESCE(o.shard, o.seq), ")
+          .append(shardCount)
+          .append(") IN ")
+          .append(numbers(ownedShards));
+    }
+    if (!exclude.isEmpty()) {
+      sql.append(" AND o.seq NOT IN ").append(numbers(exclude));
+    }
+    sql.append(" AND (o.msg_key IS NULL OR NOT EXISTS (SELECT 1 FROM ")
+        .append(deadLetters)
+        .append(
+            " d WHERE d.parks_key = TRUE AND d.topic = o.topic AND d.msg_key = o.msg_key))"
+                + " ORDER BY o.seq LIMIT ")
+        .append(limit);
+    List<OutboxRow> rows = new ArrayList<>(limit);
+    try (Connection c = dataSource.getConnection();
+        Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery(sql.toString())) {
+      while (rs.next()) {
+        rows.add(
+            new OutboxRow(
+                rs.getLong(1),
+                dialect.getUuid(rs, "id"),
+                rs.getString(3),
+                rs.getString(4),
+                rs.getString(5),
+                rs.getString(6),
+                rs.getBytes(7),
+                rs.getString(8),
+                rs.getString(9),
+                dialect.getInstant(rs, "created_at").orElse(Instant.EPOCH)));
+      }
+    }
+    return rows;
+  }
+
+  /** Deletes published rows (in chunks of 1000, autocommit). */
+  public void delete(Collection<Long> seqs) throws SQLException {
+    if (seqs.isEmpty()) {
+      return;
+    }
+    try (Connection c = dataSource.getConnection();
+        Statement st = c.createStatement()) {
+      Iterator<Long> it = seqs.iterator();
+      while (it.hasNext()) {
+        List<Long> chunk = new ArrayList<>(Math.min(IN_LIST_CHUNK, seqs.size()));
+        while (it.hasNext() && chunk.size() < IN_LIST_CHUNK) {
+          chunk.add(it.next());
+        }
+        st.executeUpdate("DELETE FROM " + outbox + " WHERE seq IN " + numbers(chunk));
+      }
+    }
+  }
+
+  /**
+   * Moves a row to the dead-letter table with its error, in one transaction. Returns false when the
+   * row was gone already (another relay handled it).
+   */
+  public boolean deadLetter(
+      OutboxRow row,
+      int attempts,
+      String errorClass,
+      String errorMessage,
+      boolean parksKey,
+      String instance)
+      throws SQLException {
+    try (Connection c = dataSource.getConnection()) {
+      c.setAutoCommit(false);
+      try {
+        int moved;
+        try (PreparedStatement st =
+            c.prepareStatement(
+                "INSERT INTO "
+                    + deadLetters
+                    + " (seq, id, topic, msg_key, event_type, content_type, payload, headers,"
+                    + " traceparent, created_at, available_at, attempts, error_class,"
+                    + " error_message, parks_key, relay_instance)"
+                    + " SELECT seq, id, topic, msg_key, event_type, content_type, payload,"
+                    + " headers, traceparent, created_at, available_at, ?, ?, ?, ?, ? FROM "
+                    + outbox
+                    + " WHERE seq = ?")) {
+          st.setInt(1, attempts);
+          st.setString(2, cut(errorClass, 255));
+          st.setString(3, cut(errorMessage == null ? "(no message)" : errorMessage, 2000));
+          st.setBoolean(4, parksKey && row.key() != null);
+          st.setString(5, cut(instance, 255));
+          st.setLong(6, row.seq());
+          moved = st.executeUpdate();
+        }
+        try (PreparedStatement st =
+            c.prepareStatement("DELETE FROM " + outbox + " WHERE seq = ?")) {
+          st.setLong(1, row.seq());
+          st.executeUpdate();
+        }
+        c.commit();
+        return moved == 1;
+      } catch (SQLException | RuntimeException e) {
+        c.rollback();
+        throw e;
+      } finally {
+        c.setAutoCommit(true);
+      }
+    }
+  }
+
+  /** Pending rows, the oldest pending row's time, dead letters, parked keys and held rows. */
+  public Backlog backlog() throws SQLException {
+    try (Connection c = dataSource.getConnection();
+        Statement st = c.createStatement()) {
+      long pending;
+      try (ResultSet rs = st.executeQuery("SELECT COUNT(*) FROM " + outbox)) {
+        rs.next();
+        pending = rs.getLong(1);
+      }
+      Optional<Instant> oldest = Optional.empty();
+      try (ResultSet rs =
+          st.executeQuery("SELECT created_at FROM " + outbox + " ORDER BY seq LIMIT 1")) {
+        if (rs.next()) {
+          oldest = dialect.getInstant(rs, "created_at");
+        }
+      }
+      long deadLetterRows;
+      long parkedKeys;
+      try (ResultSet rs =
+          st.executeQuery(
+              "SELECT COUNT(*), COUNT(DISTINCT CASE WHEN parks_key = TRUE THEN msg_key END) FROM "
+                  + deadLetters)) {
+        rs.next();
+        deadLetterRows = rs.getLong(1);
+        parkedKeys = rs.getLong(2);
+      }
+      long held = 0;
+      if (parkedKeys > 0) {
+        try (ResultSet rs =
+            st.executeQuery(
+                "SELECT COUNT(*) FROM "
+                    + outbox
+                    + " o WHERE EXISTS (SELECT 1 FROM "
+                    + deadLetters
+                    + " d WHERE d.parks_key = TRUE AND d.topic = o.topic AND d.msg_key ="
+                    + " o.msg_key)")) {
+          rs.next();
+          held = rs.getLong(1);
+        }
+      }
+      return new Backlog(pending, oldest, deadLetterRows, parkedKeys, held);
+    }
+  }
+
+  /** The parked keys (at most {@code limit}), oldest failure first. */
+  public List<ParkedKey> parkedKeys(int limit) throws SQLException {
+    List<ParkedKey> out = new ArrayList<>();
+    try (Connection c = dataSource.getConnection();
+        PreparedStatement st =
+            c.prepareStatement(
+                "SELECT d.topic, d.msg_key, d.seq, d.id, d.error_class, d.failed_at,"
+                    + " (SELECT COUNT(*) FROM "
+                    + outbox
+                    + " o WHERE o.topic = d.topic AND o.msg_key = d.msg_key) AS held FROM "
+                    + deadLetters
+                    + " d WHERE d.parks_key = TRUE ORDER BY d.failed_at LIMIT "
+                    + Math.max(1, limit))) {
+      try (ResultSet rs = st.executeQuery()) {
+        while (rs.next()) {
+          out.add(
+              new ParkedKey(
+                  rs.getString("topic"),
+                  rs.getString("msg_key"),
+                  rs.getLong("seq"),
+                  String.valueOf(dialect.getUuid(rs, "id")),
+                  rs.getString("error_class"),
+                  dialect.getInstant(rs, "failed_at").orElse(Instant.EPOCH),
+                  rs.getLong("held")));
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Whether the database answers within two seconds. */
+  public boolean ping() {
+    try (Connection c = dataSource.getConnection()) {
+      return c.isValid(2);
+    } catch (SQLException e) {
+      return false;
+    }
+  }
+
+  static String numbers(Collection<? extends Number> values) {
+    StringJoiner j = new StringJoiner(",", "(", ")");
+    for (Number n : values) {
+      j.add(Long.toString(n.longValue()));
+    }
+    return j.toString();
+  }
+
+  private static String cut(String s, int max) {
+    return s.length() <= max ? s : s.substring(0, max);
+  }
+
+  /**
+   * Backlog figures.
+   *
+   * @param pending rows in the outbox
+   * @param oldest write time of the oldest row
+   * @param deadLetters rows in the dead-letter table
+   * @param parkedKeys keys parked behind a dead letter
+   * @param held outbox rows waiting behind parked keys
+   */
+  public record Backlog(
+      long pending, Optional<Instant> oldest, long deadLetters, long parkedKeys, long held) {}
+
+  /**
+   * A parked key.
+   *
+   * @param topic topic
+   * @param key key
+   * @param seq the dead-lettered message's position
+   * @param id the dead-lettered message's id
+   * @param errorClass why it failed
+   * @param failedAt when
+   * @param held messages waiting behind it
+   */
+  public record ParkedKey(
+      String topic,
+      String key,
+      long seq,
+      String id,
+      String errorClass,
+      Instant failedAt,
+      long held) {}
+}

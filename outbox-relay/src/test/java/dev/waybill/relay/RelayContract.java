@@ -1,0 +1,309 @@
+package dev.waybill.relay;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.waybill.outbox.Outbox;
+import dev.waybill.outbox.OutboxMessage;
+import dev.waybill.outbox.Payload;
+import dev.waybill.outbox.dialect.Dialect;
+import dev.waybill.outbox.schema.SchemaMigrator;
+import dev.waybill.testkit.TestDatabase;
+import dev.waybill.testkit.TestKafka;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The polling relay's contract, run on every supported database against a real Kafka broker. Final
+ * test methods: every database is held to the same promises.
+ */
+abstract class RelayContract {
+  static final String TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+
+  TestDatabase db;
+  Outbox outbox = Outbox.builder().build();
+  String topic;
+  final List<Relay> relays = new ArrayList<>();
+
+  abstract TestDatabase newDatabase();
+
+  abstract Dialect dialect();
+
+  @BeforeEach
+  void setUp() {
+    db = newDatabase();
+    SchemaMigrator.builder().dataSource(db.dataSource()).build().migrate();
+    topic = "relay-" + UUID.randomUUID().toString().substring(0, 8);
+    TestKafka.get().createTopic(topic, 3);
+  }
+
+  @AfterEach
+  void tearDown() {
+    relays.forEach(Relay::close);
+    relays.clear();
+    db.close();
+  }
+
+  RelayConfig.Builder config(String instance) {
+    return RelayConfig.builder()
+        .instanceId(instance)
+        .bootstrapServers(TestKafka.get().bootstrapServers())
+        .shards(8)
+        .pollInterval(Duration.ofMillis(100))
+        .lease(Duration.ofSeconds(6), Duration.ofMillis(500))
+        .sendTimeout(Duration.ofSeconds(3))
+        .backoff(Duration.ofMillis(50), Duration.ofMillis(500));
+  }
+
+  Relay start(RelayConfig config) {
+    Relay r = Relay.builder().config(config).dataSource(db.dataSource()).build();
+    relays.add(r);
+    r.start();
+    return r;
+  }
+
+  void write(List<OutboxMessage> messages) throws SQLException {
+    try (Connection c = db.connect()) {
+      c.setAutoCommit(false);
+      outbox.writeAll(c, messages);
+      c.commit();
+    }
+  }
+
+  OutboxMessage msg(String key, int n) {
+    return OutboxMessage.builder()
+        .topic(topic)
+        .key(key)
+        .eventType("Counted")
+        .jsonPayload("{\"key\":" + (key == null ? "null" : "\"" + key + "\"") + ",\"n\":" + n + "}")
+        .build();
+  }
+
+  long outboxRows() throws SQLException {
+    return count("SELECT COUNT(*) FROM waybill_outbox");
+  }
+
+  long count(String sql) throws SQLException {
+    try (Connection c = db.connect();
+        Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery(sql)) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+
+  /** Asserts that, per key, the first appearance of each n is in increasing order. */
+  static void assertPerKeyOrder(List<Published.Rec> recs) {
+    Map<String, Integer> lastFirstSeen = new HashMap<>();
+    Map<String, java.util.Set<Integer>> seen = new HashMap<>();
+    Map<String, Integer> partitionOfKey = new HashMap<>();
+    List<Published.Rec> sorted = new ArrayList<>(recs);
+    sorted.sort(
+        java.util.Comparator.comparingInt(Published.Rec::partition)
+            .thenComparingLong(Published.Rec::offset));
+    for (Published.Rec r : sorted) {
+      if (r.key() == null) {
+        continue;
+      }
+      Integer p = partitionOfKey.putIfAbsent(r.key(), r.partition());
+      assertThat(p == null || p == r.partition()).as("key %s in one partition", r.key()).isTrue();
+      int n = Integer.parseInt(r.value().replaceAll(".*\"n\":(\\d+).*", "$1"));
+      if (seen.computeIfAbsent(r.key(), k -> new java.util.HashSet<>()).add(n)) {
+        Integer last = lastFirstSeen.put(r.key(), n);
+        assertThat(last == null || last < n)
+            .as("key %s: message %d first appeared after %d", r.key(), n, last)
+            .isTrue();
+      }
+    }
+  }
+
+  @Test
+  final void publishesEveryCommittedMessageAsACloudEventAndEmptiesTheOutbox() throws Exception {
+    OutboxMessage a =
+        OutboxMessage.builder()
+            .topic(topic)
+            .key("order-1")
+            .eventType("OrderPlaced")
+            .jsonPayload("{\"total\":1}")
+            .header("tenant", "acme")
+            .traceparent(TRACEPARENT)
+            .build();
+    OutboxMessage keyless =
+        OutboxMessage.builder().topic(topic).eventType("Ping").payload(Payload.text("hi")).build();
+    write(List.of(a, keyless));
+    try (Connection c = db.connect()) { // a rolled-back message never appears
+      c.setAutoCommit(false);
+      outbox.write(c, msg("order-rolled-back", 1));
+      c.rollback();
+    }
+    start(config("r1").source("urn:test:shop").build());
+    List<Published.Rec> recs = Published.read(topic, 2, Duration.ofSeconds(30));
+    assertThat(recs).hasSize(2);
+    Published.Rec r =
+        recs.stream().filter(x -> "order-1".equals(x.key())).findFirst().orElseThrow();
+    assertThat(r.value()).isEqualTo("{\"total\":1}");
+    assertThat(r.headers())
+        .containsEntry("ce_id", a.id().toString())
+        .containsEntry("ce_type", "OrderPlaced")
+        .containsEntry("ce_source", "urn:test:shop")
+        .containsEntry("ce_specversion", "1.0")
+        .containsEntry("content-type", "application/json")
+        .containsEntry("traceparent", TRACEPARENT)
+        .containsEntry("tenant", "acme");
+    assertThat(Instant.parse(r.headers().get("ce_time")))
+        .isBetween(Instant.now().minusSeconds(120), Instant.now());
+    Published.Rec k = recs.stream().filter(x -> x.key() == null).findFirst().orElseThrow();
+    assertThat(k.value()).isEqualTo("hi");
+    assertThat(k.headers()).containsEntry("content-type", "text/plain; charset=utf-8");
+    await().atMost(Duration.ofSeconds(10)).until(() -> outboxRows() == 0);
+  }
+
+  @Test
+  final void aLateCommitIsPublishedNotSkipped() throws Exception {
+    start(config("r1").build());
+    try (Connection late = db.connect()) {
+      late.setAutoCommit(false);
+      outbox.write(late, msg("late", 1)); // takes the lower seq, commits last
+      write(List.of(msg("early", 1)));
+      List<Published.Rec> first = Published.read(topic, 1, Duration.ofSeconds(20));
+      assertThat(first).extracting(Published.Rec::key).containsExactly("early");
+      late.commit();
+    }
+    List<Published.Rec> all = Published.read(topic, 2, Duration.ofSeconds(20));
+    assertThat(all).extracting(Published.Rec::key).containsExactlyInAnyOrder("early", "late");
+    await().atMost(Duration.ofSeconds(10)).until(() -> outboxRows() == 0);
+  }
+
+  @Test
+  final void keepsPerKeyOrderAcrossTwoRelaysAndAHandover() throws Exception {
+    Relay r1 = start(config("r1").batchSize(50).build());
+    Relay r2 = start(config("r2").batchSize(50).build());
+    int keys = 20;
+    int perKey = 30;
+    List<OutboxMessage> batch = new ArrayList<>();
+    for (int n = 0; n < perKey; n++) {
+      for (int k = 0; k < keys; k++) {
+        batch.add(msg("k" + k, n));
+      }
+      if (n == perKey / 2) {
+        write(batch);
+        batch.clear();
+        r1.close(); // graceful handover in the middle of the stream
+        start(config("r3").batchSize(50).build());
+      }
+    }
+    write(batch);
+    List<Published.Rec> recs = Published.read(topic, keys * perKey, Duration.ofSeconds(60));
+    assertThat(recs.stream().map(Published.Rec::id).distinct().count()).isEqualTo(keys * perKey);
+    assertPerKeyOrder(recs);
+    await().atMost(Duration.ofSeconds(20)).until(() -> outboxRows() == 0);
+    assertThat(r2.status().published()).isPositive();
+  }
+
+  @Test
+  final void aPoisonMessageParksOnlyItsKey() throws Exception {
+    Relay r = start(config("r1").kafka("max.request.size", "4096").build());
+    String big = "x".repeat(6000);
+    write(
+        List.of(
+            msg("good", 1),
+            OutboxMessage.builder()
+                .topic(topic)
+                .key("bad")
+                .eventType("Huge")
+                .payload(Payload.text(big))
+                .build(),
+            msg("bad", 2),
+            msg("good", 2)));
+    List<Published.Rec> recs = Published.read(topic, 2, Duration.ofSeconds(20));
+    assertThat(recs).extracting(Published.Rec::key).containsExactly("good", "good");
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> count("SELECT COUNT(*) FROM waybill_outbox_dead_letter") == 1);
+    assertThat(
+            count(
+                "SELECT COUNT(*) FROM waybill_outbox_dead_letter WHERE msg_key = 'bad'"
+                    + " AND parks_key = TRUE AND error_class LIKE '%RecordTooLargeException'"))
+        .isEqualTo(1);
+    // the later message of the parked key stays, unpublished
+    Thread.sleep(500);
+    assertThat(count("SELECT COUNT(*) FROM waybill_outbox WHERE msg_key = 'bad'")).isEqualTo(1);
+    assertThat(Published.read(topic, 3, Duration.ofSeconds(2))).hasSize(2);
+    assertThat(r.status().deadLettered()).isEqualTo(1);
+  }
+
+  @Test
+  final void skipModeLetsTheKeyFlowAfterADeadLetter() throws Exception {
+    start(config("r1").failureMode(FailureMode.SKIP).kafka("max.request.size", "4096").build());
+    write(
+        List.of(
+            OutboxMessage.builder()
+                .topic(topic)
+                .key("bad")
+                .eventType("Huge")
+                .payload(Payload.text("y".repeat(6000)))
+                .build(),
+            msg("bad", 2)));
+    List<Published.Rec> recs = Published.read(topic, 1, Duration.ofSeconds(20));
+    assertThat(recs).extracting(Published.Rec::key).containsExactly("bad");
+    assertThat(count("SELECT COUNT(*) FROM waybill_outbox_dead_letter WHERE parks_key = FALSE"))
+        .isEqualTo(1);
+  }
+
+  @Test
+  final void aDelayedMessageWaitsForItsTime() throws Exception {
+    start(config("r1").build());
+    Instant due = Instant.now().plusSeconds(3);
+    write(
+        List.of(
+            OutboxMessage.builder()
+                .topic(topic)
+                .key("later")
+                .eventType("Reminder")
+                .jsonPayload("{}")
+                .notBefore(due)
+                .build(),
+            msg("now", 1)));
+    List<Published.Rec> first = Published.read(topic, 1, Duration.ofSeconds(2));
+    assertThat(first).extracting(Published.Rec::key).containsExactly("now");
+    assertThat(Instant.now()).isBefore(due);
+    List<Published.Rec> all = Published.read(topic, 2, Duration.ofSeconds(20));
+    assertThat(all).extracting(Published.Rec::key).containsExactlyInAnyOrder("now", "later");
+    assertThat(Instant.now()).isAfterOrEqualTo(due);
+  }
+
+  @Test
+  final void shardsAreSpreadAndTakenOverWithinTheLeaseTimeAfterACrash() throws Exception {
+    PollingRelay r1 = (PollingRelay) start(config("r1").build());
+    PollingRelay r2 = (PollingRelay) start(config("r2").build());
+    await()
+        .atMost(Duration.ofSeconds(15))
+        .until(
+            () -> r1.status().ownedShards().size() == 4 && r2.status().ownedShards().size() == 4);
+    r1.crash(); // stops without giving its leases back, like kill -9
+    Map<Integer, String> before = new LinkedHashMap<>();
+    r2.status().ownedShards().forEach(s -> before.put(s, "r2"));
+    List<OutboxMessage> ms = new ArrayList<>();
+    for (int i = 0; i < 40; i++) {
+      ms.add(msg("key-" + i, 1));
+    }
+    write(ms);
+    await().atMost(Duration.ofSeconds(20)).until(() -> r2.status().ownedShards().size() == 8);
+    List<Published.Rec> recs = Published.read(topic, 40, Duration.ofSeconds(30));
+    assertThat(recs.stream().map(Published.Rec::id).distinct().count()).isEqualTo(40);
+    assertThat(before).hasSize(4);
+  }
+}
