@@ -1,10 +1,21 @@
 package dev.waybill.relay;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.waybill.outbox.OutboxMessage;
 import dev.waybill.outbox.dialect.Dialect;
 import dev.waybill.testkit.TestDatabase;
 import dev.waybill.testkit.TestDatabases;
+import dev.waybill.testkit.TestKafka;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
 
-/** The relay contract on PostgreSQL. */
+/** The relay contract on PostgreSQL, plus what only PostgreSQL has, and failure drills. */
 class PostgresRelayIT extends RelayContract {
   @Override
   TestDatabase newDatabase() {
@@ -14,5 +25,73 @@ class PostgresRelayIT extends RelayContract {
   @Override
   Dialect dialect() {
     return Dialect.postgres();
+  }
+
+  @Test
+  void notifyWakesAnIdleRelayLongBeforeItsNextPoll() throws Exception {
+    Relay r =
+        start(
+            config("r1")
+                .pollInterval(Duration.ofSeconds(60))
+                .lease(Duration.ofSeconds(90), Duration.ofSeconds(25))
+                .build());
+    await().atMost(Duration.ofSeconds(10)).until(() -> r.status().listening());
+    Thread.sleep(
+        8_000); // idle: the poll backoff is now over 5 s and the next lease tick ~17 s away
+    write(List.of(msg("wake", 1)));
+    assertThat(Published.read(topic, 1, Duration.ofSeconds(3)))
+        .as("published within 3 s: only NOTIFY can have woken the relay")
+        .hasSize(1);
+  }
+
+  @Test
+  void aKafkaOutageOnlyGrowsTheBacklogUntilTheBrokerIsBack() throws Exception {
+    Relay r = start(config("r1").build());
+    write(List.of(msg("before", 1)));
+    assertThat(Published.read(topic, 1, Duration.ofSeconds(20))).hasSize(1);
+    TestKafka.get().stop();
+    try {
+      List<OutboxMessage> ms = new ArrayList<>();
+      for (int i = 0; i < 30; i++) {
+        ms.add(msg("k" + (i % 5), i));
+      }
+      write(ms);
+      Thread.sleep(6_000); // several failed rounds while the broker is down
+      assertThat(outboxRows()).as("the backlog waits in the database").isEqualTo(30);
+    } finally {
+      TestKafka.get().start();
+    }
+    List<Published.Rec> recs = Published.read(topic, 31, Duration.ofSeconds(60));
+    assertThat(recs.stream().map(Published.Rec::id).distinct().count()).isEqualTo(31);
+    assertPerKeyOrder(recs);
+    await().atMost(Duration.ofSeconds(20)).until(() -> outboxRows() == 0);
+    assertThat(count("SELECT COUNT(*) FROM waybill_outbox_dead_letter"))
+        .as("an outage dead-letters nothing")
+        .isZero();
+    assertThat(r.status().deadLettered()).isZero();
+  }
+
+  @Test
+  void droppedDatabaseConnectionsLoseNothing() throws Exception {
+    start(config("r1").batchSize(20).build());
+    int total = 0;
+    for (int round = 0; round < 5; round++) {
+      List<OutboxMessage> ms = new ArrayList<>();
+      for (int i = 0; i < 40; i++) {
+        ms.add(msg("k" + (i % 4), total++));
+      }
+      write(ms);
+      try (Connection c = db.connect();
+          Statement st = c.createStatement()) {
+        st.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname ="
+                + " current_database() AND pid <> pg_backend_pid()");
+      }
+      Thread.sleep(300);
+    }
+    List<Published.Rec> recs = Published.read(topic, total, Duration.ofSeconds(60));
+    assertThat(recs.stream().map(Published.Rec::id).distinct().count()).isEqualTo(total);
+    assertPerKeyOrder(recs);
+    await().atMost(Duration.ofSeconds(20)).until(() -> outboxRows() == 0);
   }
 }

@@ -208,6 +208,9 @@ abstract class RelayContract {
     write(batch);
     List<Published.Rec> recs = Published.read(topic, keys * perKey, Duration.ofSeconds(60));
     assertThat(recs.stream().map(Published.Rec::id).distinct().count()).isEqualTo(keys * perKey);
+    assertThat(recs)
+        .as("one owner per shard at a time: without a crash nothing is published twice")
+        .hasSize(keys * perKey);
     assertPerKeyOrder(recs);
     await().atMost(Duration.ofSeconds(20)).until(() -> outboxRows() == 0);
     assertThat(r2.status().published()).isPositive();
