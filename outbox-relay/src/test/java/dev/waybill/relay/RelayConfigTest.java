@@ -1,0 +1,159 @@
+package dev.waybill.relay;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.waybill.outbox.config.ConfigException;
+import dev.waybill.outbox.config.Setting;
+import dev.waybill.outbox.config.Settings;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class RelayConfigTest {
+
+  static Map<String, String> required() {
+    Map<String, String> m = new HashMap<>();
+    m.put("db.url", "jdbc:postgresql://db:5432/app");
+    m.put("db.user", "app");
+    m.put("db.password", "s3cret");
+    m.put("kafka.bootstrap.servers", "kafka:9092");
+    return m;
+  }
+
+  static List<String> problems(Map<String, String> settings) {
+    try {
+      RelayConfig.read(Settings.of(settings));
+      return List.of();
+    } catch (ConfigException e) {
+      return e.problems();
+    }
+  }
+
+  @Test
+  void readsTheDefaultsAndPassesKafkaSettingsThrough() {
+    Map<String, String> m = required();
+    m.put("kafka.security.protocol", "SASL_SSL");
+    m.put("kafka.sasl.jaas.config", "org.apache.kafka... password=\"p\";");
+    RelayConfig c = RelayConfig.read(Settings.of(m));
+    assertThat(c.shards()).isEqualTo(64);
+    assertThat(c.batchSize()).isEqualTo(1000);
+    assertThat(c.leaseTtl()).isEqualTo(Duration.ofSeconds(30));
+    assertThat(c.failureMode()).isEqualTo(FailureMode.PARK);
+    assertThat(c.httpPort()).isEqualTo(8080);
+    assertThat(c.kafka())
+        .containsEntry("bootstrap.servers", "kafka:9092")
+        .containsEntry("security.protocol", "SASL_SSL");
+    assertThat(c.instanceId()).isNotBlank();
+    assertThat(c.toString())
+        .contains("shards=64")
+        .contains("sasl.jaas.config=***")
+        .doesNotContain("s3cret")
+        .doesNotContain("password=\"p\"");
+  }
+
+  @Test
+  void requiresDatabaseAndKafkaSettings() {
+    assertThat(problems(Map.of()))
+        .contains(
+            "(missing) → db.url → required: set it in the config file, with --set db.url=... or"
+                + " as environment variable WAYBILL_DB_URL",
+            "(missing) → kafka.bootstrap.servers → required: set it in the config file, with"
+                + " --set kafka.bootstrap.servers=... or as environment variable"
+                + " WAYBILL_KAFKA_BOOTSTRAP_SERVERS");
+  }
+
+  @Test
+  void eachRangeRuleHasItsMessage() {
+    Map<String, String> m = required();
+    m.put("relay.shards", "0");
+    m.put("relay.batch.size", "100000");
+    m.put("relay.poll.interval", "1ms");
+    m.put("relay.retry.max.attempts", "zero");
+    m.put("http.port", "70000");
+    m.put("relay.failure.mode", "explode");
+    assertThat(problems(m))
+        .containsExactlyInAnyOrder(
+            "'0' → relay.shards → expected a number from 1 to 1024",
+            "'100000' → relay.batch.size → expected a number from 1 to 10000",
+            "'1ms' → relay.poll.interval → expected a duration from 10ms to 300s",
+            "'zero' → relay.retry.max.attempts → expected a whole number",
+            "'70000' → http.port → expected a number from -1 to 65535",
+            "'explode' → relay.failure.mode → expected park or skip");
+  }
+
+  @Test
+  void leaseTimingsMustLetARelayStopBeforeItsLeaseExpires() {
+    Map<String, String> m = required();
+    m.put("relay.lease.ttl", "10s");
+    m.put("relay.lease.renew.interval", "5s");
+    m.put("relay.send.timeout", "10s");
+    assertThat(problems(m))
+        .containsExactlyInAnyOrder(
+            "'PT10S' → relay.lease.ttl → must be at least 3 × relay.lease.renew.interval (PT5S)"
+                + " so a healthy relay never loses a lease between renewals",
+            "'PT10S' → relay.lease.ttl → must exceed relay.send.timeout +"
+                + " relay.lease.renew.interval + 1s (PT16S): a relay that cannot renew stops"
+                + " sending, and its last sends must end before the lease expires");
+  }
+
+  @Test
+  void refusesProducerSettingsThatBreakTheGuarantees() {
+    Map<String, String> m = required();
+    m.put("kafka.acks", "1");
+    m.put("kafka.enable.idempotence", "false");
+    m.put("kafka.max.in.flight.requests.per.connection", "5");
+    m.put("kafka.delivery.timeout.ms", "120000");
+    m.put("kafka.transactional.id", "x");
+    assertThat(problems(m))
+        .containsExactlyInAnyOrder(
+            "'1' → kafka.acks → must be all: with fewer acknowledgements a broker failure can"
+                + " lose a message the relay already deleted",
+            "'false' → kafka.enable.idempotence → must be true: producer retries would otherwise"
+                + " duplicate and reorder messages of a key",
+            "'5' → kafka.max.in.flight.requests.per.connection → must be 1: after a failed send"
+                + " the relay stops the producer before any later message of the partition is"
+                + " written, which needs one request in flight",
+            "'120000' → kafka.delivery.timeout.ms → set relay.send.timeout instead (the lease"
+                + " rules depend on it)",
+            "'x' → kafka.transactional.id → is set by the relay; remove it");
+  }
+
+  @Test
+  void reportsUnknownKeysInItsOwnFamilies() {
+    Map<String, String> m = required();
+    m.put("relay.batchsize", "10");
+    m.put("db.ulr", "x");
+    m.put("kafka.anything.goes", "y");
+    assertThat(problems(m))
+        .containsExactlyInAnyOrder(
+            "(unknown) → db.ulr → not a setting; see docs/configuration.md for the list (typo?)",
+            "(unknown) → relay.batchsize → not a setting; see docs/configuration.md for the list"
+                + " (typo?)");
+  }
+
+  @Test
+  void everyRelaySettingIsDocumentedAsDeclared() throws Exception {
+    String doc = Files.readString(Path.of("..", "docs", "configuration.md"));
+    for (Setting<?> s : RelayConfig.SETTINGS) {
+      String row =
+          "| `"
+              + s.key()
+              + "` | `"
+              + s.environmentName()
+              + "` | "
+              + s.type()
+              + " | "
+              + s.defaultText()
+                  .map(d -> d.isEmpty() ? "(empty)" : "`" + d + "`")
+                  .orElse("**required**")
+              + " | "
+              + s.doc()
+              + " |";
+      assertThat(doc).as("row for %s; expected:%n%s", s.key(), row).contains(row);
+    }
+  }
+}
