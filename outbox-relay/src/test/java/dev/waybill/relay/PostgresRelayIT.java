@@ -13,6 +13,8 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Random;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 /** The relay contract on PostgreSQL, plus what only PostgreSQL has, and failure drills. */
@@ -42,6 +44,48 @@ class PostgresRelayIT extends RelayContract {
     assertThat(Published.read(topic, 1, Duration.ofSeconds(3)))
         .as("published within 3 s: only NOTIFY can have woken the relay")
         .hasSize(1);
+  }
+
+  @Test
+  void keepsPerKeyOrderWithFiveRelaysAndRandomCrashes() throws Exception {
+    Random random = new Random(42);
+    List<PollingRelay> live = new ArrayList<>();
+    int started = 0;
+    for (; started < 5; started++) {
+      live.add((PollingRelay) start(config("r" + started).batchSize(40).build()));
+    }
+    int total = 2000;
+    AtomicInteger written = new AtomicInteger();
+    Thread writer =
+        new Thread(
+            () -> {
+              try {
+                for (int n = 0; n < total; n += 40) {
+                  List<OutboxMessage> ms = new ArrayList<>();
+                  for (int i = n; i < n + 40; i++) {
+                    ms.add(msg("k" + (i % 50), i));
+                  }
+                  write(ms);
+                  written.addAndGet(40);
+                  Thread.sleep(25);
+                }
+              } catch (Exception e) {
+                throw new IllegalStateException(e);
+              }
+            });
+    writer.start();
+    for (int crash = 0; crash < 3; crash++) {
+      Thread.sleep(1_200);
+      PollingRelay victim = live.remove(random.nextInt(live.size()));
+      victim.crash(); // no lease given back: its shards move after the lease time
+      live.add((PollingRelay) start(config("r" + started++).batchSize(40).build()));
+    }
+    writer.join(120_000);
+    assertThat(written.get()).isEqualTo(total);
+    await().atMost(Duration.ofSeconds(60)).until(() -> outboxRows() == 0);
+    List<Published.Rec> recs = Published.read(topic, total, Duration.ofSeconds(60));
+    assertThat(recs.stream().map(Published.Rec::id).distinct().count()).isEqualTo(total);
+    assertPerKeyOrder(recs);
   }
 
   @Test

@@ -8,8 +8,12 @@ import dev.waybill.outbox.OutboxMessage;
 import dev.waybill.outbox.Payload;
 import dev.waybill.outbox.dialect.Dialect;
 import dev.waybill.outbox.schema.SchemaMigrator;
+import dev.waybill.relay.cli.RelayMain;
 import dev.waybill.testkit.TestDatabase;
 import dev.waybill.testkit.TestKafka;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -218,7 +222,15 @@ abstract class RelayContract {
 
   @Test
   final void aPoisonMessageParksOnlyItsKey() throws Exception {
-    Relay r = start(config("r1").kafka("max.request.size", "4096").build());
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    Relay r =
+        Relay.builder()
+            .config(config("r1").kafka("max.request.size", "4096").build())
+            .dataSource(db.dataSource())
+            .meterRegistry(registry)
+            .build();
+    relays.add(r);
+    r.start();
     String big = "x".repeat(6000);
     write(
         List.of(
@@ -246,6 +258,41 @@ abstract class RelayContract {
     assertThat(count("SELECT COUNT(*) FROM waybill_outbox WHERE msg_key = 'bad'")).isEqualTo(1);
     assertThat(Published.read(topic, 3, Duration.ofSeconds(2))).hasSize(2);
     assertThat(r.status().deadLettered()).isEqualTo(1);
+    // visible: metrics and the status command say which key is parked and what waits behind it
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(
+            () -> {
+              assertThat(registry.get("waybill.relay.parked.keys").gauge().value()).isEqualTo(1);
+              assertThat(registry.get("waybill.relay.parked.messages").gauge().value())
+                  .isEqualTo(1);
+              assertThat(registry.get("waybill.relay.dead.letters").gauge().value()).isEqualTo(1);
+            });
+    assertThat(registry.get("waybill.relay.dead.lettered").counter().count()).isEqualTo(1);
+    assertThat(registry.get("waybill.relay.published").counter().count()).isEqualTo(2);
+    StringWriter out = new StringWriter();
+    int exit =
+        RelayMain.execute(
+            new PrintWriter(out),
+            new PrintWriter(new StringWriter()),
+            "status",
+            "--json",
+            "--set",
+            "db.url=" + db.jdbcUrl(),
+            "--set",
+            "db.user=" + db.user(),
+            "--set",
+            "db.password=" + db.password(),
+            "--set",
+            "relay.shards=8");
+    assertThat(exit).isZero();
+    assertThat(out.toString())
+        .contains("\"parkedKeys\":1")
+        .contains("\"heldMessages\":1")
+        .contains("\"deadLetters\":1")
+        .contains("\"key\":\"bad\"")
+        .contains("RecordTooLargeException")
+        .contains("\"owner\":\"r1\",\"shards\":8");
   }
 
   @Test

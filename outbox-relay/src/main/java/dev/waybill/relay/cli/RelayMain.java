@@ -65,9 +65,20 @@ public final class RelayMain implements Callable<Integer> {
     System.exit(execute(args));
   }
 
-  /** Runs a command line and returns the exit code (for tests). */
+  /** Runs a command line and returns the exit code. */
   public static int execute(String... args) {
+    return execute(null, null, args);
+  }
+
+  /** Runs a command line with the given output and error writers (null: standard streams). */
+  public static int execute(PrintWriter out, PrintWriter err, String... args) {
     CommandLine cl = new CommandLine(new RelayMain());
+    if (out != null) {
+      cl.setOut(out);
+    }
+    if (err != null) {
+      cl.setErr(err);
+    }
     cl.setExecutionExceptionHandler(
         (ex, cmd, parsed) -> {
           if (ex instanceof ConfigException) {
