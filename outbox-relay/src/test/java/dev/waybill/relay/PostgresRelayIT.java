@@ -100,11 +100,14 @@ class PostgresRelayIT extends RelayContract {
         ms.add(msg("k" + (i % 5), i));
       }
       write(ms);
-      Thread.sleep(6_000); // several failed rounds while the broker is down
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .until(() -> !r.healthy()); // /health says DOWN while Kafka is unreachable
       assertThat(outboxRows()).as("the backlog waits in the database").isEqualTo(30);
     } finally {
       TestKafka.get().start();
     }
+    await().atMost(Duration.ofSeconds(30)).until(r::healthy);
     List<Published.Rec> recs = Published.read(topic, 31, Duration.ofSeconds(60));
     assertThat(recs.stream().map(Published.Rec::id).distinct().count()).isEqualTo(31);
     assertPerKeyOrder(recs);
