@@ -1,0 +1,702 @@
+package dev.waybill.inbox;
+
+import dev.waybill.outbox.config.ConfigException;
+import dev.waybill.outbox.config.Setting;
+import dev.waybill.outbox.config.Settings;
+import dev.waybill.outbox.jdbc.SqlIdentifier;
+import dev.waybill.outbox.schema.TableNames;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.regex.Pattern;
+
+/**
+ * Settings of one {@link InboxConsumer}. Immutable; build with {@link #builder()} or read from
+ * {@link Settings} with {@link #read(Settings)}. Every invalid value is reported at once in a
+ * {@link ConfigException}; {@link #toString()} shows every setting.
+ *
+ * @param groupId the Kafka consumer group, also the inbox's consumer name ({@code inbox.group.id})
+ * @param topics the topics consumed ({@code inbox.topics})
+ * @param tables table names; the inbox table is {@link TableNames#inbox()} ({@code inbox.table},
+ *     {@code inbox.schema})
+ * @param batchEnabled whether the records of one poll share one transaction ({@code
+ *     inbox.batch.enabled})
+ * @param concurrency worker threads; records of one key always go to the same one ({@code
+ *     inbox.concurrency})
+ * @param maxInFlight most records polled but not yet done before polling pauses ({@code
+ *     inbox.max.in.flight})
+ * @param maxAttempts handler attempts before dead-lettering ({@code inbox.retry.max.attempts})
+ * @param retryInitialInterval wait after the first failure ({@code inbox.retry.initial.interval})
+ * @param retryMultiplier growth of the wait per attempt ({@code inbox.retry.multiplier})
+ * @param retryMaxInterval longest wait ({@code inbox.retry.max.interval})
+ * @param retryJitter randomization factor of each wait, 0 to 0.99 ({@code inbox.retry.jitter})
+ * @param deadLetterTopic dead-letter topic, {@code {topic}} stands for the source topic ({@code
+ *     inbox.dead.letter.topic})
+ * @param ordered ordered mode: a dead-lettered record parks its key ({@code inbox.ordered})
+ * @param missingIdPolicy what to do with a record without id ({@code inbox.missing.id})
+ * @param unknownTypePolicy what to do with a record of an unknown type ({@code inbox.unknown.type})
+ * @param dedupWindow how long ids are kept ({@code inbox.dedup.window})
+ * @param housekeepingInterval how often expired ids are deleted ({@code
+ *     inbox.housekeeping.interval})
+ * @param housekeepingBatchSize most rows one delete statement removes ({@code
+ *     inbox.housekeeping.batch.size})
+ * @param pollTimeout longest wait of one Kafka poll ({@code inbox.poll.timeout})
+ * @param shutdownTimeout longest wait for in-flight records on close or revoke ({@code
+ *     inbox.shutdown.timeout})
+ */
+public record InboxConfig(
+    String groupId,
+    List<String> topics,
+    TableNames tables,
+    boolean batchEnabled,
+    int concurrency,
+    int maxInFlight,
+    int maxAttempts,
+    Duration retryInitialInterval,
+    double retryMultiplier,
+    Duration retryMaxInterval,
+    double retryJitter,
+    String deadLetterTopic,
+    boolean ordered,
+    MissingIdPolicy missingIdPolicy,
+    UnknownTypePolicy unknownTypePolicy,
+    Duration dedupWindow,
+    Duration housekeepingInterval,
+    int housekeepingBatchSize,
+    Duration pollTimeout,
+    Duration shutdownTimeout) {
+
+  /** Default {@code inbox.batch.enabled}. */
+  public static final boolean DEFAULT_BATCH_ENABLED = true;
+
+  /** Default {@code inbox.concurrency}. */
+  public static final int DEFAULT_CONCURRENCY = 1;
+
+  /** Default {@code inbox.max.in.flight}. */
+  public static final int DEFAULT_MAX_IN_FLIGHT = 2_000;
+
+  /** Default {@code inbox.retry.max.attempts}. */
+  public static final int DEFAULT_MAX_ATTEMPTS = 5;
+
+  /** Default {@code inbox.retry.initial.interval}. */
+  public static final Duration DEFAULT_RETRY_INITIAL_INTERVAL = Duration.ofMillis(500);
+
+  /** Default {@code inbox.retry.multiplier}. */
+  public static final double DEFAULT_RETRY_MULTIPLIER = 2.0;
+
+  /** Default {@code inbox.retry.max.interval}. */
+  public static final Duration DEFAULT_RETRY_MAX_INTERVAL = Duration.ofSeconds(30);
+
+  /** Default {@code inbox.retry.jitter}. */
+  public static final double DEFAULT_RETRY_JITTER = 0.5;
+
+  /** Default {@code inbox.dead.letter.topic}: the source topic plus {@code .DLT}. */
+  public static final String DEFAULT_DEAD_LETTER_TOPIC = "{topic}.DLT";
+
+  /** Default {@code inbox.dedup.window}: 7 days. */
+  public static final Duration DEFAULT_DEDUP_WINDOW = Duration.ofDays(7);
+
+  /** Default {@code inbox.housekeeping.interval}. */
+  public static final Duration DEFAULT_HOUSEKEEPING_INTERVAL = Duration.ofMinutes(5);
+
+  /** Default {@code inbox.housekeeping.batch.size}. */
+  public static final int DEFAULT_HOUSEKEEPING_BATCH_SIZE = 1_000;
+
+  /** Default {@code inbox.poll.timeout}. */
+  public static final Duration DEFAULT_POLL_TIMEOUT = Duration.ofMillis(500);
+
+  /** Default {@code inbox.shutdown.timeout}. */
+  public static final Duration DEFAULT_SHUTDOWN_TIMEOUT = Duration.ofSeconds(30);
+
+  /** Longest consumer group and message id the inbox table stores. */
+  public static final int MAX_ID_LENGTH = 255;
+
+  private static final Pattern TOPIC = Pattern.compile("[a-zA-Z0-9._-]{1,249}");
+
+  /** {@code inbox.group.id}. */
+  public static final Setting<String> GROUP_ID =
+      Setting.string(
+          "inbox.group.id",
+          null,
+          "Kafka consumer group; also the consumer name under which the inbox records ids.");
+
+  /** {@code inbox.topics}. */
+  public static final Setting<String> TOPICS =
+      Setting.string("inbox.topics", null, "Topics to consume, comma separated.");
+
+  /** {@code inbox.table}. */
+  public static final Setting<SqlIdentifier> TABLE =
+      Setting.identifier(
+          "inbox.table",
+          TableNames.DEFAULT_INBOX,
+          "Inbox table name (letters, digits, underscores; at most 48 characters).");
+
+  /** {@code inbox.schema}. */
+  public static final Setting<String> SCHEMA =
+      Setting.optionalString(
+          "inbox.schema", "Schema (PostgreSQL, H2) or database (MySQL) of the inbox tables.");
+
+  /** {@code inbox.batch.enabled}. */
+  public static final Setting<Boolean> BATCH_ENABLED =
+      Setting.bool(
+          "inbox.batch.enabled",
+          DEFAULT_BATCH_ENABLED,
+          "Handle the records of one poll in one transaction (replayed record by record when a"
+              + " handler fails).");
+
+  /** {@code inbox.concurrency}. */
+  public static final Setting<Integer> CONCURRENCY =
+      Setting.integer(
+          "inbox.concurrency",
+          DEFAULT_CONCURRENCY,
+          1,
+          256,
+          "Worker threads; records of one key always go to the same worker, in order.");
+
+  /** {@code inbox.max.in.flight}. */
+  public static final Setting<Integer> MAX_IN_FLIGHT =
+      Setting.integer(
+          "inbox.max.in.flight",
+          DEFAULT_MAX_IN_FLIGHT,
+          1,
+          1_000_000,
+          "Most records polled but not yet done; above it the consumer pauses fetching.");
+
+  /** {@code inbox.retry.max.attempts}. */
+  public static final Setting<Integer> MAX_ATTEMPTS =
+      Setting.integer(
+          "inbox.retry.max.attempts",
+          DEFAULT_MAX_ATTEMPTS,
+          1,
+          1_000,
+          "Handler attempts per record before it is dead-lettered (1 = no retry).");
+
+  /** {@code inbox.retry.initial.interval}. */
+  public static final Setting<Duration> RETRY_INITIAL_INTERVAL =
+      Setting.duration(
+          "inbox.retry.initial.interval",
+          "500ms",
+          Duration.ofMillis(1),
+          Duration.ofHours(1),
+          "Wait after the first failed attempt.");
+
+  /** {@code inbox.retry.multiplier}. */
+  public static final Setting<String> RETRY_MULTIPLIER =
+      Setting.string(
+          "inbox.retry.multiplier",
+          "2.0",
+          "Factor by which the wait grows per attempt (a number from 1.0 to 10.0).");
+
+  /** {@code inbox.retry.max.interval}. */
+  public static final Setting<Duration> RETRY_MAX_INTERVAL =
+      Setting.duration(
+          "inbox.retry.max.interval",
+          "30s",
+          Duration.ofMillis(1),
+          Duration.ofHours(1),
+          "Longest wait between attempts.");
+
+  /** {@code inbox.retry.jitter}. */
+  public static final Setting<String> RETRY_JITTER =
+      Setting.string(
+          "inbox.retry.jitter",
+          "0.5",
+          "Randomization factor of each wait, from 0.0 (none) to 0.99 (wait ± 99 %).");
+
+  /** {@code inbox.dead.letter.topic}. */
+  public static final Setting<String> DEAD_LETTER_TOPIC =
+      Setting.string(
+          "inbox.dead.letter.topic",
+          DEFAULT_DEAD_LETTER_TOPIC,
+          "Dead-letter topic; {topic} stands for the record's topic.");
+
+  /** {@code inbox.ordered}. */
+  public static final Setting<Boolean> ORDERED =
+      Setting.bool(
+          "inbox.ordered",
+          false,
+          "Ordered mode: after a record is dead-lettered, later records of its key are"
+              + " dead-lettered too until it is redriven and handled.");
+
+  /** {@code inbox.missing.id}. */
+  public static final Setting<String> MISSING_ID =
+      Setting.string(
+          "inbox.missing.id",
+          MissingIdPolicy.DEAD_LETTER.settingValue(),
+          "Record without message id: dead-letter, or derive (id from topic/partition/offset,"
+              + " with a warning).");
+
+  /** {@code inbox.unknown.type}. */
+  public static final Setting<String> UNKNOWN_TYPE =
+      Setting.string(
+          "inbox.unknown.type",
+          UnknownTypePolicy.DEAD_LETTER.settingValue(),
+          "Record whose event type has no handler (and no default handler): dead-letter, or skip"
+              + " (acknowledged and counted).");
+
+  /** {@code inbox.dedup.window}. */
+  public static final Setting<Duration> DEDUP_WINDOW =
+      Setting.duration(
+          "inbox.dedup.window",
+          "168h",
+          Duration.ofMinutes(1),
+          Duration.ofDays(3650),
+          "How long handled ids are kept; a duplicate arriving later is handled again.");
+
+  /** {@code inbox.housekeeping.interval}. */
+  public static final Setting<Duration> HOUSEKEEPING_INTERVAL =
+      Setting.duration(
+          "inbox.housekeeping.interval",
+          "5m",
+          Duration.ofSeconds(1),
+          Duration.ofDays(1),
+          "How often ids older than the dedup window are deleted.");
+
+  /** {@code inbox.housekeeping.batch.size}. */
+  public static final Setting<Integer> HOUSEKEEPING_BATCH_SIZE =
+      Setting.integer(
+          "inbox.housekeeping.batch.size",
+          DEFAULT_HOUSEKEEPING_BATCH_SIZE,
+          1,
+          100_000,
+          "Most rows one housekeeping DELETE removes (short statements, no long locks).");
+
+  /** {@code inbox.poll.timeout}. */
+  public static final Setting<Duration> POLL_TIMEOUT =
+      Setting.duration(
+          "inbox.poll.timeout",
+          "500ms",
+          Duration.ofMillis(10),
+          Duration.ofMinutes(1),
+          "Longest wait of one Kafka poll.");
+
+  /** {@code inbox.shutdown.timeout}. */
+  public static final Setting<Duration> SHUTDOWN_TIMEOUT =
+      Setting.duration(
+          "inbox.shutdown.timeout",
+          "30s",
+          Duration.ofMillis(100),
+          Duration.ofHours(1),
+          "Longest wait for records in flight on close or partition revoke.");
+
+  /** Every {@code inbox.*} setting, in documentation order. */
+  public static final List<Setting<?>> SETTINGS =
+      List.of(
+          GROUP_ID,
+          TOPICS,
+          TABLE,
+          SCHEMA,
+          BATCH_ENABLED,
+          CONCURRENCY,
+          MAX_IN_FLIGHT,
+          MAX_ATTEMPTS,
+          RETRY_INITIAL_INTERVAL,
+          RETRY_MULTIPLIER,
+          RETRY_MAX_INTERVAL,
+          RETRY_JITTER,
+          DEAD_LETTER_TOPIC,
+          ORDERED,
+          MISSING_ID,
+          UNKNOWN_TYPE,
+          DEDUP_WINDOW,
+          HOUSEKEEPING_INTERVAL,
+          HOUSEKEEPING_BATCH_SIZE,
+          POLL_TIMEOUT,
+          SHUTDOWN_TIMEOUT);
+
+  /**
+   * Checks every value.
+   *
+   * @throws ConfigException listing every problem as "value → key → reason"
+   */
+  public InboxConfig {
+    topics = topics == null ? null : List.copyOf(topics);
+    List<String> problems = new ArrayList<>();
+    if (groupId == null || groupId.isBlank()) {
+      problems.add("(missing) → inbox.group.id → required: the Kafka consumer group");
+    } else if (groupId.length() > MAX_ID_LENGTH) {
+      problems.add(
+          "'"
+              + groupId
+              + "' → inbox.group.id → at most "
+              + MAX_ID_LENGTH
+              + " characters (the inbox table's consumer_group column)");
+    }
+    if (topics == null || topics.isEmpty()) {
+      problems.add("(missing) → inbox.topics → give at least one topic");
+    } else {
+      for (String t : topics) {
+        if (!validTopic(t)) {
+          problems.add(
+              "'" + t + "' → inbox.topics → not a Kafka topic name (1-249 of a-z A-Z 0-9 . _ -)");
+        }
+      }
+    }
+    if (tables == null) {
+      problems.add("(missing) → inbox.table → table names are required");
+    }
+    check(problems, concurrency >= 1 && concurrency <= 256, concurrency, CONCURRENCY, "1 to 256");
+    check(problems, maxInFlight >= 1, maxInFlight, MAX_IN_FLIGHT, "at least 1");
+    check(problems, maxAttempts >= 1, maxAttempts, MAX_ATTEMPTS, "at least 1");
+    positive(problems, retryInitialInterval, RETRY_INITIAL_INTERVAL);
+    positive(problems, retryMaxInterval, RETRY_MAX_INTERVAL);
+    if (retryInitialInterval != null
+        && retryMaxInterval != null
+        && retryMaxInterval.compareTo(retryInitialInterval) < 0) {
+      problems.add(
+          "'"
+              + retryMaxInterval
+              + "' → inbox.retry.max.interval → must not be below inbox.retry.initial.interval ("
+              + retryInitialInterval
+              + ")");
+    }
+    check(
+        problems,
+        retryMultiplier >= 1.0 && retryMultiplier <= 10.0,
+        retryMultiplier,
+        RETRY_MULTIPLIER,
+        "a number from 1.0 to 10.0");
+    check(
+        problems,
+        retryJitter >= 0.0 && retryJitter < 1.0,
+        retryJitter,
+        RETRY_JITTER,
+        "a number from 0.0 to 0.99");
+    if (deadLetterTopic == null || deadLetterTopic.isBlank()) {
+      problems.add("(missing) → inbox.dead.letter.topic → e.g. {topic}.DLT");
+    } else if (topics != null) {
+      for (String t : topics) {
+        String dlt = deadLetterTopic.replace("{topic}", t);
+        if (!validTopic(dlt)) {
+          problems.add(
+              "'"
+                  + deadLetterTopic
+                  + "' → inbox.dead.letter.topic → gives '"
+                  + dlt
+                  + "' for topic "
+                  + t
+                  + ", not a Kafka topic name");
+        } else if (topics.contains(dlt)) {
+          problems.add(
+              "'"
+                  + deadLetterTopic
+                  + "' → inbox.dead.letter.topic → gives '"
+                  + dlt
+                  + "', a consumed topic: dead letters would be consumed again");
+        }
+      }
+    }
+    if (missingIdPolicy == null) {
+      problems.add("(missing) → inbox.missing.id → dead-letter or derive");
+    }
+    if (unknownTypePolicy == null) {
+      problems.add("(missing) → inbox.unknown.type → dead-letter or skip");
+    }
+    if (dedupWindow == null || dedupWindow.compareTo(Duration.ofMinutes(1)) < 0) {
+      problems.add("'" + dedupWindow + "' → inbox.dedup.window → at least 1 minute");
+    }
+    positive(problems, housekeepingInterval, HOUSEKEEPING_INTERVAL);
+    check(
+        problems,
+        housekeepingBatchSize >= 1 && housekeepingBatchSize <= 100_000,
+        housekeepingBatchSize,
+        HOUSEKEEPING_BATCH_SIZE,
+        "1 to 100000");
+    positive(problems, pollTimeout, POLL_TIMEOUT);
+    positive(problems, shutdownTimeout, SHUTDOWN_TIMEOUT);
+    if (!problems.isEmpty()) {
+      throw new ConfigException(problems);
+    }
+  }
+
+  /** A builder with every default; group id and topics must be set. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Reads the {@code inbox.*} settings.
+   *
+   * @throws ConfigException listing every missing or invalid setting
+   */
+  public static InboxConfig read(Settings settings) {
+    Settings.Reader r = settings.reader();
+    String group = r.get(GROUP_ID);
+    String topics = r.get(TOPICS);
+    SqlIdentifier table = r.get(TABLE);
+    String schema = r.get(SCHEMA);
+    Boolean batch = r.get(BATCH_ENABLED);
+    Integer concurrency = r.get(CONCURRENCY);
+    Integer inFlight = r.get(MAX_IN_FLIGHT);
+    Integer attempts = r.get(MAX_ATTEMPTS);
+    Duration initial = r.get(RETRY_INITIAL_INTERVAL);
+    Double multiplier = number(r, RETRY_MULTIPLIER, 1.0, 10.0);
+    Duration max = r.get(RETRY_MAX_INTERVAL);
+    Double jitter = number(r, RETRY_JITTER, 0.0, 0.99);
+    String dlt = r.get(DEAD_LETTER_TOPIC);
+    Boolean ordered = r.get(ORDERED);
+    MissingIdPolicy missing =
+        choice(r, MISSING_ID, MissingIdPolicy.values(), MissingIdPolicy::settingValue);
+    UnknownTypePolicy unknown =
+        choice(r, UNKNOWN_TYPE, UnknownTypePolicy.values(), UnknownTypePolicy::settingValue);
+    Duration window = r.get(DEDUP_WINDOW);
+    Duration hkInterval = r.get(HOUSEKEEPING_INTERVAL);
+    Integer hkBatch = r.get(HOUSEKEEPING_BATCH_SIZE);
+    Duration poll = r.get(POLL_TIMEOUT);
+    Duration shutdown = r.get(SHUTDOWN_TIMEOUT);
+    r.finish();
+    TableNames names = TableNames.defaults().withInbox(table.name());
+    Optional<String> s = table.schema().or(() -> Optional.of(schema).filter(x -> !x.isBlank()));
+    if (s.isPresent()) {
+      names = names.withSchema(s.get());
+    }
+    return new InboxConfig(
+        group,
+        Arrays.stream(topics.split(",")).map(String::trim).filter(t -> !t.isEmpty()).toList(),
+        names,
+        batch,
+        concurrency,
+        inFlight,
+        attempts,
+        initial,
+        multiplier,
+        max,
+        jitter,
+        dlt.trim(),
+        ordered,
+        missing,
+        unknown,
+        window,
+        hkInterval,
+        hkBatch,
+        poll,
+        shutdown);
+  }
+
+  /** The dead-letter topic for records of {@code topic}. */
+  public String deadLetterTopicFor(String topic) {
+    return deadLetterTopic.replace("{topic}", topic);
+  }
+
+  private static boolean validTopic(String t) {
+    return t != null && TOPIC.matcher(t).matches() && !t.equals(".") && !t.equals("..");
+  }
+
+  private static void check(
+      List<String> problems, boolean ok, Object value, Setting<?> setting, String expected) {
+    if (!ok) {
+      problems.add("'" + value + "' → " + setting.key() + " → expected " + expected);
+    }
+  }
+
+  private static void positive(List<String> problems, Duration d, Setting<?> setting) {
+    if (d == null || d.isNegative() || d.isZero()) {
+      problems.add("'" + d + "' → " + setting.key() + " → expected a positive duration");
+    }
+  }
+
+  private static Double number(Settings.Reader r, Setting<String> s, double min, double max) {
+    String raw = r.get(s);
+    if (raw == null) {
+      return null;
+    }
+    try {
+      double v = Double.parseDouble(raw.trim());
+      if (v >= min && v <= max) {
+        return v;
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    r.problem("'" + raw + "' → " + s.key() + " → expected a number from " + min + " to " + max);
+    return null;
+  }
+
+  private static <E> E choice(
+      Settings.Reader r,
+      Setting<String> s,
+      E[] values,
+      java.util.function.Function<E, String> name) {
+    String raw = r.get(s);
+    if (raw == null) {
+      return null;
+    }
+    String v = raw.trim().toLowerCase(Locale.ROOT);
+    for (E e : values) {
+      if (name.apply(e).equals(v)) {
+        return e;
+      }
+    }
+    r.problem(
+        "'"
+            + raw
+            + "' → "
+            + s.key()
+            + " → expected one of "
+            + Arrays.stream(values).map(name).toList());
+    return null;
+  }
+
+  /** Builds an {@link InboxConfig}. Not thread-safe. */
+  public static final class Builder {
+    private String groupId;
+    private List<String> topics = List.of();
+    private TableNames tables = TableNames.defaults();
+    private boolean batchEnabled = DEFAULT_BATCH_ENABLED;
+    private int concurrency = DEFAULT_CONCURRENCY;
+    private int maxInFlight = DEFAULT_MAX_IN_FLIGHT;
+    private int maxAttempts = DEFAULT_MAX_ATTEMPTS;
+    private Duration retryInitialInterval = DEFAULT_RETRY_INITIAL_INTERVAL;
+    private double retryMultiplier = DEFAULT_RETRY_MULTIPLIER;
+    private Duration retryMaxInterval = DEFAULT_RETRY_MAX_INTERVAL;
+    private double retryJitter = DEFAULT_RETRY_JITTER;
+    private String deadLetterTopic = DEFAULT_DEAD_LETTER_TOPIC;
+    private boolean ordered;
+    private MissingIdPolicy missingIdPolicy = MissingIdPolicy.DEAD_LETTER;
+    private UnknownTypePolicy unknownTypePolicy = UnknownTypePolicy.DEAD_LETTER;
+    private Duration dedupWindow = DEFAULT_DEDUP_WINDOW;
+    private Duration housekeepingInterval = DEFAULT_HOUSEKEEPING_INTERVAL;
+    private int housekeepingBatchSize = DEFAULT_HOUSEKEEPING_BATCH_SIZE;
+    private Duration pollTimeout = DEFAULT_POLL_TIMEOUT;
+    private Duration shutdownTimeout = DEFAULT_SHUTDOWN_TIMEOUT;
+
+    private Builder() {}
+
+    /** The consumer group (required). */
+    public Builder groupId(String groupId) {
+      this.groupId = groupId;
+      return this;
+    }
+
+    /** The topics (at least one). */
+    public Builder topics(String... topics) {
+      this.topics = Arrays.asList(topics);
+      return this;
+    }
+
+    /** The topics (at least one). */
+    public Builder topics(List<String> topics) {
+      this.topics = Objects.requireNonNull(topics, "topics");
+      return this;
+    }
+
+    /** All table names (the inbox table is {@link TableNames#inbox()}). */
+    public Builder tables(TableNames tables) {
+      this.tables = tables;
+      return this;
+    }
+
+    /** Whether one poll's records share a transaction. */
+    public Builder batchEnabled(boolean batchEnabled) {
+      this.batchEnabled = batchEnabled;
+      return this;
+    }
+
+    /** Worker threads (records of one key stay on one worker). */
+    public Builder concurrency(int concurrency) {
+      this.concurrency = concurrency;
+      return this;
+    }
+
+    /** Most records in flight before fetching pauses. */
+    public Builder maxInFlight(int maxInFlight) {
+      this.maxInFlight = maxInFlight;
+      return this;
+    }
+
+    /** Handler attempts before dead-lettering. */
+    public Builder maxAttempts(int maxAttempts) {
+      this.maxAttempts = maxAttempts;
+      return this;
+    }
+
+    /** Exponential backoff: first wait, growth factor, longest wait, jitter (0 to 0.99). */
+    public Builder backoff(Duration initial, double multiplier, Duration max, double jitter) {
+      this.retryInitialInterval = initial;
+      this.retryMultiplier = multiplier;
+      this.retryMaxInterval = max;
+      this.retryJitter = jitter;
+      return this;
+    }
+
+    /** The dead-letter topic; {@code {topic}} stands for the source topic. */
+    public Builder deadLetterTopic(String deadLetterTopic) {
+      this.deadLetterTopic = deadLetterTopic;
+      return this;
+    }
+
+    /** Ordered mode: a dead-lettered record parks its key. */
+    public Builder ordered(boolean ordered) {
+      this.ordered = ordered;
+      return this;
+    }
+
+    /** Policy for records without id. */
+    public Builder missingIdPolicy(MissingIdPolicy missingIdPolicy) {
+      this.missingIdPolicy = missingIdPolicy;
+      return this;
+    }
+
+    /** Policy for records of an unknown type. */
+    public Builder unknownTypePolicy(UnknownTypePolicy unknownTypePolicy) {
+      this.unknownTypePolicy = unknownTypePolicy;
+      return this;
+    }
+
+    /** How long ids are kept. */
+    public Builder dedupWindow(Duration dedupWindow) {
+      this.dedupWindow = dedupWindow;
+      return this;
+    }
+
+    /** Housekeeping period and rows per delete statement. */
+    public Builder housekeeping(Duration interval, int batchSize) {
+      this.housekeepingInterval = interval;
+      this.housekeepingBatchSize = batchSize;
+      return this;
+    }
+
+    /** Longest wait of one poll. */
+    public Builder pollTimeout(Duration pollTimeout) {
+      this.pollTimeout = pollTimeout;
+      return this;
+    }
+
+    /** Longest wait for in-flight records on close or revoke. */
+    public Builder shutdownTimeout(Duration shutdownTimeout) {
+      this.shutdownTimeout = shutdownTimeout;
+      return this;
+    }
+
+    /**
+     * @throws ConfigException listing every problem
+     */
+    public InboxConfig build() {
+      return new InboxConfig(
+          groupId,
+          topics,
+          tables,
+          batchEnabled,
+          concurrency,
+          maxInFlight,
+          maxAttempts,
+          retryInitialInterval,
+          retryMultiplier,
+          retryMaxInterval,
+          retryJitter,
+          deadLetterTopic,
+          ordered,
+          missingIdPolicy,
+          unknownTypePolicy,
+          dedupWindow,
+          housekeepingInterval,
+          housekeepingBatchSize,
+          pollTimeout,
+          shutdownTimeout);
+    }
+  }
+}

@@ -1,0 +1,276 @@
+package dev.waybill.inbox;
+
+import dev.waybill.inbox.internal.ConsumerOptions;
+import dev.waybill.inbox.internal.ConsumerRuntime;
+import dev.waybill.inbox.spi.MessageIdExtractor;
+import dev.waybill.inbox.spi.Upcaster;
+import dev.waybill.outbox.config.ConfigException;
+import dev.waybill.outbox.dialect.Dialect;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Properties;
+import java.util.function.Consumer;
+import java.util.function.Predicate;
+import javax.sql.DataSource;
+import org.jdbi.v3.core.Jdbi;
+
+/**
+ * Consumes Kafka records and applies each message once: the handler runs in a database transaction
+ * that first records {@code (consumer group, message id)} in the inbox table, and offsets are
+ * committed only after that transaction commits. Duplicates are skipped and counted; failures are
+ * retried with exponential backoff and jitter, then dead-lettered to {@code <topic>.DLT} with
+ * Spring-Kafka-compatible headers.
+ *
+ * <pre>{@code
+ * InboxConsumer consumer = InboxConsumer.builder()
+ *     .config(InboxConfig.builder().groupId("billing").topics("orders").build())
+ *     .dataSource(dataSource)
+ *     .kafka(Map.of("bootstrap.servers", "kafka:9092"))
+ *     .handler("OrderPlaced", (message, tx) -> bill(tx.connection(), message.valueAsString()))
+ *     .build();
+ * consumer.start();
+ * ...
+ * consumer.close(); // finishes running handlers, commits, leaves the group
+ * }</pre>
+ *
+ * <p>Thread-safe. Handlers run on the consumer's worker threads ({@code inbox.concurrency}); one
+ * thread polls Kafka and commits offsets.
+ */
+public interface InboxConsumer extends AutoCloseable {
+
+  /** A builder. */
+  static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Subscribes and starts polling on a new thread.
+   *
+   * @throws InboxException when the inbox tables are missing or the database is unreachable
+   * @throws IllegalStateException when started twice or after close
+   */
+  void start();
+
+  /**
+   * Stops gracefully: stops polling, lets running handlers finish (up to {@code
+   * inbox.shutdown.timeout}; records not yet started are left for the next owner), commits the
+   * offsets of what is done, leaves the group and closes the dead-letter producer. Idempotent.
+   */
+  @Override
+  void close();
+
+  /** Whether the consumer was started and not closed. */
+  boolean isRunning();
+
+  /** The settings. */
+  InboxConfig config();
+
+  /** The consumer's name in logs and thread names: the group and the Kafka client id. */
+  String name();
+
+  /** Where the metrics are registered. */
+  MeterRegistry meterRegistry();
+
+  /**
+   * Ordered mode: unparks a key without a redrive (e.g. after its parked message was discarded), so
+   * later records of the key are handled again.
+   *
+   * @return true when the key was parked
+   * @throws InboxException when the database fails
+   */
+  boolean unpark(String topic, String key);
+
+  /** Ordered mode: the parked keys, as {@code topic/key → id of the message that parked it}. */
+  Map<String, String> parkedKeys();
+
+  /** Builds an {@link InboxConsumer}. Not thread-safe. */
+  final class Builder {
+    private InboxConfig config;
+    private DataSource dataSource;
+    private final Map<String, Object> kafka = new LinkedHashMap<>();
+    private final Map<String, Object> producer = new LinkedHashMap<>();
+    private final Map<String, MessageHandler> handlers = new LinkedHashMap<>();
+    private MessageHandler defaultHandler;
+    private final List<Upcaster> upcasters = new ArrayList<>();
+    private MessageIdExtractor messageIdExtractor = MessageIdExtractor.cloudEvents();
+    private Predicate<Throwable> retriable = t -> true;
+    private final List<Class<? extends Throwable>> nonRetriable =
+        new ArrayList<>(List.of(NonRetriableException.class));
+    private MeterRegistry meterRegistry;
+    private Dialect dialect;
+    private Consumer<Jdbi> jdbiCustomizer = j -> {};
+    private final List<String> problems = new ArrayList<>();
+
+    private Builder() {}
+
+    /** The settings (required). */
+    public Builder config(InboxConfig config) {
+      this.config = config;
+      return this;
+    }
+
+    /** The application database holding the inbox table (required). */
+    public Builder dataSource(DataSource dataSource) {
+      this.dataSource = dataSource;
+      return this;
+    }
+
+    /**
+     * Kafka consumer properties ({@code bootstrap.servers} required; security settings as needed).
+     * Waybill sets {@code group.id} from the config, byte-array deserializers and {@code
+     * enable.auto.commit=false}; setting those differently is an error. Properties without a
+     * consumer-only meaning (bootstrap, security) are also used by the dead-letter producer.
+     */
+    public Builder kafka(Map<String, ?> properties) {
+      kafka.putAll(properties);
+      return this;
+    }
+
+    /** Kafka consumer properties, see {@link #kafka(Map)}. */
+    public Builder kafka(Properties properties) {
+      properties.stringPropertyNames().forEach(k -> kafka.put(k, properties.getProperty(k)));
+      return this;
+    }
+
+    /**
+     * Extra dead-letter producer properties. Waybill sets byte-array serializers, {@code acks=all}
+     * and idempotence.
+     */
+    public Builder producer(Map<String, ?> properties) {
+      producer.putAll(properties);
+      return this;
+    }
+
+    /** The handler of one event type ({@code ce_type}); one per type. */
+    public Builder handler(String eventType, MessageHandler handler) {
+      if (eventType == null || eventType.isBlank()) {
+        problems.add("(blank) → handler event type → give the ce_type value, e.g. OrderPlaced");
+      } else if (handlers.putIfAbsent(eventType, Objects.requireNonNull(handler, "handler"))
+          != null) {
+        problems.add("'" + eventType + "' → handler → registered twice: one handler per type");
+      }
+      return this;
+    }
+
+    /** The handler of records whose type has no handler of its own, or that have no type. */
+    public Builder defaultHandler(MessageHandler handler) {
+      this.defaultHandler = Objects.requireNonNull(handler, "handler");
+      return this;
+    }
+
+    /** Adds an upcaster; they apply in the order added. */
+    public Builder upcaster(Upcaster upcaster) {
+      upcasters.add(Objects.requireNonNull(upcaster, "upcaster"));
+      return this;
+    }
+
+    /** Where the message id comes from (default {@link MessageIdExtractor#cloudEvents()}). */
+    public Builder messageIdExtractor(MessageIdExtractor extractor) {
+      this.messageIdExtractor = Objects.requireNonNull(extractor, "extractor");
+      return this;
+    }
+
+    /**
+     * Which handler failures are retried (default: all but {@link NonRetriableException} and the
+     * types given to {@link #nonRetriable}). A failure that is not retried goes straight to the
+     * dead-letter topic.
+     */
+    public Builder retryIf(Predicate<Throwable> retriable) {
+      this.retriable = Objects.requireNonNull(retriable, "retriable");
+      return this;
+    }
+
+    /** Exception types (and subtypes) never retried. */
+    @SafeVarargs
+    public final Builder nonRetriable(Class<? extends Throwable>... types) {
+      nonRetriable.addAll(List.of(types));
+      return this;
+    }
+
+    /** Where to register metrics (default: a new {@link SimpleMeterRegistry}). */
+    public Builder meterRegistry(MeterRegistry meterRegistry) {
+      this.meterRegistry = meterRegistry;
+      return this;
+    }
+
+    /** The dialect (default: detected from the database). */
+    public Builder dialect(Dialect dialect) {
+      this.dialect = dialect;
+      return this;
+    }
+
+    /**
+     * Installs plugins, mappers and the like on the Jdbi behind {@link InboxTransaction#handle}.
+     */
+    public Builder jdbi(Consumer<Jdbi> customizer) {
+      this.jdbiCustomizer = Objects.requireNonNull(customizer, "customizer");
+      return this;
+    }
+
+    /**
+     * @throws ConfigException listing every problem at once
+     */
+    public InboxConsumer build() {
+      List<String> all = new ArrayList<>(problems);
+      if (config == null) {
+        all.add("(missing) → config → required: InboxConfig.builder()...build()");
+      }
+      if (dataSource == null) {
+        all.add("(missing) → dataSource → required: the database holding the inbox table");
+      }
+      if (!kafka.containsKey("bootstrap.servers")) {
+        all.add("(missing) → kafka bootstrap.servers → required, e.g. kafka:9092");
+      }
+      if (handlers.isEmpty() && defaultHandler == null) {
+        all.add("(none) → handlers → register handler(type, ...) or defaultHandler(...)");
+      }
+      Object autoCommit = kafka.get("enable.auto.commit");
+      if (autoCommit != null && !"false".equalsIgnoreCase(autoCommit.toString())) {
+        all.add(
+            "'"
+                + autoCommit
+                + "' → kafka enable.auto.commit → must be false: the inbox commits offsets after"
+                + " the database; remove it");
+      }
+      Object group = kafka.get("group.id");
+      if (group != null && config != null && !group.toString().equals(config.groupId())) {
+        all.add(
+            "'"
+                + group
+                + "' → kafka group.id → differs from inbox.group.id '"
+                + config.groupId()
+                + "'; remove it");
+      }
+      for (String k : List.of("key.deserializer", "value.deserializer")) {
+        if (kafka.containsKey(k)) {
+          all.add("'" + kafka.get(k) + "' → kafka " + k + " → set by Waybill (bytes); remove it");
+        }
+      }
+      if (!all.isEmpty()) {
+        throw new ConfigException(all);
+      }
+      List<Class<? extends Throwable>> never = List.copyOf(nonRetriable);
+      Predicate<Throwable> retry =
+          t -> never.stream().noneMatch(c -> c.isInstance(t)) && retriable.test(t);
+      return new ConsumerRuntime(
+          new ConsumerOptions(
+              config,
+              dataSource,
+              Map.copyOf(kafka),
+              Map.copyOf(producer),
+              Map.copyOf(handlers),
+              defaultHandler,
+              List.copyOf(upcasters),
+              messageIdExtractor,
+              retry,
+              meterRegistry == null ? new SimpleMeterRegistry() : meterRegistry,
+              dialect,
+              jdbiCustomizer));
+    }
+  }
+}

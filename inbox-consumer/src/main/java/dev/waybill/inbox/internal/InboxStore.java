@@ -1,0 +1,270 @@
+package dev.waybill.inbox.internal;
+
+import dev.waybill.inbox.InboxConfig;
+import dev.waybill.inbox.InboxException;
+import dev.waybill.outbox.dialect.Dialect;
+import dev.waybill.outbox.jdbc.SqlIdentifier;
+import dev.waybill.outbox.schema.TableNames;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Instant;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import javax.sql.DataSource;
+
+/**
+ * The inbox's SQL, run through the dialect's statements: record ids, check them, delete expired
+ * ones, park and unpark keys. Shared by {@link dev.waybill.inbox.Inbox} and the Kafka consumer.
+ * Thread-safe. Not API.
+ */
+public final class InboxStore {
+  private final TableNames tables;
+  private final SqlIdentifier inboxTable;
+  private final SqlIdentifier parkedTable;
+  private final Dialect configuredDialect;
+  private final Map<String, Dialect> dialects = new ConcurrentHashMap<>();
+
+  /**
+   * @param tables the table names; the inbox table is {@link TableNames#inbox()} and the parked
+   *     keys table its name plus {@code _parked}
+   * @param dialect the dialect, or null to detect it from each connection's database
+   */
+  public InboxStore(TableNames tables, Dialect dialect) {
+    this.tables = Objects.requireNonNull(tables, "tables");
+    this.inboxTable = tables.inboxTable();
+    this.parkedTable = new SqlIdentifier(tables.schema(), tables.inbox() + "_parked");
+    this.configuredDialect = dialect;
+  }
+
+  /** The table names. */
+  public TableNames tables() {
+    return tables;
+  }
+
+  /** The qualified parked-keys table. */
+  public SqlIdentifier parkedTable() {
+    return parkedTable;
+  }
+
+  /** The dialect of a connection: the configured one, else detected (and cached per product). */
+  public Dialect dialect(Connection c) throws SQLException {
+    if (configuredDialect != null) {
+      return configuredDialect;
+    }
+    String product = c.getMetaData().getDatabaseProductName();
+    return dialects.computeIfAbsent(product, Dialect::fromProductName);
+  }
+
+  /**
+   * Checks a consumer name or message id before it reaches the table.
+   *
+   * @throws IllegalArgumentException naming what, the value and the rule
+   */
+  public static void checkId(String what, String value) {
+    if (value == null || value.isBlank()) {
+      throw new IllegalArgumentException(what + " is blank: give a non-empty value");
+    }
+    if (value.length() > InboxConfig.MAX_ID_LENGTH) {
+      throw new IllegalArgumentException(
+          what
+              + " '"
+              + value.substring(0, 40)
+              + "...' has "
+              + value.length()
+              + " characters: at most "
+              + InboxConfig.MAX_ID_LENGTH
+              + " fit the inbox table");
+    }
+  }
+
+  /**
+   * Records one id in the connection's open transaction.
+   *
+   * @return true when recorded now, false when it was recorded before (a duplicate)
+   */
+  public boolean insertIfAbsent(Connection c, String consumer, String messageId)
+      throws SQLException {
+    try (PreparedStatement st = c.prepareStatement(dialect(c).inboxInsertIfAbsentSql(inboxTable))) {
+      st.setString(1, consumer);
+      st.setString(2, messageId);
+      return st.executeUpdate() > 0;
+    }
+  }
+
+  /**
+   * Records distinct ids in the connection's open transaction; see {@link Dialect#inboxRecordAll}.
+   *
+   * @return the ids recorded now
+   */
+  public Set<String> recordAll(Connection c, String consumer, List<String> distinctIds)
+      throws SQLException {
+    return dialect(c).inboxRecordAll(c, inboxTable, consumer, distinctIds);
+  }
+
+  /** Whether an id is recorded (committed, as seen by the connection). */
+  public boolean isRecorded(Connection c, String consumer, String messageId) throws SQLException {
+    try (PreparedStatement st =
+        c.prepareStatement(dialect(c).inboxSelectRecordedSql(inboxTable, 1))) {
+      st.setString(1, consumer);
+      st.setString(2, messageId);
+      try (ResultSet rs = st.executeQuery()) {
+        return rs.next();
+      }
+    }
+  }
+
+  /**
+   * Deletes the consumer's ids handled before {@code cutoff}, at most {@code batchSize} per
+   * statement, each statement in its own short transaction, until none is left or {@code
+   * maxBatches} statements ran.
+   *
+   * @return the number of rows deleted
+   * @throws InboxException when the database fails
+   */
+  public long deleteExpired(
+      DataSource dataSource, String consumer, Instant cutoff, int batchSize, int maxBatches) {
+    long total = 0;
+    try (Connection c = dataSource.getConnection()) {
+      c.setAutoCommit(true);
+      Dialect d = dialect(c);
+      String sql = d.inboxDeleteExpiredSql(inboxTable, batchSize);
+      try (PreparedStatement st = c.prepareStatement(sql)) {
+        for (int i = 0; i < maxBatches; i++) {
+          st.setString(1, consumer);
+          d.setInstant(st, 2, cutoff);
+          int n = st.executeUpdate();
+          total += n;
+          if (n < batchSize) {
+            break;
+          }
+        }
+      }
+      return total;
+    } catch (SQLException e) {
+      throw new InboxException(
+          "deleting expired ids of consumer '"
+              + consumer
+              + "' from "
+              + inboxTable
+              + " failed after "
+              + total
+              + " rows: "
+              + e.getMessage(),
+          e);
+    }
+  }
+
+  /** A parked key: the id of the dead-lettered message that parked it. */
+  public record ParkedKey(String topic, String keyHash, String key, String messageId) {}
+
+  /** Parks a key (auto-commit); does nothing when it is parked already. */
+  public void park(DataSource dataSource, String consumer, ParkedKey parked) throws SQLException {
+    try (Connection c = dataSource.getConnection()) {
+      c.setAutoCommit(true);
+      try (PreparedStatement st = c.prepareStatement(dialect(c).inboxParkSql(parkedTable))) {
+        st.setString(1, consumer);
+        st.setString(2, parked.topic());
+        st.setString(3, parked.keyHash());
+        st.setString(4, parked.key());
+        st.setString(5, parked.messageId());
+        st.executeUpdate();
+      }
+    }
+  }
+
+  /** Unparks a key (auto-commit). */
+  public boolean unpark(DataSource dataSource, String consumer, String topic, String keyHash)
+      throws SQLException {
+    try (Connection c = dataSource.getConnection()) {
+      c.setAutoCommit(true);
+      try (PreparedStatement st = c.prepareStatement(dialect(c).inboxUnparkSql(parkedTable))) {
+        st.setString(1, consumer);
+        st.setString(2, topic);
+        st.setString(3, keyHash);
+        return st.executeUpdate() > 0;
+      }
+    }
+  }
+
+  /** Unparks a key in the connection's open transaction (with the parked message's handling). */
+  public void unpark(Connection c, String consumer, String topic, String keyHash)
+      throws SQLException {
+    try (PreparedStatement st = c.prepareStatement(dialect(c).inboxUnparkSql(parkedTable))) {
+      st.setString(1, consumer);
+      st.setString(2, topic);
+      st.setString(3, keyHash);
+      st.executeUpdate();
+    }
+  }
+
+  /** Every parked key of a consumer. */
+  public List<ParkedKey> parked(DataSource dataSource, String consumer) throws SQLException {
+    try (Connection c = dataSource.getConnection();
+        PreparedStatement st = c.prepareStatement(dialect(c).inboxSelectParkedSql(parkedTable))) {
+      st.setString(1, consumer);
+      try (ResultSet rs = st.executeQuery()) {
+        java.util.ArrayList<ParkedKey> out = new java.util.ArrayList<>();
+        while (rs.next()) {
+          out.add(
+              new ParkedKey(
+                  rs.getString("topic"),
+                  rs.getString("key_hash"),
+                  rs.getString("msg_key"),
+                  rs.getString("message_id")));
+        }
+        return out;
+      }
+    }
+  }
+
+  /**
+   * Checks that the inbox tables exist.
+   *
+   * @throws InboxException naming the table and how to create it
+   */
+  public void checkTables(DataSource dataSource) {
+    try (Connection c = dataSource.getConnection()) {
+      for (SqlIdentifier t : List.of(inboxTable, parkedTable)) {
+        try (Statement st = c.createStatement()) {
+          st.executeQuery("SELECT 1 FROM " + t.sql() + " WHERE 1 = 0").close();
+        } catch (SQLException e) {
+          throw new InboxException(
+              "inbox table "
+                  + t
+                  + " is not usable ("
+                  + e.getMessage()
+                  + "): create it with SchemaMigrator.builder().component(SchemaComponent.inbox())"
+                  + " or the scripts in db/waybill/inbox/",
+              e);
+        }
+      }
+    } catch (SQLException e) {
+      throw new InboxException("cannot connect to the inbox database: " + e.getMessage(), e);
+    }
+  }
+
+  /** The hex SHA-256 of a key, the parked table's key column. */
+  public static String keyHash(byte[] key) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(key));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+    }
+  }
+
+  /** A key as text for display: UTF-8, cut to 1024 characters. */
+  public static String keyText(byte[] key) {
+    String s = new String(key, StandardCharsets.UTF_8);
+    return s.length() > 1024 ? s.substring(0, 1024) : s;
+  }
+}

@@ -1,0 +1,48 @@
+package dev.waybill.inbox.spi;
+
+import dev.waybill.outbox.wire.CloudEventHeaders;
+import java.nio.charset.StandardCharsets;
+import java.util.Objects;
+import java.util.Optional;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.header.Header;
+
+/**
+ * Reads the id the inbox records for a Kafka record. The default, {@link #cloudEvents()}, reads the
+ * {@code ce_id} header the relay writes; {@link #header(String)} reads another header; a lambda can
+ * read a payload field. Return empty when the record has no id: the consumer then applies its
+ * {@link dev.waybill.inbox.MissingIdPolicy}.
+ *
+ * <p>Must be thread-safe and fast (called once per record on the polling thread), and must return
+ * the same id every time for the same message: that is what makes duplicates recognisable. Ids
+ * longer than 255 characters are rejected (dead-lettered with reason {@code invalid-id}).
+ */
+@FunctionalInterface
+public interface MessageIdExtractor {
+
+  /**
+   * The message id of {@code record}, or empty when it has none.
+   *
+   * @throws RuntimeException when the record is malformed; it is then dead-lettered with reason
+   *     {@code invalid-id}
+   */
+  Optional<String> messageId(ConsumerRecord<byte[], byte[]> record);
+
+  /** The CloudEvents id, header {@code ce_id} (UTF-8): what Waybill's relay writes. */
+  static MessageIdExtractor cloudEvents() {
+    return header(CloudEventHeaders.ID);
+  }
+
+  /** The last header called {@code name}, as UTF-8 text; empty when absent or blank. */
+  static MessageIdExtractor header(String name) {
+    Objects.requireNonNull(name, "name");
+    return record -> {
+      Header h = record.headers().lastHeader(name);
+      if (h == null || h.value() == null) {
+        return Optional.empty();
+      }
+      String id = new String(h.value(), StandardCharsets.UTF_8).trim();
+      return id.isEmpty() ? Optional.empty() : Optional.of(id);
+    };
+  }
+}

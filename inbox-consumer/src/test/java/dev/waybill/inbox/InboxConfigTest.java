@@ -1,0 +1,124 @@
+package dev.waybill.inbox;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.waybill.outbox.config.ConfigException;
+import dev.waybill.outbox.config.Settings;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class InboxConfigTest {
+
+  @Test
+  void defaultsAreThePublishedConstants() {
+    InboxConfig c = InboxConfig.builder().groupId("billing").topics("orders").build();
+    assertThat(c.batchEnabled()).isEqualTo(InboxConfig.DEFAULT_BATCH_ENABLED);
+    assertThat(c.concurrency()).isEqualTo(InboxConfig.DEFAULT_CONCURRENCY);
+    assertThat(c.maxAttempts()).isEqualTo(InboxConfig.DEFAULT_MAX_ATTEMPTS);
+    assertThat(c.dedupWindow()).isEqualTo(Duration.ofDays(7));
+    assertThat(c.deadLetterTopicFor("orders")).isEqualTo("orders.DLT");
+    assertThat(c.missingIdPolicy()).isEqualTo(MissingIdPolicy.DEAD_LETTER);
+    assertThat(c.unknownTypePolicy()).isEqualTo(UnknownTypePolicy.DEAD_LETTER);
+    assertThat(c.tables().inbox()).isEqualTo("waybill_inbox");
+  }
+
+  @Test
+  void everyProblemIsReportedAtOnce() {
+    assertThatThrownBy(
+            () ->
+                InboxConfig.builder()
+                    .topics("orders", "bad topic!")
+                    .concurrency(0)
+                    .maxAttempts(0)
+                    .backoff(Duration.ofSeconds(10), 0.5, Duration.ofSeconds(1), 1.5)
+                    .deadLetterTopic("{topic}")
+                    .dedupWindow(Duration.ofSeconds(5))
+                    .build())
+        .isInstanceOfSatisfying(
+            ConfigException.class,
+            e ->
+                assertThat(e.problems())
+                    .anyMatch(p -> p.contains("inbox.group.id"))
+                    .anyMatch(p -> p.startsWith("'bad topic!' → inbox.topics"))
+                    .anyMatch(p -> p.startsWith("'0' → inbox.concurrency"))
+                    .anyMatch(p -> p.startsWith("'0' → inbox.retry.max.attempts"))
+                    .anyMatch(p -> p.contains("inbox.retry.max.interval"))
+                    .anyMatch(p -> p.contains("inbox.retry.multiplier"))
+                    .anyMatch(p -> p.contains("inbox.retry.jitter"))
+                    .anyMatch(p -> p.contains("a consumed topic"))
+                    .anyMatch(p -> p.contains("inbox.dedup.window")));
+  }
+
+  @Test
+  void toStringShowsEverySetting() {
+    String s = InboxConfig.builder().groupId("billing").topics("orders").build().toString();
+    for (var component : InboxConfig.class.getRecordComponents()) {
+      assertThat(s).contains(component.getName() + "=");
+    }
+  }
+
+  @Test
+  void readsDottedSettingsAndCollectsProblems() {
+    InboxConfig c =
+        InboxConfig.read(
+            Settings.of(
+                Map.of(
+                    "inbox.group.id", "billing",
+                    "inbox.topics", "orders, payments",
+                    "inbox.concurrency", "4",
+                    "inbox.retry.multiplier", "1.5",
+                    "inbox.missing.id", "derive",
+                    "inbox.unknown.type", "skip",
+                    "inbox.schema", "app",
+                    "inbox.dedup.window", "24h")));
+    assertThat(c.topics()).containsExactly("orders", "payments");
+    assertThat(c.concurrency()).isEqualTo(4);
+    assertThat(c.retryMultiplier()).isEqualTo(1.5);
+    assertThat(c.missingIdPolicy()).isEqualTo(MissingIdPolicy.DERIVE_FROM_COORDINATES);
+    assertThat(c.unknownTypePolicy()).isEqualTo(UnknownTypePolicy.SKIP);
+    assertThat(c.tables().inboxTable().sql()).isEqualTo("app.waybill_inbox");
+    assertThat(c.dedupWindow()).isEqualTo(Duration.ofHours(24));
+
+    assertThatThrownBy(
+            () ->
+                InboxConfig.read(
+                    Settings.of(
+                        Map.of(
+                            "inbox.retry.jitter", "2",
+                            "inbox.missing.id", "ignore",
+                            "inbox.table", "drop table"))))
+        .isInstanceOfSatisfying(
+            ConfigException.class,
+            e ->
+                assertThat(e.problems())
+                    .hasSize(5)
+                    .anyMatch(p -> p.contains("inbox.group.id"))
+                    .anyMatch(p -> p.contains("inbox.topics"))
+                    .anyMatch(p -> p.startsWith("'2' → inbox.retry.jitter"))
+                    .anyMatch(p -> p.startsWith("'ignore' → inbox.missing.id"))
+                    .anyMatch(p -> p.startsWith("'drop table' → inbox.table")));
+  }
+
+  @Test
+  void theConsumerBuilderReportsAllItsProblemsAtOnce() {
+    assertThatThrownBy(
+            () ->
+                InboxConsumer.builder()
+                    .kafka(Map.of("enable.auto.commit", "true", "group.id", "x"))
+                    .config(InboxConfig.builder().groupId("billing").topics("orders").build())
+                    .handler("A", (m, tx) -> {})
+                    .handler("A", (m, tx) -> {})
+                    .build())
+        .isInstanceOfSatisfying(
+            ConfigException.class,
+            e ->
+                assertThat(e.problems())
+                    .anyMatch(p -> p.contains("registered twice"))
+                    .anyMatch(p -> p.contains("dataSource"))
+                    .anyMatch(p -> p.contains("bootstrap.servers"))
+                    .anyMatch(p -> p.contains("enable.auto.commit"))
+                    .anyMatch(p -> p.contains("kafka group.id")));
+  }
+}

@@ -1,0 +1,487 @@
+package dev.waybill.inbox;
+
+import static dev.waybill.inbox.ConsumerFixture.count;
+import static dev.waybill.inbox.ConsumerFixture.header;
+import static dev.waybill.inbox.ConsumerFixture.recording;
+import static dev.waybill.inbox.ConsumerFixture.settled;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.waybill.inbox.internal.InboxMetrics;
+import dev.waybill.inbox.spi.Upcaster;
+import dev.waybill.outbox.wire.DeadLetterHeaders;
+import dev.waybill.testkit.TestDatabase;
+import java.io.File;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The Kafka consumer's promises, against a real broker and each database: subclasses give the
+ * database in a few lines. Final methods. Counts are small and backoffs short; no timing decides a
+ * result (Awaitility waits for outcomes).
+ */
+abstract class InboxConsumerContract {
+  static final Duration WAIT = Duration.ofSeconds(60);
+
+  ConsumerFixture fx;
+
+  abstract TestDatabase newDatabase();
+
+  /** The {@code applied} table's auto-numbered first column, named {@code n}. */
+  abstract String serialColumn();
+
+  @BeforeEach
+  void setUp() throws SQLException {
+    fx = new ConsumerFixture(newDatabase(), serialColumn());
+  }
+
+  @AfterEach
+  void tearDown() {
+    fx.close();
+  }
+
+  @Test
+  final void duplicatesProducedOnPurposeTakeEffectOnceAndAreCounted() throws Exception {
+    String topic = fx.topic(3);
+    String group = ConsumerFixture.group();
+    List<String> ids = new ArrayList<>();
+    for (int i = 0; i < 60; i++) {
+      String id = UUID.randomUUID().toString();
+      ids.add(id);
+      fx.send(topic, "k" + (i % 10), id, "OrderPlaced", i);
+      if (i % 4 == 0) {
+        fx.send(topic, "k" + (i % 10), id, "OrderPlaced", i); // right behind: same batch
+      }
+    }
+    for (int i = 0; i < 60; i += 2) {
+      fx.send(topic, "k" + (i % 10), ids.get(i), "OrderPlaced", i); // later: another batch
+    }
+    fx.flush();
+    InboxConsumer c = fx.start(fx.builder(group, topic, b -> {}).defaultHandler(recording()));
+    int total = 60 + 15 + 30;
+    await().atMost(WAIT).until(() -> settled(c) == total);
+    assertThat(fx.appliedIds()).hasSize(60).containsExactlyInAnyOrderElementsOf(ids);
+    assertThat(count(c, InboxMetrics.HANDLED)).isEqualTo(60);
+    assertThat(count(c, InboxMetrics.DUPLICATES)).isEqualTo(45);
+    fx.awaitCommittedToEnd(group, topic, 3);
+  }
+
+  @Test
+  final void eachMessageTakesEffectOnceWhenTheConsumerIsKilledMidBatchAndRestarted()
+      throws Exception {
+    String topic = fx.topic(1);
+    String group = ConsumerFixture.group();
+    int n = 80;
+    for (int i = 0; i < n; i++) {
+      fx.send(topic, "k" + (i % 5), "id-" + i, "OrderPlaced", i);
+    }
+    fx.flush();
+    String java =
+        System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
+    Process p =
+        new ProcessBuilder(
+                java,
+                "-Xmx256m",
+                "-cp",
+                System.getProperty("java.class.path"),
+                CrashingConsumerMain.class.getName(),
+                fx.kafka.bootstrapServers(),
+                fx.db.jdbcUrl(),
+                fx.db.user(),
+                fx.db.password(),
+                topic,
+                group,
+                "50")
+            .redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+            .start();
+    assertThat(p.waitFor(90, TimeUnit.SECONDS)).as("the crashing consumer halted").isTrue();
+    assertThat(p.exitValue()).as("halted in the handler of seq 50").isEqualTo(3);
+    List<String> before = fx.appliedIds();
+    assertThat(before)
+        .as("records before the fatal one committed; the fatal one rolled back")
+        .hasSize(50);
+
+    InboxConsumer c = fx.start(fx.builder(group, topic, b -> {}).defaultHandler(recording()));
+    await().atMost(WAIT).until(() -> fx.appliedIds().size() >= n);
+    fx.awaitCommittedToEnd(group, topic, 1);
+    List<String> after = fx.appliedIds();
+    assertThat(after).hasSize(n).doesNotHaveDuplicates();
+    assertThat(count(c, InboxMetrics.DUPLICATES))
+        .as("redelivered records whose transaction had committed were skipped")
+        .isGreaterThan(0);
+  }
+
+  @Test
+  final void eachMessageTakesEffectOnceWhenTwoConsumersRebalance() throws Exception {
+    String topic = fx.topic(4);
+    String group = ConsumerFixture.group();
+    MessageHandler slow =
+        (m, tx) -> {
+          recording().handle(m, tx);
+          Thread.sleep(2);
+        };
+    InboxConsumer a = fx.start(fx.builder(group, topic, b -> {}).defaultHandler(slow));
+    int sent = 0;
+    for (; sent < 100; sent++) {
+      fx.send(topic, "k" + (sent % 40), "id-" + sent, "T", sent);
+    }
+    fx.flush();
+    await().atMost(WAIT).until(() -> settled(a) > 20);
+    InboxConsumer b = fx.start(fx.builder(group, topic, x -> {}).defaultHandler(slow));
+    // keep producing until the second consumer got partitions and handled some of them
+    long deadline = System.nanoTime() + WAIT.toNanos();
+    while (settled(b) == 0 && System.nanoTime() < deadline) {
+      for (int i = 0; i < 10; i++, sent++) {
+        fx.send(topic, "k" + (sent % 40), "id-" + sent, "T", sent);
+      }
+      fx.flush();
+      Thread.sleep(200);
+    }
+    assertThat(settled(b)).as("the second consumer took partitions over").isPositive();
+    a.close(); // a second rebalance: b takes everything
+    for (int i = 0; i < 100; i++, sent++) {
+      fx.send(topic, "k" + (sent % 40), "id-" + sent, "T", sent);
+    }
+    fx.flush();
+    int n = sent;
+    await().atMost(WAIT).until(() -> fx.appliedIds().size() >= n);
+    fx.awaitCommittedToEnd(group, topic, 4);
+    assertThat(fx.appliedIds()).hasSize(n).doesNotHaveDuplicates();
+  }
+
+  @Test
+  final void keepsPerKeyOrderWithConcurrencyRetriesAndBatchFallbacks() throws Exception {
+    String topic = fx.topic(2);
+    String group = ConsumerFixture.group();
+    Set<Integer> failedOnce = ConcurrentHashMap.newKeySet();
+    MessageHandler flaky =
+        (m, tx) -> {
+          int seq = Integer.parseInt(m.header("seq").orElseThrow());
+          recording().handle(m, tx);
+          if (seq % 7 == 3 && failedOnce.add(seq)) {
+            throw new IllegalStateException("transient failure of seq " + seq);
+          }
+        };
+    int keys = 12;
+    int perKey = 15;
+    for (int s = 0; s < perKey; s++) {
+      for (int k = 0; k < keys; k++) {
+        int seq = s * keys + k;
+        fx.send(topic, "key-" + k, "id-" + seq, "T", seq);
+      }
+    }
+    fx.flush();
+    InboxConsumer c =
+        fx.start(fx.builder(group, topic, b -> b.concurrency(4)).defaultHandler(flaky));
+    await().atMost(WAIT).until(() -> count(c, InboxMetrics.HANDLED) == keys * perKey);
+    List<String> rows = fx.column("SELECT msg_key, seq FROM applied ORDER BY n");
+    assertThat(rows).hasSize(keys * perKey);
+    Map<String, Integer> last = new HashMap<>();
+    for (String row : rows) {
+      String key = row.substring(0, row.indexOf(':'));
+      int seq = Integer.parseInt(row.substring(row.indexOf(':') + 1));
+      Integer previous = last.put(key, seq);
+      assertThat(previous == null || previous < seq)
+          .as("%s handled after %s of the same key", seq, previous)
+          .isTrue();
+    }
+    assertThat(new HashSet<>(fx.column("SELECT worker FROM applied")))
+        .as("records of different keys ran on different workers")
+        .hasSizeGreaterThan(1);
+    assertThat(count(c, InboxMetrics.RETRIES)).isGreaterThan(0);
+    fx.awaitCommittedToEnd(group, topic, 2);
+  }
+
+  @Test
+  final void offsetsAreCommittedOnlyUpToTheFirstRecordNotDone() throws Exception {
+    String topic = fx.topic(1);
+    String group = ConsumerFixture.group();
+    CountDownLatch release = new CountDownLatch(1);
+    MessageHandler blocking =
+        (m, tx) -> {
+          if (m.messageId().equals("blocked")) {
+            release.await(60, TimeUnit.SECONDS);
+          }
+          recording().handle(m, tx);
+        };
+    fx.send(topic, "a", "first", "T", 0);
+    fx.send(topic, "a", "blocked", "T", 1);
+    for (int i = 2; i < 12; i++) {
+      fx.send(topic, "b" + i, "after-" + i, "T", i); // other keys, other workers
+    }
+    fx.flush();
+    InboxConsumer c =
+        fx.start(
+            fx.builder(group, topic, b -> b.concurrency(4).batchEnabled(false))
+                .defaultHandler(blocking));
+    // keys on other workers than key a's are handled; the commit stops before the blocked one
+    await().atMost(WAIT).until(() -> count(c, InboxMetrics.HANDLED) >= 4);
+    TopicPartition tp = new TopicPartition(topic, 0);
+    await().atMost(WAIT).until(() -> fx.committed(group).getOrDefault(tp, -1L) == 1L);
+    Thread.sleep(500); // a few more poll loops: the commit must not move past the blocked record
+    assertThat(fx.committed(group).get(tp)).isEqualTo(1L);
+    assertThat(fx.appliedIds()).doesNotContain("blocked");
+    release.countDown();
+    fx.awaitCommittedToEnd(group, topic, 1);
+    assertThat(fx.appliedIds()).contains("blocked").hasSize(12);
+  }
+
+  @Test
+  final void aPoisonRecordReachesTheDeadLetterTopicWithEveryHeaderAndThePartitionFlows()
+      throws Exception {
+    String topic = fx.topic(1);
+    String group = ConsumerFixture.group();
+    MessageHandler h =
+        (m, tx) -> {
+          recording().handle(m, tx);
+          if (m.messageId().equals("poison")) {
+            throw new IllegalStateException("cannot apply order");
+          }
+          if (m.messageId().equals("invalid")) {
+            throw new NonRetriableException("order total is negative");
+          }
+        };
+    fx.send(topic, "a", "ok-1", "OrderPlaced", 1);
+    fx.send(topic, "p", "poison", "OrderPlaced", 2, "{\"poison\":true}");
+    fx.send(topic, "a", "ok-2", "OrderPlaced", 3);
+    fx.send(topic, "i", "invalid", "OrderPlaced", 4);
+    fx.send(topic, "a", "ok-3", "OrderPlaced", 5);
+    fx.flush();
+    Instant before = Instant.now();
+    InboxConsumer c = fx.start(fx.builder(group, topic, b -> {}).defaultHandler(h));
+    await().atMost(WAIT).until(() -> settled(c) == 5);
+    fx.awaitCommittedToEnd(group, topic, 1);
+    assertThat(fx.appliedIds()).containsExactly("ok-1", "ok-2", "ok-3");
+    assertThat(Inbox.create().isHandled(fx.db.dataSource(), group, "poison"))
+        .as("a dead-lettered id is not recorded, so a redrive is handled")
+        .isFalse();
+
+    List<ConsumerRecord<byte[], byte[]>> dead = fx.readAll(topic + ".DLT", 2);
+    assertThat(dead).hasSize(2);
+    ConsumerRecord<byte[], byte[]> d = dead.get(0);
+    assertThat(new String(d.key(), StandardCharsets.UTF_8)).isEqualTo("p");
+    assertThat(new String(d.value(), StandardCharsets.UTF_8)).isEqualTo("{\"poison\":true}");
+    assertThat(header(d, "ce_id")).isEqualTo("poison");
+    assertThat(header(d, "ce_type")).isEqualTo("OrderPlaced");
+    assertThat(header(d, "tenant")).isEqualTo("acme");
+    assertThat(header(d, DeadLetterHeaders.ORIGINAL_TOPIC)).isEqualTo(topic);
+    assertThat(
+            ByteBuffer.wrap(d.headers().lastHeader(DeadLetterHeaders.ORIGINAL_PARTITION).value())
+                .getInt())
+        .isZero();
+    assertThat(
+            ByteBuffer.wrap(d.headers().lastHeader(DeadLetterHeaders.ORIGINAL_OFFSET).value())
+                .getLong())
+        .isEqualTo(1L);
+    assertThat(
+            ByteBuffer.wrap(d.headers().lastHeader(DeadLetterHeaders.ORIGINAL_TIMESTAMP).value())
+                .getLong())
+        .isPositive();
+    assertThat(header(d, DeadLetterHeaders.ORIGINAL_TIMESTAMP_TYPE)).isEqualTo("CreateTime");
+    assertThat(header(d, DeadLetterHeaders.ORIGINAL_CONSUMER_GROUP)).isEqualTo(group);
+    assertThat(header(d, DeadLetterHeaders.EXCEPTION_FQCN))
+        .isEqualTo(IllegalStateException.class.getName());
+    assertThat(header(d, DeadLetterHeaders.EXCEPTION_MESSAGE)).isEqualTo("cannot apply order");
+    assertThat(header(d, DeadLetterHeaders.EXCEPTION_STACKTRACE))
+        .startsWith("java.lang.IllegalStateException: cannot apply order")
+        .contains(InboxConsumerContract.class.getName());
+    assertThat(header(d, DeadLetterHeaders.REASON)).isEqualTo("retries-exhausted");
+    assertThat(header(d, DeadLetterHeaders.ATTEMPTS)).isEqualTo("3");
+    assertThat(header(d, DeadLetterHeaders.FINGERPRINT))
+        .startsWith("java.lang.IllegalStateException@" + InboxConsumerContract.class.getName());
+    Instant first = Instant.parse(header(d, DeadLetterHeaders.FIRST_FAILURE));
+    Instant last = Instant.parse(header(d, DeadLetterHeaders.LAST_FAILURE));
+    assertThat(first).isAfterOrEqualTo(before.minusSeconds(1)).isBefore(last);
+    assertThat(header(d, DeadLetterHeaders.MESSAGE_ID)).isEqualTo("poison");
+
+    ConsumerRecord<byte[], byte[]> nr = dead.get(1);
+    assertThat(header(nr, DeadLetterHeaders.REASON)).isEqualTo("non-retriable");
+    assertThat(header(nr, DeadLetterHeaders.ATTEMPTS)).isEqualTo("1");
+    assertThat(count(c, InboxMetrics.RETRIES)).isEqualTo(2);
+    assertThat(count(c, InboxMetrics.DEAD_LETTERED)).isEqualTo(2);
+  }
+
+  @Test
+  final void orderedModeParksAKeyUntilItsMessageIsRedriven() throws Exception {
+    String topic = fx.topic(1);
+    String group = ConsumerFixture.group();
+    AtomicBoolean broken = new AtomicBoolean(true);
+    MessageHandler h =
+        (m, tx) -> {
+          if (m.messageId().equals("k-1") && broken.get()) {
+            throw new IllegalStateException("downstream rejects k-1");
+          }
+          recording().handle(m, tx);
+        };
+    fx.send(topic, "k", "k-1", "T", 1);
+    fx.send(topic, "j", "j-1", "T", 2);
+    fx.send(topic, "k", "k-2", "T", 3);
+    fx.send(topic, "k", "k-3", "T", 4);
+    fx.send(topic, "j", "j-2", "T", 5);
+    fx.flush();
+    InboxConsumer c =
+        fx.start(fx.builder(group, topic, b -> b.ordered(true).maxAttempts(2)).defaultHandler(h));
+    await().atMost(WAIT).until(() -> settled(c) == 5);
+    assertThat(fx.appliedIds()).containsExactly("j-1", "j-2");
+    assertThat(c.parkedKeys()).containsEntry(topic + "/k", "k-1");
+    List<ConsumerRecord<byte[], byte[]>> dead = fx.readAll(topic + ".DLT", 3);
+    assertThat(dead).extracting(r -> header(r, "ce_id")).containsExactly("k-1", "k-2", "k-3");
+    assertThat(dead)
+        .extracting(r -> header(r, DeadLetterHeaders.REASON))
+        .containsExactly("retries-exhausted", "key-parked", "key-parked");
+    assertThat(header(dead.get(1), DeadLetterHeaders.PARKED_BEHIND)).isEqualTo("k-1");
+
+    // a new record of the parked key does not overtake either
+    fx.send(topic, "k", "k-4", "T", 6);
+    fx.flush();
+    await().atMost(WAIT).until(() -> settled(c) == 6);
+    assertThat(fx.appliedIds()).containsExactly("j-1", "j-2");
+
+    // the parking survives a restart (it is in the database)
+    c.close();
+    InboxConsumer c2 =
+        fx.start(fx.builder(group, topic, b -> b.ordered(true).maxAttempts(2)).defaultHandler(h));
+    assertThat(c2.parkedKeys()).containsEntry(topic + "/k", "k-1");
+
+    // redrive: the parked message first, then the ones behind it, then new traffic
+    broken.set(false);
+    fx.send(topic, "k", "k-1", "T", 1);
+    fx.send(topic, "k", "k-2", "T", 3);
+    fx.send(topic, "k", "k-3", "T", 4);
+    fx.send(topic, "k", "k-4", "T", 6);
+    fx.send(topic, "k", "k-5", "T", 7);
+    fx.flush();
+    await().atMost(WAIT).until(() -> fx.appliedIds().size() == 7);
+    assertThat(fx.appliedIds()).containsExactly("j-1", "j-2", "k-1", "k-2", "k-3", "k-4", "k-5");
+    assertThat(c2.parkedKeys()).isEmpty();
+  }
+
+  @Test
+  final void unknownEventTypesFollowTheirPolicyAndUpcastersRunFirst() throws Exception {
+    String topic = fx.topic(1);
+    String group = ConsumerFixture.group();
+    List<String> seen = new ArrayList<>();
+    MessageHandler placed =
+        (m, tx) -> {
+          synchronized (seen) {
+            seen.add(m.eventType().orElseThrow() + " " + m.valueAsString());
+          }
+          recording().handle(m, tx);
+        };
+    fx.send(topic, "a", "u-1", "OrderPlaced.v1", 1, "{\"amount\":5}");
+    fx.send(topic, "a", "u-2", "OrderPlaced", 2, "{\"total\":6}");
+    fx.send(topic, "a", "u-3", "Unheard", 3);
+    fx.send(topic, "a", "u-4", null, 4);
+    fx.flush();
+    InboxConsumer skip =
+        fx.start(
+            fx.builder(group, topic, b -> b.unknownTypePolicy(UnknownTypePolicy.SKIP))
+                .handler("OrderPlaced", placed)
+                .upcaster(
+                    Upcaster.ofType(
+                        "OrderPlaced.v1", "OrderPlaced", v -> v.replace("amount", "total"))));
+    await().atMost(WAIT).until(() -> settled(skip) == 4);
+    assertThat(seen).containsExactly("OrderPlaced {\"total\":5}", "OrderPlaced {\"total\":6}");
+    assertThat(count(skip, InboxMetrics.SKIPPED)).isEqualTo(2);
+    fx.awaitCommittedToEnd(group, topic, 1);
+
+    String group2 = ConsumerFixture.group();
+    InboxConsumer dlt =
+        fx.start(
+            fx.builder(group2, topic, b -> {})
+                .handler("OrderPlaced", placed)
+                .upcaster(
+                    Upcaster.ofType(
+                        "OrderPlaced.v1", "OrderPlaced", v -> v.replace("amount", "total"))));
+    await().atMost(WAIT).until(() -> settled(dlt) == 4);
+    List<ConsumerRecord<byte[], byte[]>> dead = fx.readAll(topic + ".DLT", 2);
+    assertThat(dead).extracting(r -> header(r, "ce_id")).containsExactly("u-3", "u-4");
+    assertThat(dead)
+        .extracting(r -> header(r, DeadLetterHeaders.REASON))
+        .containsOnly("unknown-type");
+    assertThat(header(dead.get(0), DeadLetterHeaders.EXCEPTION_MESSAGE)).contains("'Unheard'");
+  }
+
+  @Test
+  final void recordsWithoutIdFollowTheMissingIdPolicy() throws Exception {
+    String topic = fx.topic(1);
+    String group = ConsumerFixture.group();
+    fx.send(topic, "a", null, "T", 1);
+    fx.send(topic, "a", "has-id", "T", 2);
+    fx.flush();
+    InboxConsumer derive =
+        fx.start(
+            fx.builder(
+                    group, topic, b -> b.missingIdPolicy(MissingIdPolicy.DERIVE_FROM_COORDINATES))
+                .defaultHandler(recording()));
+    await().atMost(WAIT).until(() -> settled(derive) == 2);
+    assertThat(fx.appliedIds()).containsExactly(topic + "/0/0", "has-id");
+    assertThat(count(derive, InboxMetrics.DERIVED_IDS)).isEqualTo(1);
+
+    InboxConsumer strict =
+        fx.start(fx.builder(ConsumerFixture.group(), topic, b -> {}).defaultHandler(recording()));
+    await().atMost(WAIT).until(() -> settled(strict) == 2);
+    List<ConsumerRecord<byte[], byte[]>> dead = fx.readAll(topic + ".DLT", 1);
+    assertThat(dead).hasSize(1);
+    assertThat(header(dead.get(0), DeadLetterHeaders.REASON)).isEqualTo("missing-id");
+    assertThat(header(dead.get(0), "seq")).isEqualTo("1");
+  }
+
+  @Test
+  final void housekeepingDeletesOnlyExpiredIdsOfItsGroup() throws Exception {
+    String topic = fx.topic(1);
+    String group = ConsumerFixture.group();
+    Instant old = Instant.now().minus(Duration.ofHours(2));
+    try (Connection c = fx.db.connect();
+        PreparedStatement st =
+            c.prepareStatement(
+                "INSERT INTO waybill_inbox (consumer_group, message_id, handled_at)"
+                    + " VALUES (?, ?, ?)")) {
+      for (String[] row :
+          new String[][] {{group, "old-1"}, {group, "old-2"}, {group, "old-3"}, {"other", "o"}}) {
+        st.setString(1, row[0]);
+        st.setString(2, row[1]);
+        dev.waybill.outbox.dialect.Dialect.of(c).setInstant(st, 3, old);
+        st.executeUpdate();
+      }
+    }
+    fx.send(topic, "a", "fresh", "T", 1);
+    fx.flush();
+    InboxConsumer c =
+        fx.start(
+            fx.builder(
+                    group,
+                    topic,
+                    b -> b.dedupWindow(Duration.ofHours(1)).housekeeping(Duration.ofSeconds(1), 2))
+                .defaultHandler(recording()));
+    await()
+        .atMost(WAIT)
+        .until(
+            () ->
+                fx.column("SELECT message_id FROM waybill_inbox ORDER BY message_id")
+                    .equals(List.of("fresh", "o")));
+    assertThat(count(c, InboxMetrics.EXPIRED_DELETED)).isEqualTo(3);
+  }
+}
