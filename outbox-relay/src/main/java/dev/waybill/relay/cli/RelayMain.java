@@ -5,6 +5,7 @@ import dev.waybill.outbox.OutboxConfig;
 import dev.waybill.outbox.WaybillException;
 import dev.waybill.outbox.config.ConfigException;
 import dev.waybill.outbox.config.Settings;
+import dev.waybill.outbox.config.SettingsSources;
 import dev.waybill.outbox.dialect.Dialect;
 import dev.waybill.outbox.jdbc.DataSources;
 import dev.waybill.outbox.jdbc.DatabaseSettings;
@@ -23,14 +24,10 @@ import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import java.io.IOException;
-import java.io.InputStream;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Properties;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine;
@@ -112,31 +109,8 @@ public final class RelayMain implements Callable<Integer> {
     List<String> sets = new ArrayList<>();
 
     Settings load() {
-      Settings.Builder b = Settings.builder();
-      List<String> problems = new ArrayList<>();
-      if (config != null) {
-        Properties p = new Properties();
-        try (InputStream in = Files.newInputStream(config)) {
-          p.load(in);
-        } catch (IOException e) {
-          throw new ConfigException(
-              List.of("'" + config + "' → --config → cannot be read (" + e.getMessage() + ")"));
-        }
-        b.properties(p);
-      }
-      b.environment(System.getenv(), RelayConfig.allSettings(), List.of("kafka."));
-      for (String s : sets) {
-        int eq = s.indexOf('=');
-        if (eq <= 0) {
-          problems.add("'" + s + "' → --set → expected key=value, e.g. --set relay.batch.size=500");
-        } else {
-          b.put(s.substring(0, eq).trim(), s.substring(eq + 1));
-        }
-      }
-      if (!problems.isEmpty()) {
-        throw new ConfigException(problems);
-      }
-      return b.build();
+      return SettingsSources.load(
+          config, sets, System.getenv(), RelayConfig.allSettings(), List.of("kafka."));
     }
   }
 
