@@ -4,6 +4,7 @@ import dev.waybill.outbox.dialect.Dialect;
 import dev.waybill.outbox.internal.Json;
 import dev.waybill.outbox.jdbc.SqlIdentifier;
 import dev.waybill.outbox.spi.TraceContextProvider;
+import dev.waybill.outbox.wire.LogicalMessageFormat;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -54,7 +55,18 @@ final class JdbcOutbox implements Outbox {
     }
     Dialect d = dialect(connection);
     List<MessageId> ids = new ArrayList<>(messages.size());
+    if (config.writeMode() == OutboxConfig.WriteMode.MESSAGE || config.deleteAfterInsert()) {
+      checkCdcWrite(d, messages);
+    }
     try {
+      if (config.writeMode() == OutboxConfig.WriteMode.MESSAGE) {
+        emitMessages(connection, d, messages, ids);
+        return ids;
+      }
+      if (config.deleteAfterInsert()) {
+        insertAndDelete(connection, d, messages, ids);
+        return ids;
+      }
       try (PreparedStatement st = connection.prepareStatement(insertSql)) {
         for (OutboxMessage m : messages) {
           bind(st, d, m);
@@ -98,6 +110,89 @@ final class JdbcOutbox implements Outbox {
           e);
     }
     return ids;
+  }
+
+  /** Message mode and delete-after-insert are for the CDC relay: PostgreSQL, no delays. */
+  private void checkCdcWrite(Dialect d, List<OutboxMessage> messages) {
+    String what =
+        config.writeMode() == OutboxConfig.WriteMode.MESSAGE
+            ? "outbox.write.mode=message"
+            : "outbox.write.delete=true";
+    if (dev.waybill.outbox.dialect.LogicalDecodingSql.of(d).isEmpty()) {
+      throw new OutboxWriteException(
+          what
+              + " needs PostgreSQL (logical decoding, read by the CDC relay), but the connection is"
+              + " to "
+              + d.name()
+              + ". Use outbox.write.mode=table with outbox.write.delete=false there.",
+          null);
+    }
+    for (OutboxMessage m : messages) {
+      if (m.notBefore().isPresent()) {
+        throw new InvalidMessageException(
+            "notBefore",
+            "invalid outbox message for topic '"
+                + m.topic()
+                + "' (id "
+                + m.id()
+                + "): delayed messages (notBefore/delay) are not supported with "
+                + what
+                + ": the CDC relay publishes in commit order and cannot hold one message back."
+                + " Write delayed messages through a writer in table mode and use the polling"
+                + " relay.");
+      }
+    }
+  }
+
+  private void emitMessages(
+      Connection connection, Dialect d, List<OutboxMessage> messages, List<MessageId> ids)
+      throws SQLException {
+    String sql = dev.waybill.outbox.dialect.LogicalDecodingSql.of(d).orElseThrow().emitMessageSql();
+    try (PreparedStatement st = connection.prepareStatement(sql)) {
+      for (OutboxMessage m : messages) {
+        st.setString(1, config.messagePrefix());
+        st.setBytes(
+            2,
+            LogicalMessageFormat.encode(
+                m.id().value(),
+                m.topic(),
+                m.key().orElse(null),
+                m.eventType(),
+                m.payload().contentType(),
+                m.headers(),
+                traceparent(m),
+                m.payload().unsafeBytes()));
+        st.executeQuery().close();
+        ids.add(m.id());
+      }
+    }
+  }
+
+  private void insertAndDelete(
+      Connection connection, Dialect d, List<OutboxMessage> messages, List<MessageId> ids)
+      throws SQLException {
+    List<Long> seqs = new ArrayList<>(messages.size());
+    try (PreparedStatement st = connection.prepareStatement(insertSql, new String[] {"seq"})) {
+      for (OutboxMessage m : messages) {
+        bind(st, d, m);
+        ids.add(m.id());
+        st.addBatch();
+      }
+      st.executeBatch();
+      try (java.sql.ResultSet keys = st.getGeneratedKeys()) {
+        while (keys.next()) {
+          seqs.add(keys.getLong(1));
+        }
+      }
+    }
+    try (PreparedStatement st =
+        connection.prepareStatement(
+            dev.waybill.outbox.dialect.LogicalDecodingSql.of(d)
+                .orElseThrow()
+                .deleteRowsSql(config.tables().outboxTable()))) {
+      st.setArray(1, connection.createArrayOf("bigint", seqs.toArray()));
+      st.executeUpdate();
+    }
   }
 
   private void bind(PreparedStatement st, Dialect d, OutboxMessage m) throws SQLException {
@@ -196,6 +291,9 @@ final class JdbcOutbox implements Outbox {
         + config.maxMessageBytes()
         + ", notify="
         + (config.notifyEnabled() ? config.notifyChannel() : "off")
+        + ", writeMode="
+        + config.writeMode().name().toLowerCase(java.util.Locale.ROOT)
+        + (config.deleteAfterInsert() ? ", deleteAfterInsert" : "")
         + "]";
   }
 }

@@ -19,9 +19,21 @@ import java.util.Optional;
  * @param notifyEnabled whether the writer sends a PostgreSQL {@code NOTIFY} in the transaction
  *     ({@code outbox.notify.enabled}); ignored on other databases
  * @param notifyChannel the channel notified ({@code outbox.notify.channel})
+ * @param writeMode where the writer puts a message: a table row, or a PostgreSQL logical decoding
+ *     message ({@code outbox.write.mode})
+ * @param deleteAfterInsert table mode: delete the row in the same transaction right after inserting
+ *     it, so the table stays empty; only for the CDC relay ({@code outbox.write.delete})
+ * @param messagePrefix the logical decoding message prefix of message mode ({@code
+ *     outbox.message.prefix})
  */
 public record OutboxConfig(
-    TableNames tables, int maxMessageBytes, boolean notifyEnabled, String notifyChannel) {
+    TableNames tables,
+    int maxMessageBytes,
+    boolean notifyEnabled,
+    String notifyChannel,
+    WriteMode writeMode,
+    boolean deleteAfterInsert,
+    String messagePrefix) {
 
   /** Default largest message: 1 MiB, Kafka's default {@code max.request.size}. */
   public static final int DEFAULT_MAX_MESSAGE_BYTES = 1_048_576;
@@ -67,9 +79,58 @@ public record OutboxConfig(
           DEFAULT_NOTIFY_CHANNEL,
           "PostgreSQL LISTEN/NOTIFY channel shared by writers and relays.");
 
+  /** Default logical decoding message prefix of message mode. */
+  public static final String DEFAULT_MESSAGE_PREFIX = "waybill_outbox";
+
+  /** {@code outbox.write.mode}. */
+  public static final Setting<String> WRITE_MODE =
+      Setting.string(
+          "outbox.write.mode",
+          "table",
+          "table: the writer inserts a row into the outbox table (any relay); message: PostgreSQL"
+              + " only, it emits a logical decoding message and writes no row (the CDC relay"
+              + " only, see docs/cdc.md).");
+
+  /** {@code outbox.write.delete}. */
+  public static final Setting<Boolean> WRITE_DELETE =
+      Setting.bool(
+          "outbox.write.delete",
+          false,
+          "Table mode: delete each row in the same transaction right after inserting it, so the"
+              + " table stays empty while the WAL still carries the insert. Only for the CDC relay:"
+              + " a polling relay never sees such rows.");
+
+  /** {@code outbox.message.prefix}. */
+  public static final Setting<SqlIdentifier> MESSAGE_PREFIX =
+      Setting.identifier(
+          "outbox.message.prefix",
+          DEFAULT_MESSAGE_PREFIX,
+          "Message mode: prefix of the logical decoding messages (pg_logical_emit_message), shared"
+              + " by writers and the CDC relay.");
+
   /** Every {@code outbox.*} setting, in documentation order. */
   public static final List<Setting<?>> SETTINGS =
-      List.of(TABLE, SCHEMA, MAX_MESSAGE_BYTES, NOTIFY_ENABLED, NOTIFY_CHANNEL);
+      List.of(
+          TABLE,
+          SCHEMA,
+          MAX_MESSAGE_BYTES,
+          NOTIFY_ENABLED,
+          NOTIFY_CHANNEL,
+          WRITE_MODE,
+          WRITE_DELETE,
+          MESSAGE_PREFIX);
+
+  /** Where the writer puts a message. */
+  public enum WriteMode {
+    /** A row in the outbox table (every database, every relay mode). The default. */
+    TABLE,
+    /**
+     * A transactional logical decoding message, {@code pg_logical_emit_message(true, prefix,
+     * content)}, in the format of {@link dev.waybill.outbox.wire.LogicalMessageFormat}; no table
+     * row. PostgreSQL only, read by the CDC relay only.
+     */
+    MESSAGE
+  }
 
   /**
    * @throws IllegalArgumentException when the size limit is below 1 KiB
@@ -83,6 +144,25 @@ public record OutboxConfig(
           "outbox.message.max.bytes " + maxMessageBytes + " is too small: at least 1024");
     }
     SqlIdentifier.checkPart(notifyChannel, "outbox.notify.channel");
+    Objects.requireNonNull(writeMode, "writeMode");
+    SqlIdentifier.checkPart(messagePrefix, "outbox.message.prefix");
+    if (deleteAfterInsert && writeMode != WriteMode.TABLE) {
+      throw new IllegalArgumentException(
+          "outbox.write.delete=true needs outbox.write.mode=table (message mode writes no row)");
+    }
+  }
+
+  /** The settings of earlier versions: table mode, rows kept, default message prefix. */
+  public OutboxConfig(
+      TableNames tables, int maxMessageBytes, boolean notifyEnabled, String notifyChannel) {
+    this(
+        tables,
+        maxMessageBytes,
+        notifyEnabled,
+        notifyChannel,
+        WriteMode.TABLE,
+        false,
+        DEFAULT_MESSAGE_PREFIX);
   }
 
   /** The defaults: table {@code waybill_outbox}, 1 MiB, NOTIFY on. */
@@ -105,14 +185,49 @@ public record OutboxConfig(
     Integer max = reader.get(MAX_MESSAGE_BYTES);
     Boolean notify = reader.get(NOTIFY_ENABLED);
     SqlIdentifier channel = reader.get(NOTIFY_CHANNEL);
-    if (table == null || schema == null || max == null || notify == null || channel == null) {
+    String mode = reader.get(WRITE_MODE);
+    Boolean delete = reader.get(WRITE_DELETE);
+    SqlIdentifier prefix = reader.get(MESSAGE_PREFIX);
+    WriteMode writeMode = null;
+    if (mode != null) {
+      try {
+        writeMode = WriteMode.valueOf(mode.trim().toUpperCase(java.util.Locale.ROOT));
+      } catch (IllegalArgumentException e) {
+        reader.problem("'" + mode + "' → outbox.write.mode → expected table or message");
+      }
+    }
+    if (writeMode == WriteMode.MESSAGE && Boolean.TRUE.equals(delete)) {
+      reader.problem(
+          "'true' → outbox.write.delete → needs outbox.write.mode=table (message mode writes no"
+              + " row)");
+      return null;
+    }
+    if (prefix != null && prefix.schema().isPresent()) {
+      reader.problem(
+          "'" + prefix.sql() + "' → outbox.message.prefix → expected a plain name without a dot");
+      return null;
+    }
+    if (table == null
+        || schema == null
+        || max == null
+        || notify == null
+        || channel == null
+        || writeMode == null
+        || delete == null
+        || prefix == null) {
       return null;
     }
     Optional<String> s = table.schema().or(() -> Optional.of(schema).filter(x -> !x.isBlank()));
     try {
       TableNames names = TableNames.defaults().withOutbox(table.name());
       return new OutboxConfig(
-          s.isPresent() ? names.withSchema(s.get()) : names, max, notify, channel.name());
+          s.isPresent() ? names.withSchema(s.get()) : names,
+          max,
+          notify,
+          channel.name(),
+          writeMode,
+          delete,
+          prefix.name());
     } catch (RuntimeException e) {
       reader.problem("'" + s.orElse("") + "' → outbox.schema → " + e.getMessage());
       return null;
@@ -125,8 +240,29 @@ public record OutboxConfig(
     private int maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES;
     private boolean notifyEnabled = true;
     private String notifyChannel = DEFAULT_NOTIFY_CHANNEL;
+    private WriteMode writeMode = WriteMode.TABLE;
+    private boolean deleteAfterInsert;
+    private String messagePrefix = DEFAULT_MESSAGE_PREFIX;
 
     private Builder() {}
+
+    /** Table (default) or message mode. */
+    public Builder writeMode(WriteMode writeMode) {
+      this.writeMode = writeMode;
+      return this;
+    }
+
+    /** Table mode: delete each row in the same transaction (CDC relay only). */
+    public Builder deleteAfterInsert(boolean deleteAfterInsert) {
+      this.deleteAfterInsert = deleteAfterInsert;
+      return this;
+    }
+
+    /** Message mode: the logical decoding message prefix. */
+    public Builder messagePrefix(String messagePrefix) {
+      this.messagePrefix = messagePrefix;
+      return this;
+    }
 
     /** All table names. */
     public Builder tables(TableNames tables) {
@@ -168,7 +304,14 @@ public record OutboxConfig(
      * @throws IllegalArgumentException when a value is out of range
      */
     public OutboxConfig build() {
-      return new OutboxConfig(tables, maxMessageBytes, notifyEnabled, notifyChannel);
+      return new OutboxConfig(
+          tables,
+          maxMessageBytes,
+          notifyEnabled,
+          notifyChannel,
+          writeMode,
+          deleteAfterInsert,
+          messagePrefix);
     }
   }
 }

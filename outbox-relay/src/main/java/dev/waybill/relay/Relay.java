@@ -10,7 +10,9 @@ import javax.sql.DataSource;
  * Moves committed outbox rows to Kafka: claims rows of the shards it leases, publishes them with an
  * idempotent {@code acks=all} producer as CloudEvents, and deletes each row only after Kafka
  * acknowledged it. Run one or many instances against the same outbox: shard leases keep at most one
- * publisher per key at a time, so per-key order holds across relays and handovers.
+ * publisher per key at a time, so per-key order holds across relays and handovers. With {@code
+ * relay.mode=cdc} (PostgreSQL) the relay reads committed messages from the write-ahead log through
+ * a logical replication slot instead; one relay reads the slot, the others stand by (docs/cdc.md).
  *
  * <pre>{@code
  * try (Relay relay = Relay.builder().config(config).dataSource(ds).build()) {
@@ -91,8 +93,11 @@ public interface Relay extends AutoCloseable {
     public Relay build() {
       Objects.requireNonNull(config, "config is required");
       Objects.requireNonNull(dataSource, "dataSource is required");
-      return new PollingRelay(
-          config, dataSource, dialect, registry == null ? new SimpleMeterRegistry() : registry);
+      MeterRegistry r = registry == null ? new SimpleMeterRegistry() : registry;
+      if (config.mode() == RelayConfig.RelayMode.CDC) {
+        return new CdcRelay(config, dataSource, dialect, r);
+      }
+      return new PollingRelay(config, dataSource, dialect, r);
     }
   }
 }

@@ -4,7 +4,9 @@ import dev.waybill.outbox.OutboxConfig;
 import dev.waybill.outbox.config.ConfigException;
 import dev.waybill.outbox.config.Setting;
 import dev.waybill.outbox.config.Settings;
+import dev.waybill.outbox.dialect.LogicalDecodingSql;
 import dev.waybill.outbox.jdbc.DatabaseSettings;
+import dev.waybill.outbox.jdbc.SqlIdentifier;
 import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.time.Duration;
@@ -42,6 +44,9 @@ import java.util.TreeMap;
  * @param backoffMax longest pause after failed rounds ({@code relay.retry.backoff.max})
  * @param httpPort port of {@code /metrics} and {@code /health}; -1 disables ({@code http.port})
  * @param kafka producer settings ({@code kafka.*} without the prefix); secrets are not shown
+ * @param mode how the relay finds committed messages: polling the table or reading PostgreSQL's
+ *     write-ahead log ({@code relay.mode})
+ * @param cdc the CDC mode's settings ({@code relay.cdc.*}); ignored in polling mode
  */
 public record RelayConfig(
     DatabaseSettings database,
@@ -59,7 +64,9 @@ public record RelayConfig(
     Duration backoffInitial,
     Duration backoffMax,
     int httpPort,
-    Map<String, String> kafka) {
+    Map<String, String> kafka,
+    RelayMode mode,
+    CdcConfig cdc) {
 
   /** {@code relay.instance.id}; default: host name and process id. */
   public static final Setting<String> INSTANCE_ID =
@@ -183,6 +190,58 @@ public record RelayConfig(
           "Kafka brokers, host:port[,host:port]. Every other kafka.* setting is passed to the"
               + " producer as is (TLS, SASL, compression...).");
 
+  /** {@code relay.mode}. */
+  public static final Setting<String> MODE =
+      Setting.string(
+          "relay.mode",
+          "polling",
+          "polling: claim rows from the outbox table (every database, shard leases); cdc:"
+              + " PostgreSQL only, read committed messages from the write-ahead log through a"
+              + " logical replication slot (see docs/cdc.md).");
+
+  /** {@code relay.cdc.slot}. */
+  public static final Setting<String> CDC_SLOT =
+      Setting.string(
+          "relay.cdc.slot",
+          CdcConfig.DEFAULT_SLOT,
+          "CDC: the logical replication slot (pgoutput) to read; lower-case letters, digits and"
+              + " underscores. Unique per outbox in the PostgreSQL cluster; all relays of one"
+              + " outbox share it (one reads, the others stand by).");
+
+  /** {@code relay.cdc.publication}. */
+  public static final Setting<SqlIdentifier> CDC_PUBLICATION =
+      Setting.identifier(
+          "relay.cdc.publication",
+          CdcConfig.DEFAULT_PUBLICATION,
+          "CDC: the publication of the outbox and dead-letter tables that the slot decodes.");
+
+  /** {@code relay.cdc.create}. */
+  public static final Setting<Boolean> CDC_CREATE =
+      Setting.bool(
+          "relay.cdc.create",
+          true,
+          "CDC: create the slot and the publication at start when they are missing (needs"
+              + " REPLICATION and ownership of the tables); false: fail with the SQL to run.");
+
+  /** {@code relay.cdc.heartbeat.interval}. */
+  public static final Setting<Duration> CDC_HEARTBEAT_INTERVAL =
+      Setting.duration(
+          "relay.cdc.heartbeat.interval",
+          "10s",
+          Duration.ZERO,
+          Duration.ofHours(1),
+          "CDC: how often an idle relay emits a tiny non-transactional WAL message so the slot's"
+              + " confirmed position advances and old WAL can be removed; 0s disables.");
+
+  /** {@code relay.cdc.standby.interval}. */
+  public static final Setting<Duration> CDC_STANDBY_INTERVAL =
+      Setting.duration(
+          "relay.cdc.standby.interval",
+          "1s",
+          Duration.ofMillis(100),
+          Duration.ofMinutes(1),
+          "CDC: how often a standby relay tries to take the slot while another relay reads it.");
+
   /** Every relay-specific setting, in documentation order. */
   public static final List<Setting<?>> SETTINGS =
       List.of(
@@ -199,7 +258,13 @@ public record RelayConfig(
           BACKOFF_INITIAL,
           BACKOFF_MAX,
           HTTP_PORT,
-          KAFKA_BOOTSTRAP);
+          KAFKA_BOOTSTRAP,
+          MODE,
+          CDC_SLOT,
+          CDC_PUBLICATION,
+          CDC_CREATE,
+          CDC_HEARTBEAT_INTERVAL,
+          CDC_STANDBY_INTERVAL);
 
   /** Every setting the relay process reads: {@code db.*}, {@code outbox.*} and its own. */
   public static List<Setting<?>> allSettings() {
@@ -224,6 +289,8 @@ public record RelayConfig(
     Objects.requireNonNull(outbox, "outbox");
     Objects.requireNonNull(instanceId, "instanceId");
     Objects.requireNonNull(failureMode, "failureMode");
+    Objects.requireNonNull(mode, "mode");
+    Objects.requireNonNull(cdc, "cdc");
     kafka = Map.copyOf(kafka);
     List<String> problems =
         crossCheck(leaseTtl, leaseRenewInterval, sendTimeout, backoffInitial, backoffMax, kafka);
@@ -352,6 +419,38 @@ public record RelayConfig(
     Duration b1 = r.get(BACKOFF_MAX);
     Integer port = r.get(HTTP_PORT);
     String bootstrap = r.get(KAFKA_BOOTSTRAP);
+    String modeText = r.get(MODE);
+    String slot = r.get(CDC_SLOT);
+    SqlIdentifier publication = r.get(CDC_PUBLICATION);
+    Boolean create = r.get(CDC_CREATE);
+    Duration heartbeat = r.get(CDC_HEARTBEAT_INTERVAL);
+    Duration standby = r.get(CDC_STANDBY_INTERVAL);
+    RelayMode relayMode = null;
+    if (modeText != null) {
+      try {
+        relayMode = RelayMode.valueOf(modeText.trim().toUpperCase(Locale.ROOT));
+      } catch (IllegalArgumentException e) {
+        r.problem("'" + modeText + "' → relay.mode → expected polling or cdc");
+      }
+    }
+    if (slot != null) {
+      try {
+        LogicalDecodingSql.checkSlotName(slot.trim(), "relay.cdc.slot");
+      } catch (RuntimeException e) {
+        r.problem("'" + slot + "' → relay.cdc.slot → " + e.getMessage());
+      }
+    }
+    if (publication != null && publication.schema().isPresent()) {
+      r.problem(
+          "'"
+              + publication.sql()
+              + "' → relay.cdc.publication → expected a plain name (publications have no schema)");
+    }
+    if (relayMode == RelayMode.CDC && db != null && !db.url().startsWith("jdbc:postgresql:")) {
+      r.problem(
+          "'cdc' → relay.mode → needs PostgreSQL (logical decoding); db.url is not a"
+              + " jdbc:postgresql: URL. Use relay.mode=polling on this database.");
+    }
     FailureMode failureMode = null;
     if (mode != null) {
       try {
@@ -386,7 +485,9 @@ public record RelayConfig(
         b0,
         b1,
         port,
-        kafka);
+        kafka,
+        relayMode,
+        new CdcConfig(slot.trim(), publication.name(), create, heartbeat, standby));
   }
 
   /** A builder with every default; {@code kafka.bootstrap.servers} must be given. */
@@ -457,6 +558,9 @@ public record RelayConfig(
         + httpPort
         + ", kafka="
         + kafkaForDisplay()
+        + ", mode="
+        + mode.name().toLowerCase(Locale.ROOT)
+        + (mode == RelayMode.CDC ? ", cdc=" + cdc : "")
         + "]";
   }
 
@@ -478,8 +582,22 @@ public record RelayConfig(
     private Duration backoffMax = Duration.ofSeconds(30);
     private int httpPort = -1;
     private final Map<String, String> kafka = new TreeMap<>();
+    private RelayMode mode = RelayMode.POLLING;
+    private CdcConfig cdc = CdcConfig.defaults();
 
     private Builder() {}
+
+    /** Polling (default) or CDC. */
+    public Builder mode(RelayMode mode) {
+      this.mode = mode;
+      return this;
+    }
+
+    /** The CDC settings (default {@link CdcConfig#defaults()}). */
+    public Builder cdc(CdcConfig cdc) {
+      this.cdc = cdc;
+      return this;
+    }
 
     /** Database settings, when the relay builds its own pool. */
     public Builder database(DatabaseSettings database) {
@@ -599,7 +717,95 @@ public record RelayConfig(
           backoffInitial,
           backoffMax,
           httpPort,
-          kafka);
+          kafka,
+          mode,
+          cdc);
+    }
+  }
+
+  /** How the relay finds committed messages. */
+  public enum RelayMode {
+    /** Claim rows from the outbox table; every database. The default. */
+    POLLING,
+    /** Read PostgreSQL's write-ahead log through a logical replication slot ({@code pgoutput}). */
+    CDC
+  }
+
+  /**
+   * The CDC mode's settings.
+   *
+   * @param slot the replication slot ({@code relay.cdc.slot})
+   * @param publication the publication ({@code relay.cdc.publication})
+   * @param create whether slot and publication are created when missing ({@code relay.cdc.create})
+   * @param heartbeatInterval how often an idle relay emits a heartbeat; zero disables ({@code
+   *     relay.cdc.heartbeat.interval})
+   * @param standbyInterval how often a standby tries to take the slot ({@code
+   *     relay.cdc.standby.interval})
+   */
+  public record CdcConfig(
+      String slot,
+      String publication,
+      boolean create,
+      Duration heartbeatInterval,
+      Duration standbyInterval) {
+    /** Default slot name. */
+    public static final String DEFAULT_SLOT = "waybill_outbox";
+
+    /** Default publication name. */
+    public static final String DEFAULT_PUBLICATION = "waybill_outbox";
+
+    /**
+     * @throws dev.waybill.outbox.jdbc.InvalidIdentifierException when a name is unsafe
+     */
+    public CdcConfig {
+      LogicalDecodingSql.checkSlotName(slot, "relay.cdc.slot");
+      SqlIdentifier.checkPart(publication, "relay.cdc.publication");
+      Objects.requireNonNull(heartbeatInterval, "heartbeatInterval");
+      Objects.requireNonNull(standbyInterval, "standbyInterval");
+      if (heartbeatInterval.isNegative() || standbyInterval.isNegative()) {
+        throw new IllegalArgumentException("CDC intervals must not be negative");
+      }
+    }
+
+    /** Slot and publication {@code waybill_outbox}, created when missing, heartbeat 10 s. */
+    public static CdcConfig defaults() {
+      return new CdcConfig(
+          DEFAULT_SLOT, DEFAULT_PUBLICATION, true, Duration.ofSeconds(10), Duration.ofSeconds(1));
+    }
+
+    /** The same with another slot and publication name. */
+    public CdcConfig withNames(String newSlot, String newPublication) {
+      return new CdcConfig(newSlot, newPublication, create, heartbeatInterval, standbyInterval);
+    }
+
+    /** The same with another heartbeat interval. */
+    public CdcConfig withHeartbeat(Duration interval) {
+      return new CdcConfig(slot, publication, create, interval, standbyInterval);
+    }
+
+    /** The same with creation allowed or not. */
+    public CdcConfig withCreate(boolean allowed) {
+      return new CdcConfig(slot, publication, allowed, heartbeatInterval, standbyInterval);
+    }
+
+    /** The same with another standby interval. */
+    public CdcConfig withStandbyInterval(Duration interval) {
+      return new CdcConfig(slot, publication, create, heartbeatInterval, interval);
+    }
+
+    @Override
+    public String toString() {
+      return "[slot="
+          + slot
+          + ", publication="
+          + publication
+          + ", create="
+          + create
+          + ", heartbeat="
+          + heartbeatInterval
+          + ", standbyInterval="
+          + standbyInterval
+          + "]";
     }
   }
 }

@@ -1,5 +1,7 @@
 package dev.waybill.relay;
 
+import java.time.Duration;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -12,6 +14,7 @@ import java.util.Set;
  * @param deadLettered messages moved to the dead-letter table
  * @param retried failed sends that will be retried
  * @param listening whether it is woken by PostgreSQL NOTIFY
+ * @param cdc the replication slot, for a relay in CDC mode
  */
 public record RelayStatus(
     String instanceId,
@@ -20,10 +23,44 @@ public record RelayStatus(
     long published,
     long deadLettered,
     long retried,
-    boolean listening) {
+    boolean listening,
+    Optional<Cdc> cdc) {
 
   /** Copies the shard set. */
   public RelayStatus {
     ownedShards = Set.copyOf(ownedShards);
+    cdc = cdc == null ? Optional.empty() : cdc;
   }
+
+  /** A polling relay's status. */
+  public RelayStatus(
+      String instanceId,
+      boolean running,
+      Set<Integer> ownedShards,
+      long published,
+      long deadLettered,
+      long retried,
+      boolean listening) {
+    this(
+        instanceId,
+        running,
+        ownedShards,
+        published,
+        deadLettered,
+        retried,
+        listening,
+        Optional.empty());
+  }
+
+  /**
+   * The replication slot as a CDC relay sees it.
+   *
+   * @param slot the slot name
+   * @param active whether this relay reads it (false: it stands by)
+   * @param confirmedLsn the last position this relay confirmed (empty before the first)
+   * @param lagBytes WAL written since the slot's confirmed position
+   * @param confirmedAge time since the commit of the newest confirmed transaction or heartbeat
+   */
+  public record Cdc(
+      String slot, boolean active, String confirmedLsn, long lagBytes, Duration confirmedAge) {}
 }

@@ -156,4 +156,34 @@ class RelayConfigTest {
       assertThat(doc).as("row for %s; expected:%n%s", s.key(), row).contains(row);
     }
   }
+
+  @Test
+  void cdcSettingsAreValidatedWithTheirOwnMessages() {
+    Map<String, String> m = required();
+    m.put("relay.mode", "cdc");
+    RelayConfig c = RelayConfig.read(Settings.of(m));
+    assertThat(c.mode()).isEqualTo(RelayConfig.RelayMode.CDC);
+    assertThat(c.cdc()).isEqualTo(RelayConfig.CdcConfig.defaults());
+    assertThat(c.toString()).contains("mode=cdc").contains("slot=waybill_outbox");
+    m.put("relay.mode", "stream");
+    m.put("relay.cdc.slot", "Bad-Slot");
+    m.put("relay.cdc.publication", "drop table");
+    m.put("outbox.write.mode", "wal");
+    assertThat(problems(m))
+        .contains(
+            "'stream' → relay.mode → expected polling or cdc",
+            "'wal' → outbox.write.mode → expected table or message")
+        .anyMatch(
+            p ->
+                p.startsWith(
+                    "'Bad-Slot' → relay.cdc.slot → relay.cdc.slot 'Bad-Slot' is not a valid replication slot name"))
+        .anyMatch(p -> p.startsWith("'drop table' → relay.cdc.publication → expected a name"));
+    Map<String, String> maria = required();
+    maria.put("db.url", "jdbc:mariadb://db:3306/app");
+    maria.put("relay.mode", "cdc");
+    assertThat(problems(maria))
+        .containsExactly(
+            "'cdc' → relay.mode → needs PostgreSQL (logical decoding); db.url is not a"
+                + " jdbc:postgresql: URL. Use relay.mode=polling on this database.");
+  }
 }

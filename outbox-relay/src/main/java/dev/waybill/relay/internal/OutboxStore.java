@@ -194,12 +194,17 @@ public final class OutboxStore {
       }
       long deadLetterRows;
       long parkedKeys;
+      long followers;
       try (ResultSet rs =
           st.executeQuery(
-              "SELECT COUNT(*), COUNT(DISTINCT CASE WHEN parks_key = TRUE THEN msg_key END) FROM "
+              "SELECT COUNT(*), COUNT(DISTINCT CASE WHEN parks_key = TRUE THEN msg_key END),"
+                  + " COUNT(CASE WHEN error_class = '"
+                  + CdcDeadLetters.FOLLOWER
+                  + "' THEN 1 END) FROM "
                   + deadLetters)) {
         rs.next();
-        deadLetterRows = rs.getLong(1);
+        followers = rs.getLong(3); // CDC: messages parked behind a key, not failures
+        deadLetterRows = rs.getLong(1) - followers;
         parkedKeys = rs.getLong(2);
       }
       long held = 0;
@@ -216,7 +221,7 @@ public final class OutboxStore {
           held = rs.getLong(1);
         }
       }
-      return new Backlog(pending, oldest, deadLetterRows, parkedKeys, held);
+      return new Backlog(pending, oldest, deadLetterRows, parkedKeys, held + followers);
     }
   }
 
@@ -229,7 +234,12 @@ public final class OutboxStore {
                 "SELECT d.topic, d.msg_key, d.seq, d.id, d.error_class, d.failed_at,"
                     + " (SELECT COUNT(*) FROM "
                     + outbox
-                    + " o WHERE o.topic = d.topic AND o.msg_key = d.msg_key) AS held FROM "
+                    + " o WHERE o.topic = d.topic AND o.msg_key = d.msg_key)"
+                    + " + (SELECT COUNT(*) FROM "
+                    + deadLetters
+                    + " f WHERE f.error_class = '"
+                    + CdcDeadLetters.FOLLOWER
+                    + "' AND f.topic = d.topic AND f.msg_key = d.msg_key) AS held FROM "
                     + deadLetters
                     + " d WHERE d.parks_key = TRUE ORDER BY d.failed_at LIMIT "
                     + Math.max(1, limit))) {

@@ -31,12 +31,16 @@ public final class RelayMetrics implements LeaseManager.Listener {
   final AtomicLong deadLetterRows = new AtomicLong();
   final AtomicLong parkedKeys = new AtomicLong();
   final AtomicLong parkedMessages = new AtomicLong();
+  private final MeterRegistry registry;
+  private final String instance;
 
   /**
    * @param registry where to register
    * @param instance the relay id
    */
   public RelayMetrics(MeterRegistry registry, String instance) {
+    this.registry = registry;
+    this.instance = instance;
     published =
         Counter.builder("waybill.relay.published")
             .description("Messages published and acknowledged by Kafka")
@@ -121,6 +125,32 @@ public final class RelayMetrics implements LeaseManager.Listener {
       MeterRegistry registry, String name, String description, String instance, AtomicLong v) {
     Gauge.builder(name, v, AtomicLong::get)
         .description(description)
+        .tag("instance", instance)
+        .register(registry);
+  }
+
+  /**
+   * Registers the CDC mode's gauges: whether this relay reads the slot, the slot's lag in bytes and
+   * the age of the newest confirmed position.
+   */
+  public void registerCdc(
+      java.util.function.Supplier<Number> active,
+      java.util.function.Supplier<Number> lagBytes,
+      java.util.function.Supplier<Number> confirmedAgeSeconds) {
+    Gauge.builder("waybill.relay.cdc.active", active)
+        .description("1 when this relay reads the replication slot, 0 when it stands by")
+        .tag("instance", instance)
+        .register(registry);
+    Gauge.builder("waybill.relay.cdc.slot.lag", lagBytes)
+        .description("WAL written since the slot's confirmed position")
+        .baseUnit("bytes")
+        .tag("instance", instance)
+        .register(registry);
+    Gauge.builder("waybill.relay.cdc.confirmed.age", confirmedAgeSeconds)
+        .description(
+            "Age of the newest confirmed position: since the commit of the last transaction"
+                + " (or heartbeat) the slot confirmed")
+        .baseUnit("seconds")
         .tag("instance", instance)
         .register(registry);
   }

@@ -1,0 +1,472 @@
+package dev.waybill.outbox.wire;
+
+import dev.waybill.outbox.internal.Json;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.UUID;
+
+/**
+ * The content of an outbox message written in message mode ({@code pg_logical_emit_message(true,
+ * prefix, content)}), version 1. Documented in {@code docs/cdc.md}; any language can write it with
+ * plain SQL.
+ *
+ * <pre>
+ * content  = envelope LF payload
+ * envelope = one JSON object, UTF-8, on one line (no raw line feed), for example
+ *            {"v":1,"id":"0190...","topic":"orders","key":"order-17","type":"OrderPlaced",
+ *             "contentType":"application/json","headers":{"tenant":"acme"},"traceparent":"00-..."}
+ * payload  = the record value: every byte after the first LF, as is
+ * </pre>
+ *
+ * <p>Members: {@code v} (number {@value #VERSION}, required), {@code topic} and {@code type}
+ * (strings, required), {@code id} (a UUID; when absent the relay derives a stable one from the
+ * message's WAL position), {@code key} (string or null), {@code contentType} (default {@code
+ * application/json}), {@code headers} (an object of strings), {@code traceparent}, {@code time}
+ * (RFC 3339; when absent the transaction's commit time). Unknown members are ignored, so later
+ * minor additions stay readable; another {@code v} is refused. Thread-safe, stateless.
+ */
+public final class LogicalMessageFormat {
+  /** The format version this class writes and reads. */
+  public static final int VERSION = 1;
+
+  private LogicalMessageFormat() {}
+
+  /**
+   * Encodes a message.
+   *
+   * @param id the message id
+   * @param topic Kafka topic
+   * @param key record key, or null
+   * @param type event type
+   * @param contentType payload media type
+   * @param headers the application's headers (may be empty)
+   * @param traceparent W3C trace context, or null
+   * @param payload the record value (not kept)
+   */
+  public static byte[] encode(
+      UUID id,
+      String topic,
+      String key,
+      String type,
+      String contentType,
+      Map<String, String> headers,
+      String traceparent,
+      byte[] payload) {
+    StringBuilder b = new StringBuilder(160);
+    b.append("{\"v\":").append(VERSION);
+    b.append(",\"id\":").append(Json.quote(id.toString()));
+    b.append(",\"topic\":").append(Json.quote(topic));
+    if (key != null) {
+      b.append(",\"key\":").append(Json.quote(key));
+    }
+    b.append(",\"type\":").append(Json.quote(type));
+    b.append(",\"contentType\":").append(Json.quote(contentType));
+    if (!headers.isEmpty()) {
+      b.append(",\"headers\":").append(Json.encodeObject(headers));
+    }
+    if (traceparent != null) {
+      b.append(",\"traceparent\":").append(Json.quote(traceparent));
+    }
+    b.append("}\n");
+    byte[] head = b.toString().getBytes(StandardCharsets.UTF_8);
+    ByteArrayOutputStream out = new ByteArrayOutputStream(head.length + payload.length);
+    out.writeBytes(head);
+    out.writeBytes(payload);
+    return out.toByteArray();
+  }
+
+  /**
+   * Decodes a message's content.
+   *
+   * @throws MalformedMessageException naming what is wrong (never quoting the payload)
+   */
+  public static Decoded decode(byte[] content) {
+    Objects.requireNonNull(content, "content");
+    int lf = -1;
+    for (int i = 0; i < content.length; i++) {
+      if (content[i] == '\n') {
+        lf = i;
+        break;
+      }
+    }
+    if (lf < 0) {
+      throw new MalformedMessageException(
+          "outbox message content has no line feed after its JSON envelope (format v"
+              + VERSION
+              + ": envelope LF payload)");
+    }
+    String envelope = new String(content, 0, lf, StandardCharsets.UTF_8);
+    Map<String, Object> m;
+    try {
+      m = new Parser(envelope).object();
+    } catch (IllegalArgumentException e) {
+      throw new MalformedMessageException(
+          "outbox message envelope is not a JSON object: " + e.getMessage());
+    }
+    Object v = m.get("v");
+    if (!(v instanceof Number) || ((Number) v).doubleValue() != VERSION) {
+      throw new MalformedMessageException(
+          "outbox message envelope has version "
+              + v
+              + ": this relay reads version "
+              + VERSION
+              + " (member \"v\")");
+    }
+    String topic = string(m, "topic", true);
+    String type = string(m, "type", true);
+    String key = string(m, "key", false);
+    String idText = string(m, "id", false);
+    UUID id = null;
+    if (idText != null) {
+      try {
+        id = UUID.fromString(idText);
+      } catch (IllegalArgumentException e) {
+        throw new MalformedMessageException("outbox message id '" + idText + "' is not a UUID");
+      }
+    }
+    String contentType = string(m, "contentType", false);
+    String traceparent = string(m, "traceparent", false);
+    String timeText = string(m, "time", false);
+    Instant time = null;
+    if (timeText != null) {
+      try {
+        time = Instant.parse(timeText);
+      } catch (DateTimeParseException e) {
+        throw new MalformedMessageException(
+            "outbox message time '" + timeText + "' is not an RFC 3339 UTC time");
+      }
+    }
+    Map<String, String> headers = new LinkedHashMap<>();
+    Object h = m.get("headers");
+    if (h instanceof Map<?, ?> hm) {
+      for (Map.Entry<?, ?> e : hm.entrySet()) {
+        if (!(e.getValue() instanceof String)) {
+          throw new MalformedMessageException(
+              "outbox message header '" + e.getKey() + "' must have a string value");
+        }
+        headers.put((String) e.getKey(), (String) e.getValue());
+      }
+    } else if (h != null) {
+      throw new MalformedMessageException("outbox message member \"headers\" must be an object");
+    }
+    return new Decoded(
+        id,
+        topic,
+        key,
+        type,
+        contentType == null ? "application/json" : contentType,
+        headers,
+        traceparent,
+        time,
+        Arrays.copyOfRange(content, lf + 1, content.length));
+  }
+
+  private static String string(Map<String, Object> m, String name, boolean required) {
+    Object o = m.get(name);
+    if (o == null) {
+      if (required) {
+        throw new MalformedMessageException(
+            "outbox message envelope lacks the required member \"" + name + "\"");
+      }
+      return null;
+    }
+    if (!(o instanceof String s)) {
+      throw new MalformedMessageException(
+          "outbox message member \"" + name + "\" must be a string");
+    }
+    if (required && s.isEmpty()) {
+      throw new MalformedMessageException("outbox message member \"" + name + "\" is empty");
+    }
+    return s;
+  }
+
+  /** Content that is not a valid version-1 message; retrying cannot help. */
+  public static final class MalformedMessageException extends IllegalArgumentException {
+    private static final long serialVersionUID = 1L;
+
+    /** With the reason. */
+    public MalformedMessageException(String message) {
+      super(message);
+    }
+  }
+
+  /** A decoded message. Immutable: the payload is copied out. */
+  public static final class Decoded {
+    private final UUID id;
+    private final String topic;
+    private final String key;
+    private final String type;
+    private final String contentType;
+    private final Map<String, String> headers;
+    private final String traceparent;
+    private final Instant time;
+    private final byte[] payload;
+
+    Decoded(
+        UUID id,
+        String topic,
+        String key,
+        String type,
+        String contentType,
+        Map<String, String> headers,
+        String traceparent,
+        Instant time,
+        byte[] payload) {
+      this.id = id;
+      this.topic = topic;
+      this.key = key;
+      this.type = type;
+      this.contentType = contentType;
+      this.headers = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(headers));
+      this.traceparent = traceparent;
+      this.time = time;
+      this.payload = payload;
+    }
+
+    /** The id, when the writer gave one. */
+    public Optional<UUID> id() {
+      return Optional.ofNullable(id);
+    }
+
+    /** The topic. */
+    public String topic() {
+      return topic;
+    }
+
+    /** The key, if any. */
+    public Optional<String> key() {
+      return Optional.ofNullable(key);
+    }
+
+    /** The event type. */
+    public String type() {
+      return type;
+    }
+
+    /** The payload media type. */
+    public String contentType() {
+      return contentType;
+    }
+
+    /** The application's headers, in written order. */
+    public Map<String, String> headers() {
+      return headers;
+    }
+
+    /** The trace context, if any. */
+    public Optional<String> traceparent() {
+      return Optional.ofNullable(traceparent);
+    }
+
+    /** The time the writer gave, if any. */
+    public Optional<Instant> time() {
+      return Optional.ofNullable(time);
+    }
+
+    /** A copy of the payload. */
+    public byte[] payload() {
+      return payload.clone();
+    }
+
+    /** The payload without a copy, for the relay's hot path. */
+    public byte[] unsafePayload() {
+      return payload;
+    }
+
+    @Override
+    public String toString() {
+      return "LogicalMessage[id="
+          + id
+          + ", topic="
+          + topic
+          + ", key="
+          + key
+          + ", type="
+          + type
+          + "]";
+    }
+  }
+
+  /** Just enough JSON for the envelope: objects, strings, numbers, booleans, null. */
+  private static final class Parser {
+    private final String s;
+    private int pos;
+
+    Parser(String s) {
+      this.s = s;
+    }
+
+    Map<String, Object> object() {
+      ws();
+      Map<String, Object> out = obj(0);
+      ws();
+      if (pos != s.length()) {
+        throw err("unexpected text after the object");
+      }
+      return out;
+    }
+
+    private Map<String, Object> obj(int depth) {
+      if (depth > 8) {
+        throw err("nested too deeply");
+      }
+      expect('{');
+      Map<String, Object> out = new LinkedHashMap<>();
+      ws();
+      if (peek() == '}') {
+        pos++;
+        return out;
+      }
+      while (true) {
+        ws();
+        String k = str();
+        ws();
+        expect(':');
+        ws();
+        out.put(k, value(depth));
+        ws();
+        char c = next();
+        if (c == '}') {
+          return out;
+        }
+        if (c != ',') {
+          throw err("expected ',' or '}'");
+        }
+      }
+    }
+
+    private Object value(int depth) {
+      if (depth > 8) {
+        throw err("nested too deeply");
+      }
+      char c = peek();
+      if (c == '{') {
+        return obj(depth + 1);
+      }
+      if (c == '"') {
+        return str();
+      }
+      if (c == '[') {
+        pos++;
+        List<Object> out = new ArrayList<>();
+        ws();
+        if (peek() == ']') {
+          pos++;
+          return out;
+        }
+        while (true) {
+          ws();
+          out.add(value(depth + 1));
+          ws();
+          char n = next();
+          if (n == ']') {
+            return out;
+          }
+          if (n != ',') {
+            throw err("expected ',' or ']'");
+          }
+        }
+      }
+      if (s.startsWith("null", pos)) {
+        pos += 4;
+        return null;
+      }
+      if (s.startsWith("true", pos)) {
+        pos += 4;
+        return Boolean.TRUE;
+      }
+      if (s.startsWith("false", pos)) {
+        pos += 5;
+        return Boolean.FALSE;
+      }
+      int start = pos;
+      while (pos < s.length() && "+-.eE0123456789".indexOf(s.charAt(pos)) >= 0) {
+        pos++;
+      }
+      if (start == pos) {
+        throw err("expected a string, number, object or null");
+      }
+      try {
+        return Double.valueOf(s.substring(start, pos));
+      } catch (NumberFormatException e) {
+        throw err("invalid number");
+      }
+    }
+
+    private String str() {
+      expect('"');
+      StringBuilder b = new StringBuilder();
+      while (true) {
+        if (pos >= s.length()) {
+          throw err("unterminated string");
+        }
+        char c = s.charAt(pos++);
+        if (c == '"') {
+          return b.toString();
+        }
+        if (c != '\\') {
+          b.append(c);
+          continue;
+        }
+        char e = next();
+        switch (e) {
+          case '"', '\\', '/' -> b.append(e);
+          case 'b' -> b.append('\b');
+          case 'f' -> b.append('\f');
+          case 'n' -> b.append('\n');
+          case 'r' -> b.append('\r');
+          case 't' -> b.append('\t');
+          case 'u' -> {
+            if (pos + 4 > s.length()) {
+              throw err("truncated \\u escape");
+            }
+            try {
+              b.append((char) Integer.parseInt(s.substring(pos, pos + 4), 16));
+            } catch (NumberFormatException ex) {
+              throw err("invalid \\u escape");
+            }
+            pos += 4;
+          }
+          default -> throw err("invalid escape");
+        }
+      }
+    }
+
+    private void ws() {
+      while (pos < s.length() && " \t\r".indexOf(s.charAt(pos)) >= 0) {
+        pos++;
+      }
+    }
+
+    private void expect(char c) {
+      if (peek() != c) {
+        throw err("expected '" + c + "'");
+      }
+      pos++;
+    }
+
+    private char peek() {
+      return pos < s.length() ? s.charAt(pos) : '\0';
+    }
+
+    private char next() {
+      if (pos >= s.length()) {
+        throw err("unexpected end");
+      }
+      return s.charAt(pos++);
+    }
+
+    private IllegalArgumentException err(String what) {
+      return new IllegalArgumentException(what + " at offset " + pos);
+    }
+  }
+}

@@ -1,0 +1,1044 @@
+package dev.waybill.relay;
+
+import com.zaxxer.hikari.HikariDataSource;
+import dev.waybill.outbox.WaybillException;
+import dev.waybill.outbox.dialect.Dialect;
+import dev.waybill.outbox.dialect.LogicalDecodingSql;
+import dev.waybill.outbox.internal.Json;
+import dev.waybill.outbox.schema.SchemaComponent;
+import dev.waybill.outbox.schema.SchemaMigrator;
+import dev.waybill.outbox.schema.TableNames;
+import dev.waybill.outbox.wire.LogicalMessageFormat;
+import dev.waybill.relay.internal.CdcDeadLetters;
+import dev.waybill.relay.internal.KafkaPublisher;
+import dev.waybill.relay.internal.KafkaPublisher.Batch;
+import dev.waybill.relay.internal.KafkaPublisher.Outcome;
+import dev.waybill.relay.internal.LogicalSlot;
+import dev.waybill.relay.internal.OutboxRow;
+import dev.waybill.relay.internal.OutboxStore;
+import dev.waybill.relay.internal.PgOutput;
+import dev.waybill.relay.internal.RelayMetrics;
+import io.github.resilience4j.core.IntervalFunction;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import javax.sql.DataSource;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.DescribeClusterOptions;
+import org.postgresql.replication.LogSequenceNumber;
+import org.postgresql.replication.PGReplicationStream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+/**
+ * The relay that reads committed outbox messages from PostgreSQL's write-ahead log: a logical
+ * replication slot decoded by {@code pgoutput} delivers inserts into the outbox table and
+ * transactional {@code pg_logical_emit_message} messages in commit order. They are published with
+ * the same publisher, headers and failure rules as the polling relay. The slot's confirmed position
+ * moves past a transaction only after Kafka acknowledged every message of it and of every earlier
+ * transaction, so a restart resumes at the first unacknowledged transaction (duplicates, never
+ * gaps). PostgreSQL lets one session read a slot: further relays stand by and take over when it is
+ * free. See docs/cdc.md.
+ */
+final class CdcRelay implements Relay {
+  private static final Logger LOG = LoggerFactory.getLogger(CdcRelay.class);
+  private static final long STATUS_EVERY_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+  private static final long DELETE_EVERY_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
+
+  private final RelayConfig config;
+  private final DataSource dataSource;
+  private final MeterRegistry registry;
+  private final RelayMetrics metrics;
+  private final IntervalFunction backoff;
+  private final String prefix;
+  private final String heartbeatPrefix;
+  private final Map<Long, Integer> attempts = new HashMap<>();
+  private final Map<String, Long> parked = new HashMap<>();
+  private final Set<Long> skipped = new HashSet<>();
+  private final List<Long> toDelete = new ArrayList<>();
+  private Dialect dialect;
+  private TableNames tables;
+  private LogicalSlot slot;
+  private CdcDeadLetters deadLetters;
+  private OutboxStore store;
+  private KafkaPublisher publisher;
+  private Thread loop;
+  private ScheduledExecutorService maintenance;
+  private Admin admin;
+  private volatile boolean stopping;
+  private volatile boolean crashed;
+  private volatile boolean running;
+  private volatile boolean active;
+  private volatile long dbOkAt;
+  private volatile long kafkaOkAt;
+  private volatile long lastProgressNanos = System.nanoTime();
+  private volatile String confirmedLsn = "";
+  private volatile Instant confirmedAt = Instant.now();
+  private volatile long lagBytes;
+  private volatile PGReplicationStream currentStream;
+  private volatile Connection currentConnection;
+  private boolean started;
+
+  CdcRelay(RelayConfig config, DataSource dataSource, Dialect dialect, MeterRegistry registry) {
+    this.config = config;
+    this.dataSource = dataSource;
+    this.dialect = dialect;
+    this.registry = registry;
+    this.metrics = new RelayMetrics(registry, config.instanceId());
+    this.backoff =
+        IntervalFunction.ofExponentialRandomBackoff(
+            config.backoffInitial().toMillis(), 2.0, 0.5, config.backoffMax().toMillis());
+    this.prefix = config.outbox().messagePrefix();
+    this.heartbeatPrefix = prefix + "_heartbeat";
+  }
+
+  @Override
+  public synchronized void start() {
+    if (started) {
+      throw new IllegalStateException("relay " + config.instanceId() + " was already started");
+    }
+    started = true;
+    try (Connection c = dataSource.getConnection()) {
+      if (dialect == null) {
+        dialect = Dialect.of(c);
+      }
+    } catch (SQLException e) {
+      throw new WaybillException(
+          "relay " + config.instanceId() + ": cannot connect to the database: " + e.getMessage(),
+          e);
+    }
+    LogicalDecodingSql sql =
+        dev.waybill.outbox.dialect.LogicalDecodingSql.of(dialect)
+            .orElseThrow(
+                () ->
+                    new CdcPrerequisiteException(
+                        config.instanceId(),
+                        List.of(
+                            "the database is "
+                                + dialect.name()
+                                + ": relay.mode=cdc needs PostgreSQL (logical decoding); use"
+                                + " relay.mode=polling")));
+    tables = config.outbox().tables();
+    int version =
+        SchemaMigrator.builder()
+            .dataSource(dataSource)
+            .dialect(dialect)
+            .tables(tables)
+            .build()
+            .currentVersion();
+    int needed = SchemaComponent.outbox().latestVersion();
+    if (version < needed) {
+      throw new WaybillException(
+          "relay "
+              + config.instanceId()
+              + ": the outbox schema is at version "
+              + version
+              + ", the relay needs "
+              + needed
+              + ". Apply it first: java -jar outbox-relay.jar migrate (or SchemaMigrator).");
+    }
+    String[] conn = replicationLogin();
+    slot =
+        new LogicalSlot(
+            dataSource,
+            sql,
+            config.cdc().slot(),
+            config.cdc().publication(),
+            tables,
+            config.instanceId(),
+            conn[0],
+            conn[1],
+            conn[2]);
+    try {
+      List<String> problems = slot.prepare(config.cdc().create());
+      if (!problems.isEmpty()) {
+        throw new CdcPrerequisiteException(config.instanceId(), problems);
+      }
+      try (Connection rc = slot.openReplicationConnection()) {
+        rc.isValid(2);
+      } catch (SQLException e) {
+        throw new CdcPrerequisiteException(
+            config.instanceId(),
+            List.of(
+                "cannot open a replication connection as '"
+                    + conn[1]
+                    + "' ("
+                    + e.getMessage()
+                    + "): allow it in pg_hba.conf (a line for this database and user) and give the"
+                    + " role REPLICATION"));
+      }
+      deadLetters = new CdcDeadLetters(dataSource, dialect, tables);
+      parked.putAll(deadLetters.parkedKeys());
+    } catch (SQLException e) {
+      throw new WaybillException(
+          "relay "
+              + config.instanceId()
+              + ": cannot prepare the replication slot: "
+              + e.getMessage(),
+          e);
+    }
+    store = new OutboxStore(dataSource, dialect, tables);
+    metrics.registerCdc(() -> active ? 1 : 0, () -> lagBytes, this::confirmedAgeSeconds);
+    publisher =
+        new KafkaPublisher(
+            config.kafka(), config.sendTimeout(), config.source(), config.instanceId());
+    maintenance =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "waybill-relay-maint-" + config.instanceId());
+              t.setDaemon(true);
+              return t;
+            });
+    maintenance.scheduleWithFixedDelay(this::maintain, 0, 1, TimeUnit.SECONDS);
+    running = true;
+    loop = new Thread(this::runLoop, "waybill-relay-" + config.instanceId());
+    loop.start();
+    LOG.info(
+        "relay {} started on {} in CDC mode (slot {}, publication {}): {}",
+        config.instanceId(),
+        dialect.name(),
+        slot.name(),
+        slot.publication(),
+        config);
+  }
+
+  /** URL, user and password for the replication connection. */
+  private String[] replicationLogin() {
+    if (config.database() != null) {
+      return new String[] {
+        config.database().url(), config.database().user(), config.database().password()
+      };
+    }
+    if (dataSource instanceof HikariDataSource h) {
+      return new String[] {h.getJdbcUrl(), h.getUsername(), h.getPassword()};
+    }
+    throw new CdcPrerequisiteException(
+        config.instanceId(),
+        List.of(
+            "the relay needs db.url, db.user and db.password to open a replication connection:"
+                + " set RelayConfig.builder().database(DatabaseSettings.of(url, user, password))"
+                + " (the DataSource given is not a HikariDataSource it could read them from)"));
+  }
+
+  private double confirmedAgeSeconds() {
+    return Math.max(0, Duration.between(confirmedAt, Instant.now()).toMillis() / 1000.0);
+  }
+
+  // ---------------------------------------------------------------- the loop
+
+  private void runLoop() {
+    MDC.put("relay", config.instanceId());
+    int failedRounds = 0;
+    boolean announcedStandby = false;
+    try {
+      while (!stopping) {
+        Connection rc = null;
+        PGReplicationStream stream = null;
+        try {
+          rc = slot.openReplicationConnection();
+          dbOkAt = System.nanoTime();
+          try {
+            stream = slot.start(rc, slot.publication());
+          } catch (SQLException e) {
+            if (isSlotBusy(e)) {
+              if (!announcedStandby) {
+                LOG.info(
+                    "relay {}: slot {} is read by another relay; standing by (retry every {})",
+                    config.instanceId(),
+                    slot.name(),
+                    config.cdc().standbyInterval());
+                announcedStandby = true;
+              }
+              closeQuietly(rc);
+              rc = null;
+              sleep(config.cdc().standbyInterval().toMillis());
+              continue;
+            }
+            throw e;
+          }
+          announcedStandby = false;
+          currentConnection = rc;
+          currentStream = stream;
+          active = true;
+          LOG.info(
+              "relay {}: reading slot {} (active reader) from {}",
+              config.instanceId(),
+              slot.name(),
+              slot.state().map(LogicalSlot.SlotState::confirmedLsn).orElse("?"));
+          boolean failed = new Session(stream).run();
+          failedRounds = failed ? pause(failedRounds) : 0;
+        } catch (SQLException | RuntimeException e) {
+          if (stopping) {
+            break;
+          }
+          LOG.warn(
+              "relay {}: replication stream failed ({}); retrying",
+              config.instanceId(),
+              e.getMessage());
+          failedRounds = pause(failedRounds);
+        } finally {
+          active = false;
+          currentStream = null;
+          currentConnection = null;
+          if (stream != null && !crashed) {
+            try {
+              stream.close();
+            } catch (SQLException | RuntimeException e) {
+              LOG.debug("relay {}: closing the stream: {}", config.instanceId(), e.getMessage());
+            }
+          }
+          closeQuietly(rc);
+        }
+      }
+    } finally {
+      running = false;
+      MDC.remove("relay");
+    }
+  }
+
+  private static boolean isSlotBusy(SQLException e) {
+    String m = String.valueOf(e.getMessage());
+    return "55006".equals(e.getSQLState()) || m.contains("is active for PID");
+  }
+
+  private static void closeQuietly(Connection c) {
+    if (c != null) {
+      try {
+        c.close();
+      } catch (SQLException | RuntimeException e) {
+        // closing a broken connection
+      }
+    }
+  }
+
+  /** One transaction as decoded: its items in WAL order and the position that confirms it. */
+  private static final class Txn {
+    final Instant commitTime;
+    final List<Item> items = new ArrayList<>();
+    final List<Long> rowSeqs = new ArrayList<>();
+    long endLsn;
+    int firstOutcome;
+    int outcomes;
+
+    Txn(Instant commitTime) {
+      this.commitTime = commitTime;
+    }
+  }
+
+  /** A message to publish, or a change of the dead-letter table (park, unpark). */
+  private record Item(
+      OutboxRow row,
+      long rowSeq,
+      Instant availableAt,
+      String invalid,
+      Long parkSeq,
+      String parkKey,
+      Long unpark) {
+    static Item publish(OutboxRow row, long rowSeq, Instant availableAt) {
+      return new Item(row, rowSeq, availableAt, null, null, null, null);
+    }
+
+    static Item invalid(OutboxRow row, long rowSeq, String why) {
+      return new Item(row, rowSeq, null, why, null, null, null);
+    }
+
+    static Item park(long seq, String key) {
+      return new Item(null, -1, null, null, seq, key, null);
+    }
+
+    static Item unpark(long seq) {
+      return new Item(null, -1, null, null, null, null, seq);
+    }
+  }
+
+  /** A group of transactions sent together. */
+  private record Sent(List<Txn> txns, Batch batch) {}
+
+  /** One replication session: decode, send, settle, confirm, until a failure or stop. */
+  private final class Session {
+    private final PGReplicationStream stream;
+    private final PgOutput decoder = new PgOutput();
+    private final Set<String> blocked = new HashSet<>();
+    private final Deque<Sent> inflight = new ArrayDeque<>();
+    private final List<Txn> ready = new ArrayList<>();
+    private final Set<Long> goneSeqs = new HashSet<>();
+    private Txn open;
+    private int readyItems;
+    private int inflightItems;
+    private long confirmed;
+    private Instant confirmedCommit;
+    private long statusSentAt;
+    private long deletedAt = System.nanoTime();
+    private boolean confirmDirty;
+
+    Session(PGReplicationStream stream) {
+      this.stream = stream;
+    }
+
+    /** Returns whether the session ended because of a failure (then the caller backs off). */
+    boolean run() throws SQLException {
+      int maxInflight = Math.max(10_000, config.batchSize() * 10);
+      while (!stopping) {
+        ByteBuffer buf = null;
+        if (inflightItems + readyItems < maxInflight) {
+          buf = stream.readPending();
+        }
+        if (buf != null) {
+          dbOkAt = System.nanoTime();
+          receive(decoder.decode(buf), stream.getLastReceiveLSN().asLong());
+        }
+        if (!ready.isEmpty() && (buf == null || readyItems >= config.batchSize())) {
+          send();
+        }
+        if (settle(false)) {
+          return true;
+        }
+        long now = System.nanoTime();
+        if (buf == null) {
+          if (open == null && ready.isEmpty() && inflight.isEmpty()) {
+            LogSequenceNumber last = stream.getLastReceiveLSN();
+            if (last.asLong() > confirmed) {
+              confirm(last.asLong(), null);
+            }
+          }
+          LockSupport.parkNanos(500_000);
+        }
+        if (confirmDirty && now - statusSentAt > STATUS_EVERY_NANOS) {
+          sendStatus();
+        } else if (inflightItems + readyItems >= maxInflight
+            && now - statusSentAt > TimeUnit.SECONDS.toNanos(1)) {
+          stream.forceUpdateStatus(); // stay alive for wal_sender_timeout while Kafka catches up
+          statusSentAt = now;
+        }
+        if (!toDelete.isEmpty() && now - deletedAt > DELETE_EVERY_NANOS) {
+          flushDeletes();
+        }
+      }
+      // graceful stop: send what was decoded completely, wait for it, confirm
+      if (!crashed) {
+        if (!ready.isEmpty()) {
+          send();
+        }
+        settle(true);
+        flushDeletes();
+        if (confirmDirty) {
+          sendStatus();
+        }
+      }
+      return false;
+    }
+
+    /** Handles one decoded message; {@code lsn} is its WAL position (unique per change). */
+    private void receive(PgOutput.Event ev, long lsn) {
+      if (ev instanceof PgOutput.Begin b) {
+        open = new Txn(b.commitTime());
+      } else if (ev instanceof PgOutput.Commit c) {
+        if (open == null) {
+          return;
+        }
+        open.endLsn = c.endLsn();
+        ready.add(open);
+        readyItems += Math.max(1, open.items.size());
+        open = null;
+      } else if (ev instanceof PgOutput.Insert ins) {
+        if (open == null) {
+          return;
+        }
+        if (isTable(ins.relation(), tables.outbox())) {
+          open.items.add(fromRow(ins.values(), open.commitTime, lsn));
+        } else if (isTable(ins.relation(), tables.deadLetters())
+            && "t".equals(ins.values().get("parks_key"))
+            && ins.values().get("msg_key") != null) {
+          open.items.add(
+              Item.park(
+                  Long.parseLong(ins.values().get("seq")),
+                  ins.values().get("topic") + '\u0000' + ins.values().get("msg_key")));
+        }
+      } else if (ev instanceof PgOutput.Delete del) {
+        String seq = del.oldValues().get("seq");
+        if (open == null || seq == null) {
+          return;
+        }
+        if (isTable(del.relation(), tables.deadLetters())) {
+          open.items.add(Item.unpark(Long.parseLong(seq)));
+        } else if (isTable(del.relation(), tables.outbox())) {
+          goneSeqs.add(Long.parseLong(seq)); // deleted by the writer: nothing to delete later
+        }
+      } else if (ev instanceof PgOutput.Message m) {
+        if (m.prefix().equals(heartbeatPrefix)) {
+          return;
+        }
+        if (!m.prefix().equals(prefix)) {
+          return;
+        }
+        Item item = fromMessage(m, open == null ? Instant.now() : open.commitTime);
+        if (m.transactional() && open != null) {
+          open.items.add(item);
+        } else {
+          Txn t = new Txn(Instant.now()); // not atomic with any transaction: its own unit
+          t.items.add(item);
+          t.endLsn = m.lsn() + 1;
+          ready.add(t);
+          readyItems++;
+        }
+      }
+    }
+
+    private boolean isTable(PgOutput.Relation r, String name) {
+      return r.name().equals(name)
+          && (tables.schema().isEmpty() || tables.schema().get().equals(r.schema()));
+    }
+
+    private Item fromRow(Map<String, String> v, Instant commitTime, long lsn) {
+      long rowSeq = Long.parseLong(v.get("seq"));
+      long seq = CdcDeadLetters.MESSAGE_SEQ_BASE + lsn;
+      UUID id = UUID.fromString(v.get("id"));
+      Instant created =
+          v.get("created_at") == null ? commitTime : PgOutput.timestamp(v.get("created_at"));
+      OutboxRow row =
+          new OutboxRow(
+              seq,
+              id,
+              v.get("topic"),
+              v.get("msg_key"),
+              v.get("event_type"),
+              v.get("content_type"),
+              PgOutput.bytea(v.get("payload")),
+              v.get("headers"),
+              v.get("traceparent"),
+              created);
+      String due = v.get("available_at");
+      if (due != null) {
+        Instant at = PgOutput.timestamp(due);
+        if (at.isAfter(Instant.now())) {
+          return Item.invalid(
+              row,
+              rowSeq,
+              "available_at "
+                  + at
+                  + " is in the future: the CDC relay publishes in commit order and cannot delay"
+                  + " a message; write delayed messages for the polling relay");
+        }
+        return Item.publish(row, rowSeq, at);
+      }
+      return Item.publish(row, rowSeq, null);
+    }
+
+    private Item fromMessage(PgOutput.Message m, Instant commitTime) {
+      long seq = CdcDeadLetters.MESSAGE_SEQ_BASE + m.lsn();
+      try {
+        LogicalMessageFormat.Decoded d = LogicalMessageFormat.decode(m.content());
+        UUID id =
+            d.id()
+                .orElseGet(
+                    () ->
+                        UUID.nameUUIDFromBytes(
+                            ("waybill:" + slot.name() + ":" + m.lsn())
+                                .getBytes(StandardCharsets.UTF_8)));
+        return Item.publish(
+            new OutboxRow(
+                seq,
+                id,
+                d.topic(),
+                d.key().orElse(null),
+                d.type(),
+                d.contentType(),
+                d.unsafePayload(),
+                d.headers().isEmpty() ? null : Json.encodeObject(d.headers()),
+                d.traceparent().orElse(null),
+                d.time().orElse(commitTime)),
+            -1,
+            null);
+      } catch (IllegalArgumentException e) {
+        OutboxRow raw =
+            new OutboxRow(
+                seq,
+                UUID.nameUUIDFromBytes(
+                    ("waybill:" + slot.name() + ":" + m.lsn()).getBytes(StandardCharsets.UTF_8)),
+                "(malformed)",
+                null,
+                "(malformed)",
+                "application/octet-stream",
+                m.content(),
+                null,
+                null,
+                commitTime);
+        return Item.invalid(
+            raw, -1, "message at " + LogSequenceNumber.valueOf(m.lsn()) + ": " + e.getMessage());
+      }
+    }
+
+    /** Decides each ready item (publish, follow a parked key, dead-letter) and sends. */
+    private void send() {
+      List<OutboxRow> rows = new ArrayList<>();
+      for (Txn t : ready) {
+        t.firstOutcome = rows.size();
+        for (Item item : t.items) {
+          if (item.parkSeq() != null) {
+            parked.put(item.parkKey(), item.parkSeq());
+            continue;
+          }
+          if (item.unpark() != null) {
+            parked.values().remove(item.unpark());
+            continue;
+          }
+          OutboxRow row = item.row();
+          if (skipped.contains(row.seq())) {
+            continue; // dead-lettered in an earlier session, skip mode
+          }
+          String ok = row.orderingKey();
+          Long parkedBy = ok == null ? null : parked.get(ok);
+          if (parkedBy != null) {
+            if (parkedBy != row.seq()) {
+              follow(row, item.rowSeq(), item.availableAt(), parkedBy);
+            }
+            continue;
+          }
+          if (item.invalid() != null) {
+            deadLetter(
+                row,
+                item.rowSeq(),
+                item.availableAt(),
+                1,
+                new InvalidMessageException(item.invalid()));
+            continue;
+          }
+          rows.add(row);
+          t.rowSeqs.add(item.rowSeq());
+        }
+        t.outcomes = rows.size() - t.firstOutcome;
+      }
+      List<Txn> txns = new ArrayList<>(ready);
+      ready.clear();
+      readyItems = 0;
+      if (rows.isEmpty()) {
+        inflight.add(new Sent(txns, null));
+        return;
+      }
+      metrics.batchSize(rows.size());
+      Batch batch = publisher.send(rows, blocked);
+      for (Outcome o : batch.outcomes()) {
+        if (o.future() != null) {
+          Instant created = o.row().createdAt();
+          o.future().thenRun(() -> metrics.published(created, Instant.now()));
+        }
+      }
+      inflight.add(new Sent(txns, batch));
+      inflightItems += rows.size();
+    }
+
+    /**
+     * Settles finished groups in order: confirms fully acknowledged transactions; on any failure
+     * dead-letters what failed for good and returns true (the session restarts from the confirmed
+     * position). With {@code wait}, waits for every group.
+     */
+    private boolean settle(boolean wait) {
+      while (!inflight.isEmpty()) {
+        Sent s = inflight.peek();
+        if (s.batch() != null) {
+          if (!wait && !done(s.batch())) {
+            return false;
+          }
+          s.batch().await();
+        }
+        inflight.poll();
+        if (s.batch() != null) {
+          inflightItems -= s.batch().outcomes().size();
+        }
+        boolean anyAcked = false;
+        boolean failed = false;
+        if (s.batch() != null) {
+          for (Outcome o : s.batch().outcomes()) {
+            if (o.acked()) {
+              anyAcked = true;
+            } else {
+              failed = true;
+            }
+          }
+        }
+        if (!failed) {
+          for (Txn t : s.txns()) {
+            if (s.batch() != null) {
+              for (int i = t.firstOutcome; i < t.firstOutcome + t.outcomes; i++) {
+                attempts.remove(s.batch().outcomes().get(i).row().seq());
+                long rowSeq = t.rowSeqs.get(i - t.firstOutcome);
+                if (rowSeq >= 0 && !goneSeqs.remove(rowSeq)) {
+                  toDelete.add(rowSeq);
+                }
+              }
+            }
+            confirm(t.endLsn, t.commitTime);
+          }
+          if (anyAcked) {
+            kafkaOkAt = System.nanoTime();
+          }
+          continue;
+        }
+        // a failure: confirm the acknowledged transactions before it, settle the rest, restart
+        for (Sent later : inflight) {
+          if (later.batch() != null) {
+            later.batch().await();
+          }
+        }
+        boolean confirming = true;
+        for (Txn t : s.txns()) {
+          boolean allAcked = true;
+          for (int i = t.firstOutcome; i < t.firstOutcome + t.outcomes; i++) {
+            Outcome o = s.batch().outcomes().get(i);
+            if (!o.acked()) {
+              allAcked = false;
+              failure(o, t.rowSeqs.get(i - t.firstOutcome), anyAcked);
+            }
+          }
+          if (confirming && allAcked) {
+            confirm(t.endLsn, t.commitTime);
+          } else {
+            confirming = false;
+          }
+        }
+        if (anyAcked) {
+          kafkaOkAt = System.nanoTime();
+        }
+        inflight.clear();
+        inflightItems = 0;
+        metrics.retried();
+        if (confirmDirty) {
+          try {
+            sendStatus();
+          } catch (SQLException e) {
+            LOG.debug("relay {}: status update failed: {}", config.instanceId(), e.getMessage());
+          }
+        }
+        return true;
+      }
+      return false;
+    }
+
+    private boolean done(Batch b) {
+      for (Outcome o : b.outcomes()) {
+        if (o.future() != null && !o.future().isDone()) {
+          return false;
+        }
+      }
+      return true;
+    }
+
+    private void failure(Outcome o, long rowSeq, boolean anyAcked) {
+      Throwable error = o.failure();
+      OutboxRow row = o.row();
+      if (error == null) {
+        return; // held or not sent: published after the restart
+      }
+      if (KafkaPublisher.isPermanent(error)) {
+        deadLetter(row, rowSeq, null, attempts.getOrDefault(row.seq(), 0) + 1, error);
+        return;
+      }
+      if (isCollateral(error)) {
+        return;
+      }
+      int n = attempts.merge(row.seq(), anyAcked ? 1 : 0, Integer::sum);
+      LOG.warn(
+          "relay {}: send of message {} (topic {}, seq {}) failed: {}; attempt {} of {}, will"
+              + " retry",
+          config.instanceId(),
+          row.id(),
+          row.topic(),
+          row.seq(),
+          error.toString(),
+          n,
+          config.maxAttempts());
+      if (n >= config.maxAttempts()) {
+        deadLetter(row, rowSeq, null, n, new PollingRelay.RetriesExhaustedException(n, error));
+      }
+    }
+
+    private void confirm(long lsn, Instant commitTime) {
+      if (lsn <= confirmed) {
+        return;
+      }
+      confirmed = lsn;
+      confirmedCommit = commitTime == null ? Instant.now() : commitTime;
+      confirmDirty = true;
+      lastProgressNanos = System.nanoTime();
+    }
+
+    private void sendStatus() throws SQLException {
+      LogSequenceNumber lsn = LogSequenceNumber.valueOf(confirmed);
+      stream.setFlushedLSN(lsn);
+      stream.setAppliedLSN(lsn);
+      stream.forceUpdateStatus();
+      statusSentAt = System.nanoTime();
+      confirmDirty = false;
+      confirmedLsn = lsn.asString();
+      if (confirmedCommit != null) {
+        confirmedAt = confirmedCommit;
+      }
+    }
+  }
+
+  private static boolean isCollateral(Throwable e) {
+    String m = e.getMessage();
+    return (m != null
+            && (m.contains("closed forcefully") || m.contains("after producer has been closed")))
+        || e instanceof IllegalStateException;
+  }
+
+  private void flushDeletes() {
+    if (toDelete.isEmpty()) {
+      return;
+    }
+    try {
+      deadLetters.deleteRows(toDelete);
+    } catch (SQLException e) {
+      LOG.warn(
+          "relay {}: {} published rows could not be deleted ({}); they stay in the table",
+          config.instanceId(),
+          toDelete.size(),
+          e.getMessage());
+    }
+    toDelete.clear();
+  }
+
+  /** Writes a follower: a message behind a parked key, kept in the dead-letter table. */
+  private void follow(OutboxRow row, long rowSeq, Instant availableAt, long parkedBy) {
+    try {
+      deadLetters.write(
+          row,
+          rowSeq,
+          availableAt,
+          0,
+          CdcDeadLetters.FOLLOWER,
+          "waiting behind the dead-lettered message with seq " + parkedBy + " (parked key)",
+          false,
+          config.instanceId(),
+          dialect);
+      metrics.held();
+    } catch (SQLException e) {
+      throw new WaybillException(
+          "cannot park message " + row.id() + " behind its key: " + e.getMessage(), e);
+    }
+  }
+
+  private void deadLetter(
+      OutboxRow row, long rowSeq, Instant availableAt, int tries, Throwable error) {
+    boolean park = config.failureMode() == FailureMode.PARK;
+    try {
+      deadLetters.write(
+          row,
+          rowSeq,
+          availableAt,
+          tries,
+          error.getClass().getName(),
+          String.valueOf(error.getMessage()),
+          park,
+          config.instanceId(),
+          dialect);
+    } catch (SQLException e) {
+      throw new WaybillException(
+          "cannot dead-letter message " + row.id() + ": " + e.getMessage(), e);
+    }
+    attempts.remove(row.seq());
+    if (park && row.orderingKey() != null) {
+      parked.put(row.orderingKey(), row.seq());
+    } else {
+      skipped.add(row.seq());
+    }
+    metrics.deadLettered();
+    LOG.warn(
+        "relay {}: message {} (topic {}, key {}, seq {}) dead-lettered after {} attempt(s): {};"
+            + " {}",
+        config.instanceId(),
+        row.id(),
+        row.topic(),
+        row.key(),
+        row.seq(),
+        tries,
+        error.toString(),
+        park && row.key() != null
+            ? "its key is parked until it is retried or discarded"
+            : "later messages keep flowing");
+  }
+
+  private int pause(int failedRounds) {
+    int round = failedRounds + 1;
+    long millis = backoff.apply(round);
+    LOG.debug("relay {}: pausing {} ms after failed round {}", config.instanceId(), millis, round);
+    sleep(millis);
+    return round;
+  }
+
+  private void sleep(long millis) {
+    long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
+    while (!stopping) {
+      long left = TimeUnit.NANOSECONDS.toMillis(end - System.nanoTime());
+      if (left <= 0) {
+        return;
+      }
+      try {
+        Thread.sleep(Math.min(left, 50));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- maintenance
+
+  private void maintain() {
+    try {
+      Optional<LogicalSlot.SlotState> s = slot.state();
+      lagBytes = s.map(LogicalSlot.SlotState::lagBytes).orElse(0L);
+      dbOkAt = System.nanoTime();
+      Duration hb = config.cdc().heartbeatInterval();
+      if (active
+          && !hb.isZero()
+          && System.nanoTime() - lastProgressNanos >= hb.toNanos()
+          && lagBytes > 0) {
+        slot.heartbeat(heartbeatPrefix);
+        lastProgressNanos = System.nanoTime();
+      }
+      metrics.backlog(store.backlog());
+    } catch (SQLException | RuntimeException e) {
+      LOG.debug("relay {}: slot query failed: {}", config.instanceId(), e.getMessage());
+    }
+    try {
+      if (admin == null) {
+        Properties p = new Properties();
+        config.kafka().forEach(p::put);
+        p.put("client.id", "waybill-relay-health-" + config.instanceId());
+        admin = Admin.create(p);
+      }
+      admin
+          .describeCluster(new DescribeClusterOptions().timeoutMs(2000))
+          .clusterId()
+          .get(3, TimeUnit.SECONDS);
+      kafkaOkAt = System.nanoTime();
+    } catch (Exception e) {
+      LOG.debug("relay {}: Kafka health check failed: {}", config.instanceId(), e.toString());
+    }
+  }
+
+  @Override
+  public void close() {
+    Thread t;
+    synchronized (this) {
+      if (stopping) {
+        return;
+      }
+      stopping = true;
+      t = loop;
+    }
+    if (t != null) {
+      try {
+        t.join(config.sendTimeout().plusSeconds(10).toMillis());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    if (maintenance != null) {
+      maintenance.shutdownNow();
+    }
+    if (publisher != null) {
+      publisher.close();
+    }
+    if (admin != null) {
+      admin.close(Duration.ofSeconds(2));
+    }
+    LOG.info(
+        "relay {} stopped: published {}, dead-lettered {}; slot {} confirmed at {}",
+        config.instanceId(),
+        metrics.publishedCount(),
+        metrics.deadLetteredCount(),
+        slot == null ? "-" : slot.name(),
+        confirmedLsn);
+  }
+
+  /**
+   * Simulates a crash for tests: the replication connection is dropped at once, nothing in flight
+   * is confirmed, as after {@code kill -9}.
+   */
+  void crash() {
+    crashed = true;
+    stopping = true;
+    Connection c = currentConnection;
+    closeQuietly(c);
+    if (loop != null) {
+      loop.interrupt();
+      try {
+        loop.join(10_000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    if (maintenance != null) {
+      maintenance.shutdownNow();
+    }
+    if (publisher != null) {
+      publisher.close();
+    }
+    if (admin != null) {
+      admin.close(Duration.ZERO);
+    }
+  }
+
+  @Override
+  public String instanceId() {
+    return config.instanceId();
+  }
+
+  @Override
+  public RelayStatus status() {
+    return new RelayStatus(
+        config.instanceId(),
+        running,
+        Set.of(),
+        metrics.publishedCount(),
+        metrics.deadLetteredCount(),
+        metrics.retriedCount(),
+        false,
+        Optional.of(
+            new RelayStatus.Cdc(
+                config.cdc().slot(),
+                active,
+                confirmedLsn,
+                lagBytes,
+                Duration.ofMillis((long) (confirmedAgeSeconds() * 1000)))));
+  }
+
+  @Override
+  public boolean healthy() {
+    long window = TimeUnit.SECONDS.toNanos(10);
+    long now = System.nanoTime();
+    return running && now - dbOkAt < window && now - kafkaOkAt < window;
+  }
+
+  /** A message the CDC relay cannot publish as written (delayed, malformed content). */
+  static final class InvalidMessageException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    InvalidMessageException(String message) {
+      super(message);
+    }
+  }
+}

@@ -1,0 +1,559 @@
+package dev.waybill.relay;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import dev.waybill.outbox.Outbox;
+import dev.waybill.outbox.OutboxConfig;
+import dev.waybill.outbox.OutboxMessage;
+import dev.waybill.outbox.Payload;
+import dev.waybill.outbox.jdbc.DatabaseSettings;
+import dev.waybill.outbox.schema.SchemaMigrator;
+import dev.waybill.relay.internal.CdcDeadLetters;
+import dev.waybill.relay.internal.LogicalSlot;
+import dev.waybill.testkit.TestDatabase;
+import dev.waybill.testkit.TestDatabases;
+import dev.waybill.testkit.TestKafka;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The CDC relay (relay.mode=cdc) against a PostgreSQL with wal_level=logical and a real Kafka
+ * broker. On a server without logical decoding every test fails with the prerequisite message.
+ * Every slot a test creates is dropped in {@link #tearDown()}, and the test fails if one is left.
+ */
+class CdcRelayIT {
+  TestDatabase db;
+  String topic;
+  String slotName;
+  final List<Relay> relays = new ArrayList<>();
+  final Outbox table = Outbox.builder().build();
+  final Outbox transientRows =
+      Outbox.builder().config(OutboxConfig.builder().deleteAfterInsert(true).build()).build();
+  final Outbox messages =
+      Outbox.builder()
+          .config(OutboxConfig.builder().writeMode(OutboxConfig.WriteMode.MESSAGE).build())
+          .build();
+
+  @BeforeEach
+  void setUp() {
+    db = TestDatabases.postgres();
+    SchemaMigrator.builder().dataSource(db.dataSource()).build().migrate();
+    topic = "cdc-" + UUID.randomUUID().toString().substring(0, 8);
+    slotName = "wb_t_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
+    TestKafka.get().createTopic(topic, 3);
+  }
+
+  @AfterEach
+  void tearDown() throws Exception {
+    relays.forEach(Relay::close);
+    relays.clear();
+    try {
+      dropSlot(slotName);
+      assertThat(
+              count(
+                  "SELECT COUNT(*) FROM pg_replication_slots WHERE database = current_database()"))
+          .as("no slot left behind")
+          .isZero();
+    } finally {
+      db.close();
+    }
+  }
+
+  void dropSlot(String name) {
+    // the WAL sender of a closed relay may need a moment to release the slot
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .ignoreExceptions()
+        .until(
+            () -> {
+              LogicalSlot.drop(db.dataSource(), name);
+              return true;
+            });
+  }
+
+  RelayConfig.Builder config(String instance) {
+    return RelayConfig.builder()
+        .mode(RelayConfig.RelayMode.CDC)
+        .cdc(
+            RelayConfig.CdcConfig.defaults()
+                .withNames(slotName, "waybill_outbox")
+                .withHeartbeat(Duration.ofMillis(300))
+                .withStandbyInterval(Duration.ofMillis(200)))
+        .database(DatabaseSettings.of(db.jdbcUrl(), db.user(), db.password()))
+        .instanceId(instance)
+        .bootstrapServers(TestKafka.get().bootstrapServers())
+        .sendTimeout(Duration.ofSeconds(3))
+        .backoff(Duration.ofMillis(50), Duration.ofMillis(500));
+  }
+
+  Relay start(RelayConfig config) {
+    Relay r = Relay.builder().config(config).dataSource(db.dataSource()).build();
+    relays.add(r);
+    r.start();
+    return r;
+  }
+
+  void write(Outbox outbox, List<OutboxMessage> ms) throws SQLException {
+    try (Connection c = db.connect()) {
+      c.setAutoCommit(false);
+      outbox.writeAll(c, ms);
+      c.commit();
+    }
+  }
+
+  OutboxMessage msg(String key, int n) {
+    return OutboxMessage.builder()
+        .topic(topic)
+        .key(key)
+        .eventType("Counted")
+        .jsonPayload("{\"key\":\"" + key + "\",\"n\":" + n + "}")
+        .build();
+  }
+
+  /** The JDBC URL without a user parameter (pgjdbc prefers it over the given user). */
+  String urlWithoutUser() {
+    return db.jdbcUrl().replaceAll("([?&])user=[^&]*&?", "$1").replaceAll("[?&]$", "");
+  }
+
+  long count(String sql) throws SQLException {
+    try (Connection c = db.connect();
+        Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery(sql)) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+
+  String text(String sql) throws SQLException {
+    try (Connection c = db.connect();
+        Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery(sql)) {
+      rs.next();
+      return rs.getString(1);
+    }
+  }
+
+  long confirmedMinus(String lsn) throws SQLException {
+    return count(
+        "SELECT (confirmed_flush_lsn - '"
+            + lsn
+            + "'::pg_lsn)::bigint FROM pg_replication_slots WHERE slot_name = '"
+            + slotName
+            + "'");
+  }
+
+  @Test
+  void publishesBothWriteModesWithTheSameHeadersAndLeavesTheTableEmpty() throws Exception {
+    Relay r = start(config("c1").source("urn:test:cdc").build());
+    OutboxMessage rowMsg =
+        OutboxMessage.builder()
+            .topic(topic)
+            .key("order-1")
+            .eventType("OrderPlaced")
+            .jsonPayload("{\"total\":1}")
+            .header("tenant", "acme")
+            .traceparent(RelayContract.TRACEPARENT)
+            .build();
+    OutboxMessage transientMsg =
+        OutboxMessage.builder()
+            .topic(topic)
+            .key("order-1")
+            .eventType("OrderPaid")
+            .jsonPayload("{\"total\":1}")
+            .header("tenant", "acme")
+            .traceparent(RelayContract.TRACEPARENT)
+            .build();
+    OutboxMessage emitted =
+        OutboxMessage.builder()
+            .topic(topic)
+            .key("order-1")
+            .eventType("OrderShipped")
+            .payload(Payload.of(new byte[] {0, 1, '\n', 2}, "application/octet-stream"))
+            .header("tenant", "acme")
+            .traceparent(RelayContract.TRACEPARENT)
+            .build();
+    write(table, List.of(rowMsg));
+    write(transientRows, List.of(transientMsg));
+    write(messages, List.of(emitted));
+    try (Connection c = db.connect()) { // a rolled-back message never appears, in either mode
+      c.setAutoCommit(false);
+      messages.write(c, msg("rolled-back", 1));
+      table.write(c, msg("rolled-back", 2));
+      c.rollback();
+    }
+    try (Connection c = db.connect(); // plain SQL, the documented minimal message-mode form
+        PreparedStatement st =
+            c.prepareStatement(
+                "SELECT pg_logical_emit_message(true, 'waybill_outbox', convert_to(?, 'UTF8'))")) {
+      st.setString(
+          1,
+          "{\"v\":1,\"topic\":\""
+              + topic
+              + "\",\"key\":\"order-1\",\"type\":\"OrderArchived\"}\n{\"plain\":true}");
+      st.executeQuery().close();
+    }
+    List<Published.Rec> recs = Published.read(topic, 4, Duration.ofSeconds(30));
+    assertThat(recs)
+        .extracting(x -> x.headers().get("ce_type"))
+        .containsExactly("OrderPlaced", "OrderPaid", "OrderShipped", "OrderArchived");
+    for (int i = 0; i < 3; i++) {
+      OutboxMessage m = List.of(rowMsg, transientMsg, emitted).get(i);
+      assertThat(recs.get(i).key()).isEqualTo("order-1");
+      assertThat(recs.get(i).headers())
+          .containsEntry("ce_id", m.id().toString())
+          .containsEntry("ce_source", "urn:test:cdc")
+          .containsEntry("ce_specversion", "1.0")
+          .containsEntry("content-type", m.payload().contentType())
+          .containsEntry("traceparent", RelayContract.TRACEPARENT)
+          .containsEntry("tenant", "acme")
+          .containsKey("ce_time");
+    }
+    assertThat(recs.get(2).value().getBytes(StandardCharsets.UTF_8))
+        .isEqualTo(new byte[] {0, 1, '\n', 2});
+    assertThat(recs.get(3).headers().get("ce_id")).as("derived from the WAL position").isNotBlank();
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> count("SELECT COUNT(*) FROM waybill_outbox") == 0);
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(
+            () -> {
+              RelayStatus.Cdc s = r.status().cdc().orElseThrow();
+              assertThat(s.active()).isTrue();
+              assertThat(s.slot()).isEqualTo(slotName);
+              assertThat(s.confirmedLsn()).isNotBlank();
+            });
+    assertThat(r.status().published()).isEqualTo(4);
+  }
+
+  @Test
+  void keepsCommitOrderPerKeyWithConcurrentWritersInEveryMode() throws Exception {
+    start(config("c1").batchSize(50).build());
+    try (Connection c = db.connect();
+        Statement st = c.createStatement()) {
+      st.execute("CREATE TABLE aggregate (k VARCHAR(20) PRIMARY KEY, n INT NOT NULL)");
+      for (int k = 0; k < 8; k++) {
+        st.execute("INSERT INTO aggregate VALUES ('k" + k + "', 0)");
+      }
+    }
+    int writers = 4;
+    int perWriter = 150;
+    List<Outbox> modes = List.of(table, transientRows, messages);
+    List<Thread> threads = new ArrayList<>();
+    AtomicInteger written = new AtomicInteger();
+    for (int w = 0; w < writers; w++) {
+      Random random = new Random(w);
+      Thread t =
+          new Thread(
+              () -> {
+                try (Connection c = db.connect()) {
+                  c.setAutoCommit(false);
+                  for (int i = 0; i < perWriter; i++) {
+                    String key = "k" + random.nextInt(8);
+                    int n;
+                    try (PreparedStatement st =
+                        c.prepareStatement(
+                            "UPDATE aggregate SET n = n + 1 WHERE k = ? RETURNING n")) {
+                      st.setString(1, key); // the row lock orders writers of one key
+                      try (ResultSet rs = st.executeQuery()) {
+                        rs.next();
+                        n = rs.getInt(1);
+                      }
+                    }
+                    modes.get(random.nextInt(3)).write(c, msg(key, n));
+                    c.commit();
+                    written.incrementAndGet();
+                  }
+                } catch (SQLException e) {
+                  throw new IllegalStateException(e);
+                }
+              });
+      threads.add(t);
+      t.start();
+    }
+    for (Thread t : threads) {
+      t.join(120_000);
+    }
+    int total = writers * perWriter;
+    assertThat(written.get()).isEqualTo(total);
+    List<Published.Rec> recs = Published.read(topic, total, Duration.ofSeconds(60));
+    assertThat(recs.stream().map(Published.Rec::id).distinct().count()).isEqualTo(total);
+    RelayContract.assertPerKeyOrder(recs);
+  }
+
+  @Test
+  void aKafkaOutageNeverConfirmsUnacknowledgedMessagesAndLosesNothing() throws Exception {
+    Relay r = start(config("c1").build());
+    write(messages, List.of(msg("before", 1)));
+    assertThat(Published.read(topic, 1, Duration.ofSeconds(20))).hasSize(1);
+    TestKafka.get().stop();
+    String before;
+    try {
+      before = text("SELECT pg_current_wal_lsn()::text");
+      for (int i = 0; i < 30; i++) {
+        write(i % 2 == 0 ? messages : transientRows, List.of(msg("k" + (i % 5), i)));
+      }
+      await().atMost(Duration.ofSeconds(30)).until(() -> !r.healthy());
+      Thread.sleep(1_000); // give a wrongly confirming relay the chance to do so
+      assertThat(confirmedMinus(before))
+          .as("the slot never confirms past a message Kafka did not acknowledge")
+          .isLessThanOrEqualTo(0);
+    } finally {
+      TestKafka.get().start();
+    }
+    List<Published.Rec> recs = Published.read(topic, 31, Duration.ofSeconds(60));
+    assertThat(recs.stream().map(Published.Rec::id).distinct().count()).isEqualTo(31);
+    RelayContract.assertPerKeyOrder(recs);
+    await().atMost(Duration.ofSeconds(20)).until(() -> confirmedMinus(before) > 0);
+    assertThat(count("SELECT COUNT(*) FROM waybill_outbox_dead_letter")).isZero();
+  }
+
+  @Test
+  void aPoisonMessageParksItsKeyAndItsFollowersAreReleasedInOrderByARetry() throws Exception {
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    Relay r =
+        Relay.builder()
+            .config(config("c1").kafka("max.request.size", "4096").build())
+            .dataSource(db.dataSource())
+            .meterRegistry(registry)
+            .build();
+    relays.add(r);
+    r.start();
+    write(
+        messages,
+        List.of(
+            msg("good", 1),
+            OutboxMessage.builder()
+                .topic(topic)
+                .key("bad")
+                .eventType("Huge")
+                .payload(Payload.text("x".repeat(6000)))
+                .build(),
+            msg("bad", 2),
+            msg("good", 2)));
+    write(transientRows, List.of(msg("bad", 3)));
+    // the failed send restarts the stream at the last confirmed transaction: duplicates allowed
+    assertThat(
+            Published.read(topic, 2, Duration.ofSeconds(20)).stream()
+                .map(Published.Rec::value)
+                .distinct())
+        .containsExactly("{\"key\":\"good\",\"n\":1}", "{\"key\":\"good\",\"n\":2}");
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> count("SELECT COUNT(*) FROM waybill_outbox_dead_letter") == 3);
+    assertThat(
+            count(
+                "SELECT COUNT(*) FROM waybill_outbox_dead_letter WHERE msg_key = 'bad' AND"
+                    + " parks_key AND error_class LIKE '%RecordTooLargeException'"))
+        .isEqualTo(1);
+    assertThat(
+            count(
+                "SELECT COUNT(*) FROM waybill_outbox_dead_letter WHERE NOT parks_key AND"
+                    + " error_class = '"
+                    + CdcDeadLetters.FOLLOWER
+                    + "'"))
+        .as("the later messages of the parked key wait in the dead-letter table")
+        .isEqualTo(2);
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(
+            () -> {
+              assertThat(registry.get("waybill.relay.parked.keys").gauge().value()).isEqualTo(1);
+              assertThat(registry.get("waybill.relay.parked.messages").gauge().value())
+                  .isEqualTo(2);
+              assertThat(registry.get("waybill.relay.cdc.slot.lag").gauge().value())
+                  .isGreaterThanOrEqualTo(0);
+            });
+    // the release docs/cdc.md describes (what dlq-tools outbox retry does): in one transaction,
+    // delete the dead letter and its followers, then insert them into the outbox in seq order,
+    // here with a smaller payload standing in for a fixed message
+    try (Connection c = db.connect();
+        Statement st = c.createStatement()) {
+      c.setAutoCommit(false);
+      st.execute(
+          "UPDATE waybill_outbox_dead_letter SET payload = convert_to('{\"n\":1}', 'UTF8')"
+              + " WHERE parks_key");
+      st.execute(
+          "CREATE TEMP TABLE released ON COMMIT DROP AS SELECT * FROM waybill_outbox_dead_letter"
+              + " WHERE msg_key = 'bad'");
+      st.execute("DELETE FROM waybill_outbox_dead_letter WHERE msg_key = 'bad'"); // unparks
+      st.execute(
+          "INSERT INTO waybill_outbox (id, topic, msg_key, event_type, content_type, payload,"
+              + " headers, traceparent) SELECT id, topic, msg_key, event_type, content_type,"
+              + " payload, headers, traceparent FROM released ORDER BY seq");
+      c.commit();
+    }
+    List<Published.Rec> recs = Published.read(topic, 5, Duration.ofSeconds(20));
+    assertThat(
+            recs.stream().filter(x -> "bad".equals(x.key())).map(Published.Rec::value).distinct())
+        .containsExactly("{\"n\":1}", "{\"key\":\"bad\",\"n\":2}", "{\"key\":\"bad\",\"n\":3}");
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> count("SELECT COUNT(*) FROM waybill_outbox") == 0);
+    assertThat(r.status().deadLettered()).isEqualTo(1);
+  }
+
+  @Test
+  void missingPrerequisitesFailTheStartWithExactActionableMessages() throws Exception {
+    // a role without REPLICATION
+    String role = "wb_norepl_" + UUID.randomUUID().toString().substring(0, 6);
+    try (Connection c = db.connect();
+        Statement st = c.createStatement()) {
+      st.execute("CREATE ROLE " + role + " LOGIN PASSWORD 'pw' NOREPLICATION");
+      st.execute("GRANT ALL ON ALL TABLES IN SCHEMA public TO " + role);
+    }
+    try {
+      RelayConfig weak =
+          config("c1")
+              .database(DatabaseSettings.of(urlWithoutUser(), role, "pw"))
+              .cdc(
+                  RelayConfig.CdcConfig.defaults()
+                      .withNames(slotName, "waybill_outbox")
+                      .withCreate(false))
+              .build();
+      com.zaxxer.hikari.HikariDataSource ds = new com.zaxxer.hikari.HikariDataSource();
+      ds.setJdbcUrl(urlWithoutUser());
+      ds.setUsername(role);
+      ds.setPassword("pw");
+      try (ds) {
+        assertThatThrownBy(() -> Relay.builder().config(weak).dataSource(ds).build().start())
+            .isInstanceOf(CdcPrerequisiteException.class)
+            .hasMessageContaining(
+                "role '"
+                    + role
+                    + "' has no REPLICATION privilege: run ALTER ROLE "
+                    + role
+                    + " REPLICATION as a superuser");
+      }
+    } finally {
+      try (Connection c = db.connect();
+          Statement st = c.createStatement()) {
+        st.execute("DROP OWNED BY " + role);
+        st.execute("DROP ROLE " + role);
+      }
+    }
+    // slot and publication missing, creation not allowed: the SQL to run
+    RelayConfig noCreate =
+        config("c1")
+            .cdc(RelayConfig.CdcConfig.defaults().withNames(slotName, "wb_pub").withCreate(false))
+            .build();
+    assertThatThrownBy(() -> start(noCreate))
+        .isInstanceOf(CdcPrerequisiteException.class)
+        .hasMessageContaining(
+            "publication 'wb_pub' does not exist and relay.cdc.create=false: run CREATE"
+                + " PUBLICATION wb_pub FOR TABLE waybill_outbox, waybill_outbox_dead_letter")
+        .hasMessageContaining(
+            "replication slot '"
+                + slotName
+                + "' does not exist and relay.cdc.create=false: create it with SELECT"
+                + " pg_create_logical_replication_slot('"
+                + slotName
+                + "', 'pgoutput')");
+    relays.clear();
+    // every replication slot in use
+    List<String> fillers = new ArrayList<>();
+    try {
+      long max = count("SELECT current_setting('max_replication_slots')::int");
+      long used = count("SELECT COUNT(*) FROM pg_replication_slots");
+      for (long i = used; i < max; i++) {
+        String f = slotName + "_f" + i;
+        try (Connection c = db.connect();
+            Statement st = c.createStatement()) {
+          st.execute("SELECT pg_create_logical_replication_slot('" + f + "', 'pgoutput')");
+        }
+        fillers.add(f);
+      }
+      assertThatThrownBy(() -> start(config("c1").build()))
+          .isInstanceOf(CdcPrerequisiteException.class)
+          .hasMessageContaining(
+              "no free replication slot: "
+                  + max
+                  + " of max_replication_slots = "
+                  + max
+                  + " are in use; raise max_replication_slots");
+      relays.clear();
+    } finally {
+      for (String f : fillers) {
+        dropSlot(f);
+      }
+    }
+  }
+
+  @Test
+  void aServerWithoutLogicalWalLevelIsRefusedNamingTheSetting() throws Exception {
+    try (EmbeddedPostgres replica =
+        EmbeddedPostgres.builder()
+            .setServerConfig("wal_level", "replica")
+            .setPGStartupWait(Duration.ofSeconds(60))
+            .start()) {
+      String url = replica.getJdbcUrl("postgres", "postgres");
+      try (Connection c = replica.getPostgresDatabase().getConnection()) {
+        SchemaMigrator.builder().dataSource(replica.getPostgresDatabase()).build().migrate();
+      }
+      RelayConfig cfg = config("c1").database(DatabaseSettings.of(url, "postgres", "")).build();
+      assertThatThrownBy(
+              () ->
+                  Relay.builder()
+                      .config(cfg)
+                      .dataSource(replica.getPostgresDatabase())
+                      .build()
+                      .start())
+          .isInstanceOf(CdcPrerequisiteException.class)
+          .hasMessageContaining(
+              "wal_level is 'replica', logical decoding needs wal_level = logical: set it (ALTER"
+                  + " SYSTEM SET wal_level = logical, or wal_level = logical in postgresql.conf or"
+                  + " a conf.d drop-in) and restart PostgreSQL");
+    }
+  }
+
+  @Test
+  void anIdleRelayKeepsTheSlotFromPinningWal() throws Exception {
+    start(config("c1").build());
+    write(messages, List.of(msg("k", 1)));
+    assertThat(Published.read(topic, 1, Duration.ofSeconds(20))).hasSize(1);
+    // 4 MB of WAL that the relay has nothing to publish for
+    try (Connection c = db.connect();
+        Statement st = c.createStatement()) {
+      st.execute("CREATE TABLE unrelated (v TEXT)");
+      st.execute("INSERT INTO unrelated SELECT repeat('x', 1000) FROM generate_series(1, 4000)");
+    }
+    String after = text("SELECT pg_current_wal_lsn()::text");
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> confirmedMinus(after) >= 0); // confirmed past the unrelated WAL
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .pollInterval(Duration.ofMillis(500))
+        .until(
+            () -> {
+              count("SELECT 1 FROM (SELECT pg_logical_emit_message(false, 'x', 'x')) t");
+              try (Connection c = db.connect();
+                  Statement st = c.createStatement()) {
+                st.execute("CHECKPOINT"); // logs the running transactions decoding restarts from
+              }
+              return count(
+                      "SELECT (pg_current_wal_lsn() - restart_lsn)::bigint FROM"
+                          + " pg_replication_slots WHERE slot_name = '"
+                          + slotName
+                          + "'")
+                  < 2_000_000;
+            });
+  }
+}
