@@ -53,7 +53,9 @@ class RelayProcessIT {
   @AfterEach
   void tearDown() {
     processes.forEach(Process::destroyForcibly);
-    db.close();
+    if (db != null) {
+      db.close();
+    }
   }
 
   List<String> settings(String instance, int httpPort) {
