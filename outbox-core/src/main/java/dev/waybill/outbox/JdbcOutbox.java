@@ -67,26 +67,32 @@ final class JdbcOutbox implements Outbox {
         insertAndDelete(connection, d, messages, ids);
         return ids;
       }
+      Optional<String> notify =
+          config.notifyEnabled()
+              ? d.notifySql(SqlIdentifier.of(config.notifyChannel()))
+              : Optional.empty();
+      if (messages.size() == 1) {
+        // one round trip: the INSERT and the NOTIFY travel in one statement (pgjdbc sends both
+        // in one message exchange); the NOTIFY alone would cost as much as the insert
+        String sql = notify.map(n -> insertSql + ";\n" + n).orElse(insertSql);
+        try (PreparedStatement st = connection.prepareStatement(sql)) {
+          bind(st, d, messages.get(0));
+          ids.add(messages.get(0).id());
+          st.execute();
+        }
+        return ids;
+      }
       try (PreparedStatement st = connection.prepareStatement(insertSql)) {
         for (OutboxMessage m : messages) {
           bind(st, d, m);
           ids.add(m.id());
-          if (messages.size() > 1) {
-            st.addBatch();
-          }
+          st.addBatch();
         }
-        if (messages.size() > 1) {
-          st.executeBatch();
-        } else {
-          st.executeUpdate();
-        }
+        st.executeBatch();
       }
-      if (config.notifyEnabled()) {
-        Optional<String> notify = d.notifySql(SqlIdentifier.of(config.notifyChannel()));
-        if (notify.isPresent()) {
-          try (Statement st = connection.createStatement()) {
-            st.execute(notify.get());
-          }
+      if (notify.isPresent()) {
+        try (Statement st = connection.createStatement()) {
+          st.execute(notify.get());
         }
       }
     } catch (SQLException e) {
