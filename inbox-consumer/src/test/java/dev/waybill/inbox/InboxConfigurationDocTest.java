@@ -10,25 +10,13 @@ import org.junit.jupiter.api.Test;
 /** Keeps the inbox rows of {@code docs/configuration.md} equal to the declarations. */
 class InboxConfigurationDocTest {
 
-  static String row(Setting<?> s) {
-    return "| `"
-        + s.key()
-        + "` | `"
-        + s.environmentName()
-        + "` | "
-        + s.type()
-        + " | "
-        + s.defaultText().map(d -> d.isEmpty() ? "(empty)" : "`" + d + "`").orElse("**required**")
-        + " | "
-        + s.doc()
-        + " |";
-  }
-
   @Test
   void everyInboxSettingIsDocumentedAsDeclared() throws Exception {
     String doc = Files.readString(Path.of("..", "docs", "configuration.md"));
     for (Setting<?> s : InboxConfig.SETTINGS) {
-      assertThat(doc).as("row for %s; expected:%n%s", s.key(), row(s)).contains(row(s));
+      assertThat(doc)
+          .as("row for %s; expected:%n%s", s.key(), s.markdownRow())
+          .contains(s.markdownRow());
     }
   }
 }

@@ -139,20 +139,7 @@ class RelayConfigTest {
   void everyRelaySettingIsDocumentedAsDeclared() throws Exception {
     String doc = Files.readString(Path.of("..", "docs", "configuration.md"));
     for (Setting<?> s : RelayConfig.SETTINGS) {
-      String row =
-          "| `"
-              + s.key()
-              + "` | `"
-              + s.environmentName()
-              + "` | "
-              + s.type()
-              + " | "
-              + s.defaultText()
-                  .map(d -> d.isEmpty() ? "(empty)" : "`" + d + "`")
-                  .orElse("**required**")
-              + " | "
-              + s.doc()
-              + " |";
+      String row = s.markdownRow();
       assertThat(doc).as("row for %s; expected:%n%s", s.key(), row).contains(row);
     }
   }

@@ -153,6 +153,26 @@ public final class Setting<T> {
         });
   }
 
+  /**
+   * The setting's row in the documentation's configuration tables (key, environment variable, type,
+   * default, meaning), so docs/configuration.md can be checked against the declarations.
+   */
+  public String markdownRow() {
+    return "| `"
+        + key
+        + "` | `"
+        + environmentName()
+        + "` | "
+        + type
+        + " | "
+        + (defaultText == null
+            ? "**required**"
+            : defaultText.isEmpty() ? "(empty)" : "`" + defaultText + "`")
+        + " | "
+        + doc
+        + " |";
+  }
+
   /** The dotted key, e.g. {@code db.url}. */
   public String key() {
     return key;

@@ -15,26 +15,14 @@ import org.junit.jupiter.api.Test;
  */
 class ConfigurationDocTest {
 
-  static String row(Setting<?> s) {
-    return "| `"
-        + s.key()
-        + "` | `"
-        + s.environmentName()
-        + "` | "
-        + s.type()
-        + " | "
-        + s.defaultText().map(d -> d.isEmpty() ? "(empty)" : "`" + d + "`").orElse("**required**")
-        + " | "
-        + s.doc()
-        + " |";
-  }
-
   @Test
   void everyOutboxCoreSettingIsDocumentedAsDeclared() throws Exception {
     String doc = Files.readString(Path.of("..", "docs", "configuration.md"));
     for (List<Setting<?>> family : List.of(DatabaseSettings.SETTINGS, OutboxConfig.SETTINGS)) {
       for (Setting<?> s : family) {
-        assertThat(doc).as("row for %s; expected:%n%s", s.key(), row(s)).contains(row(s));
+        assertThat(doc)
+            .as("row for %s; expected:%n%s", s.key(), s.markdownRow())
+            .contains(s.markdownRow());
       }
     }
   }
