@@ -357,4 +357,24 @@ public sealed interface Dialect permits PostgresDialect, MySqlDialect, H2Dialect
         DELETE FROM %s WHERE consumer_group = ? AND topic = ? AND key_hash = ?"""
         .formatted(parkedTable.sql());
   }
+
+  // ---- dlq-tools (issue 5) ----
+
+  /**
+   * Puts a message of the relay's dead-letter table back into the outbox at its original {@code
+   * seq}, so the relay publishes it before the later messages of its key that waited behind it;
+   * parameter {@code seq}. The update count is 1 when the row was copied, 0 when no dead letter has
+   * that seq. Run it in the transaction that also deletes the dead-letter row. This default gives
+   * the identity column an explicit value, which MySQL and MariaDB accept for {@code
+   * AUTO_INCREMENT}; databases whose identity is {@code GENERATED ALWAYS} override it.
+   */
+  default String outboxRestoreDeadLetterSql(SqlIdentifier outbox, SqlIdentifier deadLetters) {
+    return """
+        INSERT INTO %s (seq, id, topic, msg_key, event_type, content_type, payload, headers,
+                        traceparent, created_at, available_at)
+        SELECT seq, id, topic, msg_key, event_type, content_type, payload, headers,
+               traceparent, created_at, available_at
+        FROM %s WHERE seq = ?"""
+        .formatted(outbox.sql(), deadLetters.sql());
+  }
 }

@@ -103,4 +103,19 @@ final class H2Dialect implements Dialect {
   public String toString() {
     return "Dialect[h2]";
   }
+
+  // ---- dlq-tools (issue 5) ----
+
+  /** H2 2.x, like PostgreSQL: {@code GENERATED ALWAYS} identity, OVERRIDING SYSTEM VALUE. */
+  @Override
+  public String outboxRestoreDeadLetterSql(SqlIdentifier outbox, SqlIdentifier deadLetters) {
+    return """
+        INSERT INTO %s (seq, id, topic, msg_key, event_type, content_type, payload, headers,
+                        traceparent, created_at, available_at)
+        OVERRIDING SYSTEM VALUE
+        SELECT seq, id, topic, msg_key, event_type, content_type, payload, headers,
+               traceparent, created_at, available_at
+        FROM %s WHERE seq = ?"""
+        .formatted(outbox.sql(), deadLetters.sql());
+  }
 }

@@ -157,4 +157,19 @@ final class PostgresDialect implements Dialect {
         WHERE i.consumer_group = d.consumer_group AND i.message_id = d.message_id"""
         .formatted(table.sql(), limit);
   }
+
+  // ---- dlq-tools (issue 5) ----
+
+  /** {@code seq} is {@code GENERATED ALWAYS AS IDENTITY}: the original value needs OVERRIDING. */
+  @Override
+  public String outboxRestoreDeadLetterSql(SqlIdentifier outbox, SqlIdentifier deadLetters) {
+    return """
+        INSERT INTO %s (seq, id, topic, msg_key, event_type, content_type, payload, headers,
+                        traceparent, created_at, available_at)
+        OVERRIDING SYSTEM VALUE
+        SELECT seq, id, topic, msg_key, event_type, content_type, payload, headers,
+               traceparent, created_at, available_at
+        FROM %s WHERE seq = ?"""
+        .formatted(outbox.sql(), deadLetters.sql());
+  }
 }

@@ -1,0 +1,13 @@
+package dev.waybill.dlq;
+
+/** Who wrote a dead-letter record, recognized from its headers. */
+public enum DeadLetterFormat {
+  /** Waybill's inbox consumer: {@code waybill_dlt-*} plus Spring-compatible {@code kafka_dlt-*}. */
+  WAYBILL,
+  /** Spring Kafka's {@code DeadLetterPublishingRecoverer}: {@code kafka_dlt-*} headers. */
+  SPRING,
+  /** Kafka Connect's error reporter ({@code errors.deadletterqueue.context.headers.enable}). */
+  CONNECT,
+  /** No known dead-letter header: shown with what the record itself says. */
+  UNKNOWN
+}

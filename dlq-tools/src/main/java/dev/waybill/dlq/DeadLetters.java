@@ -1,0 +1,294 @@
+package dev.waybill.dlq;
+
+import dev.waybill.dlq.DeadLetter.DecodedHeader;
+import dev.waybill.outbox.wire.CloudEventHeaders;
+import dev.waybill.outbox.wire.DeadLetterHeaders;
+import dev.waybill.outbox.wire.RedriveHeaders;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.header.Header;
+
+/**
+ * Decodes dead-letter records of Waybill's inbox consumer, Spring Kafka and Kafka Connect into one
+ * {@link DeadLetter} view. Stateless and thread-safe.
+ */
+public final class DeadLetters {
+  /** Prefix of Kafka Connect's dead-letter context headers. */
+  public static final String CONNECT_PREFIX = "__connect.errors.";
+
+  /** Connect: the original topic (text). */
+  public static final String CONNECT_TOPIC = "__connect.errors.topic";
+
+  /** Connect: the original partition (decimal text). */
+  public static final String CONNECT_PARTITION = "__connect.errors.partition";
+
+  /** Connect: the original offset (decimal text). */
+  public static final String CONNECT_OFFSET = "__connect.errors.offset";
+
+  /** Connect: the exception class. */
+  public static final String CONNECT_EXCEPTION_CLASS = "__connect.errors.exception.class.name";
+
+  /** Connect: the exception message. */
+  public static final String CONNECT_EXCEPTION_MESSAGE = "__connect.errors.exception.message";
+
+  /** Connect: the exception stack trace. */
+  public static final String CONNECT_EXCEPTION_STACKTRACE = "__connect.errors.exception.stacktrace";
+
+  /** Connect: the connector's name. */
+  public static final String CONNECT_CONNECTOR = "__connect.errors.connector.name";
+
+  /** Connect: the task id. */
+  public static final String CONNECT_TASK = "__connect.errors.task.id";
+
+  /** Connect: the stage that failed, e.g. {@code VALUE_CONVERTER}. */
+  public static final String CONNECT_STAGE = "__connect.errors.stage";
+
+  /** Connect: the class of the failing stage. */
+  public static final String CONNECT_CLASS = "__connect.errors.class.name";
+
+  /** Frames skipped when looking for the top application frame of a stack trace. */
+  static final List<String> FRAMEWORK_PACKAGES =
+      List.of(
+          "java.",
+          "javax.",
+          "jdk.",
+          "sun.",
+          "com.sun.",
+          "org.jdbi.",
+          "org.postgresql.",
+          "org.mariadb.",
+          "com.mysql.",
+          "org.h2.",
+          "com.zaxxer.hikari.",
+          "io.github.resilience4j.",
+          "org.apache.kafka.",
+          "org.springframework.",
+          "dev.waybill.inbox.internal.",
+          "dev.waybill.outbox.");
+
+  private static final Pattern FRAME = Pattern.compile("^\\s*at\\s+([\\w$.]+)\\.([\\w$<>]+)\\(");
+
+  private DeadLetters() {}
+
+  /** Whether a header is written by a dead-letter publisher (and so dropped on redrive). */
+  public static boolean isDeadLetterHeader(String name) {
+    return name.startsWith(DeadLetterHeaders.SPRING_PREFIX)
+        || name.startsWith(DeadLetterHeaders.WAYBILL_PREFIX)
+        || name.startsWith(CONNECT_PREFIX)
+        || name.startsWith(RedriveHeaders.PREFIX);
+  }
+
+  /** Decodes a record read from a dead-letter topic. */
+  public static DeadLetter decode(ConsumerRecord<byte[], byte[]> record) {
+    List<DecodedHeader> headers = new ArrayList<>();
+    for (Header h : record.headers()) {
+      headers.add(decodeHeader(h.key(), h.value()));
+    }
+    DeadLetterFormat format = DeadLetterFormat.UNKNOWN;
+    if (last(record, DeadLetterHeaders.REASON).isPresent()
+        || last(record, DeadLetterHeaders.FINGERPRINT).isPresent()) {
+      format = DeadLetterFormat.WAYBILL;
+    } else if (last(record, DeadLetterHeaders.ORIGINAL_TOPIC).isPresent()
+        || last(record, DeadLetterHeaders.EXCEPTION_FQCN).isPresent()) {
+      format = DeadLetterFormat.SPRING;
+    } else if (last(record, CONNECT_TOPIC).isPresent()
+        || last(record, CONNECT_EXCEPTION_CLASS).isPresent()) {
+      format = DeadLetterFormat.CONNECT;
+    }
+    Optional<String> originalTopic;
+    Optional<Integer> originalPartition;
+    Optional<Long> originalOffset;
+    String exceptionClass;
+    String exceptionMessage;
+    Optional<String> stack;
+    Optional<String> consumer;
+    if (format == DeadLetterFormat.CONNECT) {
+      originalTopic = text(record, CONNECT_TOPIC);
+      originalPartition = text(record, CONNECT_PARTITION).flatMap(DeadLetters::parseInt);
+      originalOffset = text(record, CONNECT_OFFSET).flatMap(DeadLetters::parseLong);
+      exceptionClass = text(record, CONNECT_EXCEPTION_CLASS).orElse("(unknown)");
+      exceptionMessage = text(record, CONNECT_EXCEPTION_MESSAGE).orElse("");
+      stack = text(record, CONNECT_EXCEPTION_STACKTRACE);
+      consumer = text(record, CONNECT_CONNECTOR);
+    } else {
+      originalTopic = text(record, DeadLetterHeaders.ORIGINAL_TOPIC);
+      originalPartition =
+          last(record, DeadLetterHeaders.ORIGINAL_PARTITION).flatMap(DeadLetters::binaryInt);
+      originalOffset =
+          last(record, DeadLetterHeaders.ORIGINAL_OFFSET).flatMap(DeadLetters::binaryLong);
+      exceptionClass = text(record, DeadLetterHeaders.EXCEPTION_FQCN).orElse("(unknown)");
+      exceptionMessage = text(record, DeadLetterHeaders.EXCEPTION_MESSAGE).orElse("");
+      stack = text(record, DeadLetterHeaders.EXCEPTION_STACKTRACE);
+      consumer = text(record, DeadLetterHeaders.ORIGINAL_CONSUMER_GROUP);
+    }
+    String fingerprint =
+        text(record, DeadLetterHeaders.FINGERPRINT)
+            .orElseGet(() -> fingerprint(exceptionClass, stack.orElse("")));
+    Optional<String> messageId =
+        text(record, CloudEventHeaders.ID).or(() -> text(record, DeadLetterHeaders.MESSAGE_ID));
+    int redrives = text(record, RedriveHeaders.COUNT).flatMap(DeadLetters::parseInt).orElse(0);
+    return new DeadLetter(
+        record.topic(),
+        record.partition(),
+        record.offset(),
+        Instant.ofEpochMilli(Math.max(0, record.timestamp())),
+        format,
+        Optional.ofNullable(record.key()).map(DeadLetters::display),
+        messageId,
+        originalTopic,
+        originalPartition,
+        originalOffset,
+        exceptionClass,
+        exceptionMessage,
+        stack,
+        fingerprint,
+        consumer,
+        redrives,
+        headers);
+  }
+
+  /**
+   * The fingerprint of a failure known only as text: the class and the first frame of the stack
+   * trace outside the JDK, drivers, Kafka, Spring and Waybill ({@code class@frameClass.method}),
+   * the same rule as Waybill's inbox consumer uses. Just the class when no frame qualifies.
+   */
+  public static String fingerprint(String exceptionClass, String stackTrace) {
+    String first = null;
+    for (String line : stackTrace.split("\n")) {
+      if (line.trim().startsWith("Caused by:")) {
+        break;
+      }
+      Matcher m = FRAME.matcher(line);
+      if (!m.find()) {
+        continue;
+      }
+      String cls = m.group(1);
+      String frame = cls + "." + m.group(2);
+      if (first == null) {
+        first = frame;
+      }
+      if (FRAMEWORK_PACKAGES.stream().noneMatch(cls::startsWith)) {
+        return exceptionClass + "@" + frame;
+      }
+    }
+    return first == null ? exceptionClass : exceptionClass + "@" + first;
+  }
+
+  /** 8 hex digits of the SHA-256 of a fingerprint. */
+  public static String groupId(String fingerprint) {
+    try {
+      byte[] h =
+          MessageDigest.getInstance("SHA-256").digest(fingerprint.getBytes(StandardCharsets.UTF_8));
+      return HexFormat.of().formatHex(h, 0, 4);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+    }
+  }
+
+  /** UTF-8 text, or {@code 0x}-hex when the bytes are not valid UTF-8 text. */
+  public static String display(byte[] bytes) {
+    return utf8(bytes).orElseGet(() -> "0x" + HexFormat.of().formatHex(bytes));
+  }
+
+  /** The bytes as UTF-8 text without control characters other than tab and newlines. */
+  public static Optional<String> utf8(byte[] bytes) {
+    if (bytes == null) {
+      return Optional.empty();
+    }
+    try {
+      CharBuffer cb =
+          StandardCharsets.UTF_8
+              .newDecoder()
+              .onMalformedInput(CodingErrorAction.REPORT)
+              .onUnmappableCharacter(CodingErrorAction.REPORT)
+              .decode(ByteBuffer.wrap(bytes));
+      String s = cb.toString();
+      for (int i = 0; i < s.length(); i++) {
+        char c = s.charAt(i);
+        if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') {
+          return Optional.empty();
+        }
+      }
+      return Optional.of(s);
+    } catch (CharacterCodingException e) {
+      return Optional.empty();
+    }
+  }
+
+  static DecodedHeader decodeHeader(String name, byte[] value) {
+    if (value == null) {
+      return new DecodedHeader(name, "(null)", false);
+    }
+    if (name.equals(DeadLetterHeaders.ORIGINAL_PARTITION)) {
+      Optional<Integer> v = binaryInt(value);
+      if (v.isPresent()) {
+        return new DecodedHeader(name, v.get().toString(), true);
+      }
+    }
+    if (name.equals(DeadLetterHeaders.ORIGINAL_OFFSET)) {
+      Optional<Long> v = binaryLong(value);
+      if (v.isPresent()) {
+        return new DecodedHeader(name, v.get().toString(), true);
+      }
+    }
+    if (name.equals(DeadLetterHeaders.ORIGINAL_TIMESTAMP)) {
+      Optional<Long> v = binaryLong(value);
+      if (v.isPresent()) {
+        return new DecodedHeader(name, v.get() + " (" + Instant.ofEpochMilli(v.get()) + ")", true);
+      }
+    }
+    Optional<String> t = utf8(value);
+    return t.map(s -> new DecodedHeader(name, s, false))
+        .orElseGet(() -> new DecodedHeader(name, "0x" + HexFormat.of().formatHex(value), true));
+  }
+
+  private static Optional<byte[]> last(ConsumerRecord<byte[], byte[]> r, String name) {
+    Header h = r.headers().lastHeader(name);
+    return h == null || h.value() == null ? Optional.empty() : Optional.of(h.value());
+  }
+
+  private static Optional<String> text(ConsumerRecord<byte[], byte[]> r, String name) {
+    return last(r, name).map(b -> new String(b, StandardCharsets.UTF_8));
+  }
+
+  private static Optional<Integer> binaryInt(byte[] b) {
+    return b.length == Integer.BYTES
+        ? Optional.of(ByteBuffer.wrap(b).getInt())
+        : utf8(b).flatMap(DeadLetters::parseInt);
+  }
+
+  private static Optional<Long> binaryLong(byte[] b) {
+    return b.length == Long.BYTES
+        ? Optional.of(ByteBuffer.wrap(b).getLong())
+        : utf8(b).flatMap(DeadLetters::parseLong);
+  }
+
+  private static Optional<Integer> parseInt(String s) {
+    try {
+      return Optional.of(Integer.parseInt(s.trim()));
+    } catch (NumberFormatException e) {
+      return Optional.empty();
+    }
+  }
+
+  private static Optional<Long> parseLong(String s) {
+    try {
+      return Optional.of(Long.parseLong(s.trim()));
+    } catch (NumberFormatException e) {
+      return Optional.empty();
+    }
+  }
+}

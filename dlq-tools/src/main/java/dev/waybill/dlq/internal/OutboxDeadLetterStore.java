@@ -1,0 +1,205 @@
+package dev.waybill.dlq.internal;
+
+import dev.waybill.outbox.WaybillException;
+import dev.waybill.outbox.dialect.Dialect;
+import dev.waybill.outbox.jdbc.Transactions;
+import dev.waybill.outbox.schema.TableNames;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.TreeSet;
+import javax.sql.DataSource;
+
+/**
+ * The relay's dead-letter table ({@code waybill_outbox_dead_letter}) seen from the DLQ tool: list,
+ * retry (back into the outbox at the original {@code seq}, in one transaction with the removal of
+ * the dead-letter row, which releases a parked key), discard. Not API.
+ */
+public final class OutboxDeadLetterStore {
+  private final DataSource dataSource;
+  private final Dialect dialect;
+  private final String outbox;
+  private final String deadLetters;
+  private final TableNames tables;
+
+  /**
+   * @param dataSource the application database
+   * @param dialect its dialect
+   * @param tables Waybill's table names
+   */
+  public OutboxDeadLetterStore(DataSource dataSource, Dialect dialect, TableNames tables) {
+    this.dataSource = dataSource;
+    this.dialect = dialect;
+    this.tables = tables;
+    this.outbox = tables.outboxTable().sql();
+    this.deadLetters = tables.deadLetterTable().sql();
+  }
+
+  /**
+   * One dead-lettered outbox message.
+   *
+   * @param seq its original write position
+   * @param id message id
+   * @param topic topic
+   * @param key key, or null
+   * @param eventType event type
+   * @param attempts failed attempts
+   * @param errorClass error class
+   * @param errorMessage error message
+   * @param failedAt when it was dead-lettered
+   * @param parksKey whether later messages of its key wait for it
+   * @param waiting how many outbox messages of its topic and key wait behind it
+   * @param relay the relay that dead-lettered it
+   */
+  public record Row(
+      long seq,
+      String id,
+      String topic,
+      String key,
+      String eventType,
+      int attempts,
+      String errorClass,
+      String errorMessage,
+      Instant failedAt,
+      boolean parksKey,
+      long waiting,
+      String relay) {}
+
+  /** The dead letters of a topic (null: all) and key (null: all), by seq. */
+  public List<Row> list(String topic, String key, int limit) {
+    String sql =
+        "SELECT d.seq, d.id, d.topic, d.msg_key, d.event_type, d.attempts, d.error_class,"
+            + " d.error_message, d.failed_at, d.parks_key, d.relay_instance, (SELECT COUNT(*) FROM "
+            + outbox
+            + " o WHERE o.topic = d.topic AND o.msg_key = d.msg_key AND o.seq > d.seq) AS waiting"
+            + " FROM "
+            + deadLetters
+            + " d WHERE 1 = 1"
+            + (topic == null ? "" : " AND d.topic = ?")
+            + (key == null ? "" : " AND d.msg_key = ?")
+            + " ORDER BY d.seq LIMIT "
+            + Math.max(1, limit);
+    List<Row> out = new ArrayList<>();
+    try (Connection c = dataSource.getConnection();
+        PreparedStatement st = c.prepareStatement(sql)) {
+      int i = 1;
+      if (topic != null) {
+        st.setString(i++, topic);
+      }
+      if (key != null) {
+        st.setString(i, key);
+      }
+      try (ResultSet rs = st.executeQuery()) {
+        while (rs.next()) {
+          out.add(
+              new Row(
+                  rs.getLong("seq"),
+                  String.valueOf(dialect.getUuid(rs, "id")),
+                  rs.getString("topic"),
+                  rs.getString("msg_key"),
+                  rs.getString("event_type"),
+                  rs.getInt("attempts"),
+                  rs.getString("error_class"),
+                  rs.getString("error_message"),
+                  dialect.getInstant(rs, "failed_at").orElse(Instant.EPOCH),
+                  rs.getBoolean("parks_key"),
+                  rs.getLong("waiting"),
+                  rs.getString("relay_instance")));
+        }
+      }
+    } catch (SQLException e) {
+      throw tablesMissing(e);
+    }
+    return out;
+  }
+
+  /**
+   * Puts dead letters back into the outbox at their original seq and deletes them from the
+   * dead-letter table, all in one transaction: the relay then publishes each before the messages of
+   * its key that waited behind it.
+   *
+   * @return the seqs retried
+   * @throws UsageException naming the seqs that are not in the dead-letter table (nothing changed)
+   */
+  public List<Long> retry(List<Long> seqs) {
+    return move(seqs, true);
+  }
+
+  /**
+   * Deletes dead letters for good, in one transaction; later messages of their keys flow again.
+   *
+   * @return the seqs discarded
+   * @throws UsageException naming the seqs that are not in the dead-letter table (nothing changed)
+   */
+  public List<Long> discard(List<Long> seqs) {
+    return move(seqs, false);
+  }
+
+  private List<Long> move(List<Long> seqs, boolean restore) {
+    List<Long> sorted = new ArrayList<>(new TreeSet<>(seqs));
+    try {
+      return Transactions.inTransaction(
+          dataSource,
+          c -> {
+            List<Long> missing = new ArrayList<>();
+            try (PreparedStatement ins =
+                    c.prepareStatement(
+                        dialect.outboxRestoreDeadLetterSql(
+                            tables.outboxTable(), tables.deadLetterTable()));
+                PreparedStatement del =
+                    c.prepareStatement("DELETE FROM " + deadLetters + " WHERE seq = ?")) {
+              for (long seq : sorted) {
+                if (restore) {
+                  ins.setLong(1, seq);
+                  if (ins.executeUpdate() != 1) {
+                    missing.add(seq);
+                    continue;
+                  }
+                }
+                del.setLong(1, seq);
+                if (del.executeUpdate() != 1 && !restore) {
+                  missing.add(seq);
+                }
+              }
+            }
+            if (!missing.isEmpty()) {
+              throw new UsageException(
+                  missing
+                      + " → SEQ → not in the dead-letter table "
+                      + deadLetters
+                      + " (retried or discarded already?); nothing was changed: run 'outbox list'"
+                      + " and give existing seqs");
+            }
+            return sorted;
+          });
+    } catch (WaybillException e) {
+      if (e.getCause() instanceof SQLException s) {
+        throw new WaybillException(
+            "cannot "
+                + (restore ? "retry" : "discard")
+                + " dead letters "
+                + sorted
+                + " ("
+                + s.getMessage()
+                + "); nothing was changed"
+                + (restore
+                    ? ": a message with the same seq may already be in the outbox table"
+                    : ""),
+            s);
+      }
+      throw e;
+    }
+  }
+
+  private static WaybillException tablesMissing(SQLException e) {
+    return new WaybillException(
+        "cannot read the relay's dead-letter table ("
+            + e.getMessage()
+            + "); is the outbox schema applied? Run: outbox-relay migrate",
+        e);
+  }
+}

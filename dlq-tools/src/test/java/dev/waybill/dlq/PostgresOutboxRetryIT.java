@@ -1,0 +1,11 @@
+package dev.waybill.dlq;
+
+import dev.waybill.testkit.TestDatabase;
+import dev.waybill.testkit.TestDatabases;
+
+class PostgresOutboxRetryIT extends OutboxRetryContract {
+  @Override
+  TestDatabase newDatabase() {
+    return TestDatabases.postgres();
+  }
+}
