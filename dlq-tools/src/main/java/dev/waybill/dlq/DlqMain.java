@@ -58,9 +58,9 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     version = "Waybill DLQ tool 0.1.0",
     description = {
-      "Inspect, group, redrive and discard dead-lettered messages: Kafka dead-letter topics",
-      "written by Waybill's inbox consumer, Spring Kafka or Kafka Connect, and the outbox",
-      "relay's dead-letter table."
+      "Inspect, group, redrive and discard dead-lettered messages.",
+      "Reads Kafka dead-letter topics written by Waybill's inbox consumer, Spring Kafka or",
+      "Kafka Connect, and the outbox relay's dead-letter table. See docs/dlq.md."
     },
     subcommands = {
       DlqMain.ListCommand.class,
@@ -358,9 +358,9 @@ public final class DlqMain implements Callable<Integer> {
       name = "list",
       mixinStandardHelpOptions = true,
       description = {
-        "One line per dead-lettered record: position (partition:offset), key, message id,",
-        "original topic/partition/offset, exception class and message, age. Records already",
-        "redriven or discarded are hidden unless --all."
+        "One line per dead letter: position, key, id, origin, exception, age.",
+        "Position is partition:offset; origin is the original topic/partition/offset. Records",
+        "already redriven or discarded are hidden unless --all."
       })
   static final class ListCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "TOPIC", description = "The dead-letter topic.")
@@ -438,9 +438,9 @@ public final class DlqMain implements Callable<Integer> {
       name = "groups",
       mixinStandardHelpOptions = true,
       description = {
-        "Failures grouped by fingerprint (exception class + top application frame), largest",
-        "group first, with count, first and last seen, and an example. Use a group's id with",
-        "--group in list, redrive and discard."
+        "Failures grouped by fingerprint, largest group first.",
+        "Fingerprint: exception class + top application frame. Shows count, first and last",
+        "seen, and an example. Use a group's id with --group in list, redrive and discard."
       })
   static final class GroupsCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "TOPIC", description = "The dead-letter topic.")
@@ -535,8 +535,9 @@ public final class DlqMain implements Callable<Integer> {
       name = "show",
       mixinStandardHelpOptions = true,
       description = {
-        "One dead letter in full: every header decoded, the payload pretty-printed when it is",
-        "JSON, as a hex dump otherwise. Select it by position or by message id."
+        "One dead letter in full: headers decoded, payload pretty-printed.",
+        "The payload is pretty-printed when it is JSON, a hex dump otherwise. Select the dead",
+        "letter by position or by message id."
       })
   static final class ShowCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "TOPIC", description = "The dead-letter topic.")
@@ -724,8 +725,8 @@ public final class DlqMain implements Callable<Integer> {
       name = "redrive",
       mixinStandardHelpOptions = true,
       description = {
-        "Republishes matching dead letters to their original topic (from the headers) or to",
-        "--to, keeping key, value, message id and the application's headers and adding",
+        "Republishes dead letters to their original topic, or to --to.",
+        "Keeps key, value, message id and the application's headers and adds",
         "waybill_redrive-count. Resumable: running the same command again after an",
         "interruption continues where it stopped and never sends a record twice for the same",
         "job. Refuses to redrive a topic into itself. Audited."
@@ -849,8 +850,9 @@ public final class DlqMain implements Callable<Integer> {
       name = "discard",
       mixinStandardHelpOptions = true,
       description = {
-        "Marks matching dead letters as resolved without republishing them (Kafka cannot delete",
-        "single records): list and groups hide them unless --all. Audited."
+        "Marks dead letters resolved without republishing them.",
+        "Kafka cannot delete single records: list and groups hide discarded ones unless --all.",
+        "Audited."
       })
   static final class DiscardCommand implements Callable<Integer> {
     private static final int CHUNK = 20_000;
@@ -965,8 +967,9 @@ public final class DlqMain implements Callable<Integer> {
       name = "audit",
       mixinStandardHelpOptions = true,
       description = {
-        "The audit trail of redrives and discards (Kafka and outbox): who, when, what, filter,",
-        "count and which offsets (or outbox seqs), oldest first."
+        "The audit trail of redrives and discards.",
+        "Kafka and outbox: who, when, what, filter, count and which offsets (or outbox seqs),",
+        "oldest first."
       })
   static final class AuditCommand implements Callable<Integer> {
     @Mixin KafkaOptions kafka = new KafkaOptions();
@@ -1028,8 +1031,9 @@ public final class DlqMain implements Callable<Integer> {
       name = "outbox",
       mixinStandardHelpOptions = true,
       description = {
-        "The outbox relay's dead-letter table: messages the relay could not publish, each",
-        "parking its key (later messages of the key wait). Database settings as in the relay:",
+        "The outbox relay's dead-letter table: list, retry, discard.",
+        "Messages the relay could not publish, each parking its key (later messages of the key",
+        "wait). Database settings as in the relay:",
         "--config FILE, WAYBILL_DB_URL-style environment variables, --set key=value."
       },
       subcommands = {
@@ -1164,8 +1168,9 @@ public final class DlqMain implements Callable<Integer> {
       name = "list",
       mixinStandardHelpOptions = true,
       description = {
-        "The relay's dead letters by seq: topic, key, error, attempts, whether the key is parked",
-        "and how many messages wait behind it."
+        "The relay's dead letters by seq.",
+        "Topic, key, error, attempts, whether the key is parked and how many messages wait",
+        "behind it."
       })
   static final class OutboxList implements Callable<Integer> {
     @Mixin DatabaseOptions database = new DatabaseOptions();
@@ -1254,9 +1259,10 @@ public final class DlqMain implements Callable<Integer> {
       name = "retry",
       mixinStandardHelpOptions = true,
       description = {
-        "Puts dead letters back into the outbox at their original seq and removes them from the",
-        "dead-letter table, in one transaction: the relay publishes each before the messages of",
-        "its key that waited behind it (the parked key is released, order is kept)."
+        "Puts dead letters back into the outbox at their original seq.",
+        "In one transaction with the removal of their dead-letter rows: the parked key is",
+        "released and the relay publishes each before the messages of its key that waited",
+        "behind it (order is kept)."
       })
   static final class OutboxRetry implements Callable<Integer> {
     @Mixin DatabaseOptions database = new DatabaseOptions();
@@ -1302,8 +1308,8 @@ public final class DlqMain implements Callable<Integer> {
       name = "discard",
       mixinStandardHelpOptions = true,
       description = {
-        "Deletes dead letters for good (they are never published); a parked key is released",
-        "and its later messages flow."
+        "Deletes dead letters for good; their parked keys are released.",
+        "The messages are never published; later messages of their keys flow."
       })
   static final class OutboxDiscard implements Callable<Integer> {
     @Mixin DatabaseOptions database = new DatabaseOptions();
