@@ -3,6 +3,7 @@ package dev.waybill.dlq;
 import dev.waybill.dlq.DeadLetter.DecodedHeader;
 import dev.waybill.outbox.wire.CloudEventHeaders;
 import dev.waybill.outbox.wire.DeadLetterHeaders;
+import dev.waybill.outbox.wire.FailureFingerprint;
 import dev.waybill.outbox.wire.RedriveHeaders;
 import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
@@ -16,8 +17,6 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.header.Header;
 
@@ -58,28 +57,6 @@ public final class DeadLetters {
 
   /** Connect: the class of the failing stage. */
   public static final String CONNECT_CLASS = "__connect.errors.class.name";
-
-  /** Frames skipped when looking for the top application frame of a stack trace. */
-  static final List<String> FRAMEWORK_PACKAGES =
-      List.of(
-          "java.",
-          "javax.",
-          "jdk.",
-          "sun.",
-          "com.sun.",
-          "org.jdbi.",
-          "org.postgresql.",
-          "org.mariadb.",
-          "com.mysql.",
-          "org.h2.",
-          "com.zaxxer.hikari.",
-          "io.github.resilience4j.",
-          "org.apache.kafka.",
-          "org.springframework.",
-          "dev.waybill.inbox.internal.",
-          "dev.waybill.outbox.");
-
-  private static final Pattern FRAME = Pattern.compile("^\\s*at\\s+([\\w$.]+)\\.([\\w$<>]+)\\(");
 
   private DeadLetters() {}
 
@@ -166,25 +143,7 @@ public final class DeadLetters {
    * the same rule as Waybill's inbox consumer uses. Just the class when no frame qualifies.
    */
   public static String fingerprint(String exceptionClass, String stackTrace) {
-    String first = null;
-    for (String line : stackTrace.split("\n")) {
-      if (line.trim().startsWith("Caused by:")) {
-        break;
-      }
-      Matcher m = FRAME.matcher(line);
-      if (!m.find()) {
-        continue;
-      }
-      String cls = m.group(1);
-      String frame = cls + "." + m.group(2);
-      if (first == null) {
-        first = frame;
-      }
-      if (FRAMEWORK_PACKAGES.stream().noneMatch(cls::startsWith)) {
-        return exceptionClass + "@" + frame;
-      }
-    }
-    return first == null ? exceptionClass : exceptionClass + "@" + first;
+    return FailureFingerprint.of(exceptionClass, stackTrace);
   }
 
   /** 8 hex digits of the SHA-256 of a fingerprint. */

@@ -1,6 +1,7 @@
 package dev.waybill.inbox.internal;
 
 import dev.waybill.outbox.wire.DeadLetterHeaders;
+import dev.waybill.outbox.wire.FailureFingerprint;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.ByteBuffer;
@@ -88,7 +89,7 @@ public final class DeadLetters {
     headers.add(DeadLetterHeaders.ATTEMPTS, text(Integer.toString(cause.attempts())));
     headers.add(
         DeadLetterHeaders.FINGERPRINT,
-        text(f == null ? "dev.waybill.inbox." + cause.reason() : Fingerprints.of(f)));
+        text(f == null ? "dev.waybill.inbox." + cause.reason() : FailureFingerprint.of(f)));
     headers.add(DeadLetterHeaders.FIRST_FAILURE, text(cause.firstFailure().toString()));
     headers.add(DeadLetterHeaders.LAST_FAILURE, text(cause.lastFailure().toString()));
     if (cause.messageId() != null) {

@@ -8,6 +8,7 @@ import dev.waybill.inbox.UnknownTypePolicy;
 import dev.waybill.inbox.internal.InboxStore.ParkedKey;
 import dev.waybill.inbox.spi.Upcaster;
 import dev.waybill.outbox.wire.CloudEventHeaders;
+import dev.waybill.outbox.wire.FailureFingerprint;
 import io.github.resilience4j.core.IntervalFunction;
 import io.github.resilience4j.retry.Retry;
 import io.github.resilience4j.retry.RetryConfig;
@@ -716,7 +717,7 @@ public final class RecordProcessor {
         topic,
         it.reason,
         attempts,
-        it.failure == null ? "-" : Fingerprints.of(it.failure),
+        it.failure == null ? "-" : FailureFingerprint.of(it.failure),
         it.failure == null ? ": " + it.description : "",
         it.failure);
     finish(it, true);

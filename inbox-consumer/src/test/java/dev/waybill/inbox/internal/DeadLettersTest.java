@@ -3,6 +3,7 @@ package dev.waybill.inbox.internal;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.waybill.outbox.wire.DeadLetterHeaders;
+import dev.waybill.outbox.wire.FailureFingerprint;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.sql.SQLException;
@@ -80,7 +81,7 @@ class DeadLettersTest {
         .hasSize(1);
     assertThat(text(d, DeadLetterHeaders.ATTEMPTS)).isEqualTo("3");
     assertThat(text(d, DeadLetterHeaders.FINGERPRINT))
-        .isEqualTo(Fingerprints.of(failure))
+        .isEqualTo(FailureFingerprint.of(failure))
         .startsWith("java.lang.IllegalStateException@");
   }
 
@@ -94,9 +95,9 @@ class DeadLettersTest {
           new StackTraceElement("com.acme.Orders", "apply", "Orders.java", 17),
           new StackTraceElement("com.acme.Main", "main", "Main.java", 3)
         });
-    assertThat(Fingerprints.of(e))
+    assertThat(FailureFingerprint.of(e))
         .isEqualTo("java.lang.IllegalArgumentException@com.acme.Orders.apply");
     e.setStackTrace(new StackTraceElement[0]);
-    assertThat(Fingerprints.of(e)).isEqualTo("java.lang.IllegalArgumentException");
+    assertThat(FailureFingerprint.of(e)).isEqualTo("java.lang.IllegalArgumentException");
   }
 }
