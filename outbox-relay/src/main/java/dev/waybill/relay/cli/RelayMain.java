@@ -7,6 +7,7 @@ import dev.waybill.outbox.config.ConfigException;
 import dev.waybill.outbox.config.Settings;
 import dev.waybill.outbox.config.SettingsSources;
 import dev.waybill.outbox.dialect.Dialect;
+import dev.waybill.outbox.dialect.LogicalDecodingSql;
 import dev.waybill.outbox.jdbc.DataSources;
 import dev.waybill.outbox.jdbc.DatabaseSettings;
 import dev.waybill.outbox.schema.MigrationResult;
@@ -15,6 +16,7 @@ import dev.waybill.relay.Relay;
 import dev.waybill.relay.RelayConfig;
 import dev.waybill.relay.http.HttpEndpoint;
 import dev.waybill.relay.internal.LeaseManager;
+import dev.waybill.relay.internal.LogicalSlot;
 import dev.waybill.relay.internal.OutboxStore;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
@@ -28,6 +30,7 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine;
@@ -124,11 +127,40 @@ public final class RelayMain implements Callable<Integer> {
     DatabaseSettings db = DatabaseSettings.read(r);
     OutboxConfig outbox = OutboxConfig.read(r);
     Integer shards = r.get(RelayConfig.SHARDS);
+    String modeText = r.get(RelayConfig.MODE);
+    String slot = r.get(RelayConfig.CDC_SLOT);
+    RelayConfig.RelayMode mode = RelayConfig.RelayMode.POLLING;
+    if (modeText != null) {
+      try {
+        mode = RelayConfig.RelayMode.valueOf(modeText.trim().toUpperCase(Locale.ROOT));
+      } catch (IllegalArgumentException e) {
+        r.problem("'" + modeText + "' → relay.mode → expected polling or cdc");
+      }
+    }
+    if (slot != null) {
+      slot = slot.trim();
+      try {
+        LogicalDecodingSql.checkSlotName(slot, "relay.cdc.slot");
+      } catch (RuntimeException e) {
+        r.problem("'" + slot + "' → relay.cdc.slot → " + e.getMessage());
+      }
+    }
     r.finish();
-    return new DatabaseAndOutbox(db, outbox, shards);
+    return new DatabaseAndOutbox(db, outbox, shards, mode, slot);
   }
 
-  record DatabaseAndOutbox(DatabaseSettings db, OutboxConfig outbox, int shards) {}
+  /**
+   * What migrate and status need.
+   *
+   * @param mode relay.mode (status shows the replication slot in CDC mode)
+   * @param cdcSlot relay.cdc.slot, validated
+   */
+  record DatabaseAndOutbox(
+      DatabaseSettings db,
+      OutboxConfig outbox,
+      int shards,
+      RelayConfig.RelayMode mode,
+      String cdcSlot) {}
 
   /** {@code run}: the relay. */
   @Command(
@@ -232,7 +264,8 @@ public final class RelayMain implements Callable<Integer> {
       mixinStandardHelpOptions = true,
       description = {
         "Shows the backlog (pending rows, age of the oldest), parked keys, dead letters and the",
-        "shard owners with their lease expiry, read from the database."
+        "shard owners with their lease expiry, read from the database; with relay.mode=cdc also",
+        "the replication slot (active reader, confirmed position, lag in bytes)."
       })
   static final class Status implements Callable<Integer> {
     @CommandLine.Mixin SettingsOptions options = new SettingsOptions();
@@ -248,11 +281,24 @@ public final class RelayMain implements Callable<Integer> {
       try (HikariDataSource ds = DataSources.create(s.db(), "waybill-status")) {
         Dialect d = s.db().dialect();
         OutboxStore store = new OutboxStore(ds, d, s.outbox().tables());
+        StatusReport.Cdc cdc = null;
+        if (s.mode() == RelayConfig.RelayMode.CDC) {
+          LogicalDecodingSql sql =
+              LogicalDecodingSql.of(d)
+                  .orElseThrow(
+                      () ->
+                          new ConfigException(
+                              List.of(
+                                  "'cdc' → relay.mode → needs PostgreSQL (logical decoding); db.url"
+                                      + " is not a jdbc:postgresql: URL")));
+          cdc = new StatusReport.Cdc(s.cdcSlot(), LogicalSlot.state(ds, sql, s.cdcSlot()));
+        }
         StatusReport report =
             new StatusReport(
                 store.backlog(),
                 store.parkedKeys(50),
-                LeaseManager.leases(ds, d, s.outbox().tables()));
+                LeaseManager.leases(ds, d, s.outbox().tables()),
+                cdc);
         PrintWriter out = spec.commandLine().getOut();
         out.print(json ? report.toJson() : report.toTable());
         out.flush();

@@ -1,16 +1,31 @@
 package dev.waybill.relay.cli;
 
 import dev.waybill.relay.internal.LeaseManager.LeaseRow;
+import dev.waybill.relay.internal.LogicalSlot.SlotState;
 import dev.waybill.relay.internal.OutboxStore.Backlog;
 import dev.waybill.relay.internal.OutboxStore.ParkedKey;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 
-/** What {@code status} prints, as a table or JSON. Holds no secrets: read from the tables only. */
-record StatusReport(Backlog backlog, List<ParkedKey> parked, List<LeaseRow> leases) {
+/**
+ * What {@code status} prints, as a table or JSON. Holds no secrets: read from the tables (and, in
+ * CDC mode, {@code pg_replication_slots}) only.
+ *
+ * @param cdc the replication slot when relay.mode=cdc; null in polling mode (output unchanged)
+ */
+record StatusReport(Backlog backlog, List<ParkedKey> parked, List<LeaseRow> leases, Cdc cdc) {
+
+  /**
+   * The CDC relay's replication slot.
+   *
+   * @param slot relay.cdc.slot
+   * @param state the slot as {@code pg_replication_slots} shows it; empty when it does not exist
+   */
+  record Cdc(String slot, Optional<SlotState> state) {}
 
   /** Per owner: shard count, latest expiry, highest epoch. */
   Map<String, long[]> owners() {
@@ -55,6 +70,27 @@ record StatusReport(Backlog backlog, List<ParkedKey> parked, List<LeaseRow> leas
                 p.id(),
                 cut(p.errorClass(), 40),
                 human(Duration.between(p.failedAt(), now))));
+      }
+    }
+    if (cdc != null) {
+      b.append("\nCDC replication slot\n");
+      b.append(String.format("  slot                  %s%n", cdc.slot()));
+      if (cdc.state().isEmpty()) {
+        b.append(
+            "  state                 not present (a relay with relay.cdc.create=true creates it at"
+                + " start)\n");
+      } else {
+        SlotState st = cdc.state().get();
+        b.append(
+            String.format(
+                "  active                %s%n",
+                st.active() ? "yes (WAL sender pid " + st.activePid() + ")" : "no (no reader)"));
+        b.append(
+            String.format(
+                "  confirmed_flush_lsn   %s%n",
+                st.confirmedLsn() == null ? "-" : st.confirmedLsn()));
+        b.append(String.format("  lag                   %d bytes%n", st.lagBytes()));
+        b.append(String.format("  WAL retained          %d bytes%n", st.retainedBytes()));
       }
     }
     b.append("\nshard owners (").append(leases.size()).append(" shards)\n");
@@ -120,7 +156,29 @@ record StatusReport(Backlog backlog, List<ParkedKey> parked, List<LeaseRow> leas
           .append('}');
       first = false;
     }
-    b.append("],\"shards\":").append(leases.size()).append("}\n");
+    b.append("],\"shards\":").append(leases.size());
+    if (cdc != null) {
+      b.append(",\"cdc\":");
+      if (cdc.state().isEmpty()) {
+        b.append("null");
+      } else {
+        SlotState st = cdc.state().get();
+        b.append("{\"slot\":")
+            .append(q(st.name()))
+            .append(",\"active\":")
+            .append(st.active())
+            .append(",\"activePid\":")
+            .append(st.active() ? String.valueOf(st.activePid()) : "null")
+            .append(",\"confirmedFlushLsn\":")
+            .append(q(st.confirmedLsn()))
+            .append(",\"lagBytes\":")
+            .append(st.lagBytes())
+            .append(",\"retainedBytes\":")
+            .append(st.retainedBytes())
+            .append('}');
+      }
+    }
+    b.append("}\n");
     return b.toString();
   }
 

@@ -288,9 +288,23 @@ public final class LogicalSlot {
 
   /** The slot's state, if it exists. */
   public Optional<SlotState> state() throws SQLException {
+    return state(dataSource, sql, slot);
+  }
+
+  /**
+   * A slot's state as {@code pg_replication_slots} shows it, if the slot exists (for {@code
+   * outbox-relay status}, which runs no relay).
+   *
+   * @param slotName the slot name, validated here
+   * @throws dev.waybill.outbox.jdbc.InvalidIdentifierException when the name is not a valid slot
+   *     name
+   */
+  public static Optional<SlotState> state(
+      DataSource dataSource, LogicalDecodingSql sql, String slotName) throws SQLException {
+    LogicalDecodingSql.checkSlotName(slotName, "relay.cdc.slot");
     try (Connection c = dataSource.getConnection();
         PreparedStatement st = c.prepareStatement(sql.slotSql())) {
-      st.setString(1, slot);
+      st.setString(1, slotName);
       try (ResultSet rs = st.executeQuery()) {
         if (!rs.next()) {
           return Optional.empty();
@@ -298,7 +312,7 @@ public final class LogicalSlot {
         int pid = rs.getInt(4);
         return Optional.of(
             new SlotState(
-                slot,
+                slotName,
                 rs.getBoolean(3),
                 rs.wasNull() ? 0 : pid,
                 rs.getString(5),
