@@ -1,0 +1,309 @@
+package dev.waybill.bench;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.common.Uuid;
+
+/**
+ * A single-node KRaft Kafka broker (combined broker and controller) in a separate JVM, started from
+ * this benchmark's own jar ({@code java -cp waybill-bench.jar kafka.Kafka server.properties}), with
+ * the heap and GC options of Kafka's {@code kafka-server-start.sh}. A separate process keeps the
+ * broker's threads, heap and GC out of the measured JVM, as in production, while all three (the
+ * benchmark, the broker and the database) still share the machine's cores.
+ *
+ * <p>Or, with {@link #external(String)}, a broker that is already running.
+ */
+final class KafkaBrokerProcess implements AutoCloseable {
+  /** The heap and GC options {@code kafka-server-start.sh} uses by default. */
+  static final List<String> JVM_OPTIONS =
+      List.of(
+          "-Xms1g",
+          "-Xmx1g",
+          "-XX:+UseG1GC",
+          "-XX:MaxGCPauseMillis=20",
+          "-XX:InitiatingHeapOccupancyPercent=35",
+          "-XX:+ExplicitGCInvokesConcurrent",
+          "-Djava.awt.headless=true");
+
+  private static final Duration READY_TIMEOUT = Duration.ofSeconds(90);
+
+  private final String bootstrapServers;
+  private final Process process;
+  private final Path directory;
+  private final String description;
+
+  private KafkaBrokerProcess(
+      String bootstrapServers, Process process, Path directory, String description) {
+    this.bootstrapServers = bootstrapServers;
+    this.process = process;
+    this.directory = directory;
+    this.description = description;
+  }
+
+  /** A broker that runs already; never stopped by {@link #close()}. */
+  static KafkaBrokerProcess external(String bootstrapServers) {
+    awaitReady(bootstrapServers, null, Duration.ofSeconds(15));
+    return new KafkaBrokerProcess(
+        bootstrapServers, null, null, "external broker at " + bootstrapServers);
+  }
+
+  /**
+   * Formats a fresh log directory under {@code workDir} and starts a broker on free ports; a start
+   * that fails (a picked port taken meanwhile) is retried with new ports.
+   */
+  static KafkaBrokerProcess start(Path workDir) throws IOException, InterruptedException {
+    IllegalStateException failure = null;
+    for (int attempt = 1; attempt <= 3; attempt++) {
+      Path dir = workDir.resolve("kafka-" + Long.toHexString(System.nanoTime()));
+      Files.createDirectories(dir);
+      int[] ports = freePorts(2);
+      String bootstrap = "127.0.0.1:" + ports[0];
+      Path props = dir.resolve("server.properties");
+      Files.writeString(props, serverProperties(dir.resolve("data"), ports[0], ports[1]));
+      Path logback = dir.resolve("logback.xml");
+      Files.writeString(logback, LOGBACK);
+      Path log = dir.resolve("broker.log");
+      String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+      String cp = System.getProperty("java.class.path");
+      List<String> format =
+          List.of(
+              java,
+              "-Xmx256m",
+              "-Dlogback.configurationFile=" + logback,
+              "-cp",
+              cp,
+              "kafka.tools.StorageTool",
+              "format",
+              "-t",
+              Uuid.randomUuid().toString(),
+              "-c",
+              props.toString());
+      Process f =
+          new ProcessBuilder(format)
+              .redirectErrorStream(true)
+              .redirectOutput(dir.resolve("format.log").toFile())
+              .start();
+      if (!f.waitFor(60, TimeUnit.SECONDS) || f.exitValue() != 0) {
+        f.destroyForcibly();
+        throw new IllegalStateException(
+            "formatting the Kafka log dir failed; see " + dir.resolve("format.log"));
+      }
+      List<String> cmd = new ArrayList<>();
+      cmd.add(java);
+      cmd.addAll(JVM_OPTIONS);
+      cmd.add("-Dlogback.configurationFile=" + logback);
+      cmd.add("-cp");
+      cmd.add(cp);
+      cmd.add("kafka.Kafka");
+      cmd.add(props.toString());
+      long t0 = System.nanoTime();
+      Process p =
+          new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+      try {
+        awaitStartedLine(log, p, READY_TIMEOUT);
+        awaitReady(bootstrap, p, Duration.ofSeconds(30));
+        long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+        KafkaBrokerProcess broker =
+            new KafkaBrokerProcess(
+                bootstrap,
+                p,
+                dir,
+                "separate-JVM KRaft broker (pid "
+                    + p.pid()
+                    + ", "
+                    + String.join(" ", JVM_OPTIONS.subList(0, 3))
+                    + ") at "
+                    + bootstrap
+                    + ", ready in "
+                    + ms
+                    + " ms, log dir "
+                    + dir);
+        Runtime.getRuntime().addShutdownHook(new Thread(broker::close));
+        return broker;
+      } catch (IllegalStateException e) {
+        p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        if (failure == null) {
+          failure = e;
+        } else {
+          failure.addSuppressed(e);
+        }
+      }
+    }
+    throw failure;
+  }
+
+  String bootstrapServers() {
+    return bootstrapServers;
+  }
+
+  /** The broker's process id, or -1 for an external broker. */
+  long pid() {
+    return process == null ? -1 : process.pid();
+  }
+
+  String description() {
+    return description;
+  }
+
+  /** Stops the broker (SIGTERM, then SIGKILL after 20 s) and deletes its log dir. */
+  @Override
+  public synchronized void close() {
+    if (process == null) {
+      return;
+    }
+    if (process.isAlive()) {
+      process.destroy();
+      try {
+        if (!process.waitFor(20, TimeUnit.SECONDS)) {
+          process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    deleteTree(directory.resolve("data"));
+  }
+
+  /**
+   * Waits for the broker's "Kafka Server started" log line, so no client sees refused connections.
+   */
+  private static void awaitStartedLine(Path log, Process p, Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline) {
+      if (!p.isAlive()) {
+        throw new IllegalStateException(
+            "the Kafka broker exited with " + p.exitValue() + "; see " + log);
+      }
+      try {
+        if (Files.exists(log) && Files.readString(log).contains("Kafka Server started")) {
+          return;
+        }
+        Thread.sleep(100);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted", e);
+      }
+    }
+    throw new IllegalStateException(
+        "the Kafka broker did not start within " + timeout + "; see " + log);
+  }
+
+  private static void awaitReady(String bootstrap, Process p, Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    Properties props = new Properties();
+    props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    props.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, "2000");
+    props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "3000");
+    Exception last = null;
+    while (System.nanoTime() < deadline) {
+      if (p != null && !p.isAlive()) {
+        throw new IllegalStateException("the Kafka broker exited with " + p.exitValue());
+      }
+      try (Admin admin = Admin.create(props)) {
+        if (!admin.describeCluster().nodes().get(3, TimeUnit.SECONDS).isEmpty()) {
+          return;
+        }
+      } catch (Exception e) {
+        last = e;
+      }
+      try {
+        Thread.sleep(250);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted", e);
+      }
+    }
+    throw new IllegalStateException(
+        "the Kafka broker at " + bootstrap + " did not answer within " + timeout, last);
+  }
+
+  private static String serverProperties(Path data, int brokerPort, int controllerPort) {
+    return String.join(
+            "\n",
+            "process.roles=broker,controller",
+            "node.id=1",
+            "controller.quorum.voters=1@127.0.0.1:" + controllerPort,
+            "listeners=PLAINTEXT://127.0.0.1:"
+                + brokerPort
+                + ",CONTROLLER://127.0.0.1:"
+                + controllerPort,
+            "advertised.listeners=PLAINTEXT://127.0.0.1:" + brokerPort,
+            "controller.listener.names=CONTROLLER",
+            "inter.broker.listener.name=PLAINTEXT",
+            "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+            "log.dirs=" + data,
+            "num.partitions=6",
+            "auto.create.topics.enable=false",
+            "offsets.topic.replication.factor=1",
+            "offsets.topic.num.partitions=1",
+            "transaction.state.log.replication.factor=1",
+            "transaction.state.log.min.isr=1",
+            "share.coordinator.state.topic.replication.factor=1",
+            "share.coordinator.state.topic.min.isr=1",
+            "group.initial.rebalance.delay.ms=0",
+            "log.cleaner.dedupe.buffer.size=2097152",
+            "")
+        .replace("\n", System.lineSeparator());
+  }
+
+  private static final String LOGBACK =
+      """
+      <configuration>
+        <appender name="OUT" class="ch.qos.logback.core.ConsoleAppender">
+          <encoder><pattern>%d{HH:mm:ss.SSS} %-5level [%thread] %logger{30} - %msg%n</pattern></encoder>
+        </appender>
+        <logger name="kafka.server.KafkaRaftServer" level="INFO"/>
+        <root level="WARN"><appender-ref ref="OUT"/></root>
+      </configuration>
+      """;
+
+  private static int[] freePorts(int n) throws IOException {
+    List<ServerSocket> sockets = new ArrayList<>();
+    try {
+      int[] ports = new int[n];
+      for (int i = 0; i < n; i++) {
+        ServerSocket s = new ServerSocket(0);
+        sockets.add(s);
+        ports[i] = s.getLocalPort();
+      }
+      return ports;
+    } finally {
+      for (ServerSocket s : sockets) {
+        s.close();
+      }
+    }
+  }
+
+  static void deleteTree(Path dir) {
+    if (dir == null || !Files.exists(dir)) {
+      return;
+    }
+    try (Stream<Path> walk = Files.walk(dir)) {
+      walk.sorted(Comparator.reverseOrder())
+          .forEach(
+              f -> {
+                try {
+                  Files.deleteIfExists(f);
+                } catch (IOException e) {
+                  throw new UncheckedIOException(e);
+                }
+              });
+    } catch (IOException | UncheckedIOException e) {
+      System.err.println("could not delete " + dir + ": " + e.getMessage());
+    }
+  }
+}

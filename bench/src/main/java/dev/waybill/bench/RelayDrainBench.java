@@ -1,0 +1,880 @@
+package dev.waybill.bench;
+
+import com.zaxxer.hikari.HikariDataSource;
+import dev.waybill.outbox.wire.CloudEventHeaders;
+import dev.waybill.relay.Relay;
+import dev.waybill.relay.RelayConfig;
+import dev.waybill.relay.internal.KafkaPublisher;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+/**
+ * Relay backlog drain (DESIGN.md, "Performance targets": at least 0.6 × a bare producer; 3 relays
+ * no slower than 1).
+ *
+ * <p>A backlog of N outbox rows (256-byte payloads over 1,000 keys, written with multi-row INSERTs
+ * through the plain table contract, untimed) is drained to a fresh 6-partition topic. Variants:
+ *
+ * <ul>
+ *   <li>{@code bare}: a bare {@code KafkaProducer} (acks=all, idempotent, otherwise Kafka's
+ *       defaults) sends the same N records (same keys and values, no headers), timed from producer
+ *       creation until {@code flush()} returned with every record acknowledged;
+ *   <li>{@code relay1}, {@code relay3}: 1 or 3 {@link Relay} instances (separate instances in this
+ *       JVM, each with its own pool of 4 connections and its own producer; same shard count;
+ *       default lease settings), timed from just before the first {@code start()} until the outbox
+ *       table is empty and the topic's end offsets add up to N;
+ *   <li>{@code relay1-warm}, {@code relay3-warm} (diagnostic): the relays run already, have
+ *       balanced their leases and published a small priming backlog to another topic; the backlog
+ *       is committed in one transaction with {@code NOTIFY}, timed from that commit;
+ *   <li>{@code bare-relay-producer} (diagnostic): the bare producer with the relay's effective
+ *       producer settings and the same CloudEvents headers the relay adds: the Kafka side of the
+ *       relay's work without the database.
+ * </ul>
+ *
+ * Variants alternate within each round and their order rotates from round to round; the first
+ * {@code --warmup-runs} rounds are not counted. Medians over the counted rounds are reported, and
+ * the ratios relay / bare are medians of the per-round ratios.
+ */
+public final class RelayDrainBench {
+  static final String TOPIC_PREFIX = "bench-drain-";
+  static final List<String> ALL_VARIANTS =
+      List.of("bare", "relay1", "relay3", "relay1-warm", "relay3-warm", "bare-relay-producer");
+
+  private record Settings(
+      boolean postgres,
+      String adminUrl,
+      String user,
+      String password,
+      String database,
+      int messages,
+      int keys,
+      int payloadBytes,
+      int partitions,
+      int runs,
+      int warmupRuns,
+      List<String> variants,
+      int batchSize,
+      int shards,
+      String bootstrap,
+      Path workDir,
+      Map<String, String> dbSettings,
+      int quietWaitSeconds,
+      boolean diagnose,
+      int timeoutSeconds) {}
+
+  /**
+   * One timed drain.
+   *
+   * @param seconds wall time
+   * @param ackedSeconds time until the end offsets reached N (relays; equals seconds for bare)
+   * @param published records in the topic afterwards
+   * @param cpu where the CPU went
+   * @param notes diagnostic lines
+   */
+  private record Result(
+      String variant,
+      double seconds,
+      double ackedSeconds,
+      long published,
+      CpuMeter.Usage cpu,
+      List<String> notes,
+      Map<String, Double> figures) {
+    double perSecond(int n) {
+      return n / seconds;
+    }
+  }
+
+  private final Settings settings;
+  private final RelayBenchDatabase.Backlog backlog;
+  private final byte[][] payloads;
+  private final byte[][] keyBytes;
+  private KafkaBrokerProcess broker;
+  private BenchKafka kafka;
+  private RelayBenchDatabase db;
+
+  private RelayDrainBench(Settings settings) {
+    this.settings = settings;
+    this.backlog =
+        new RelayBenchDatabase.Backlog(
+            settings.messages(), settings.keys(), settings.payloadBytes());
+    this.payloads = new byte[settings.messages()][];
+    this.keyBytes = new byte[settings.messages()][];
+    Map<String, byte[]> keyCache = new HashMap<>();
+    for (int i = 0; i < settings.messages(); i++) {
+      payloads[i] = backlog.payload(i);
+      keyBytes[i] =
+          keyCache.computeIfAbsent(backlog.key(i), k -> k.getBytes(StandardCharsets.UTF_8));
+    }
+  }
+
+  /** Entry point of {@code relay-drain}. */
+  public static void main(String[] args) throws Exception {
+    BenchArgs a =
+        new BenchArgs("relay-drain")
+            .option("db", "postgresql", "postgresql or mariadb")
+            .option(
+                "url",
+                "",
+                "admin JDBC URL; default jdbc:postgresql://127.0.0.1:5432/postgres or"
+                    + " jdbc:mariadb://127.0.0.1:3306/")
+            .option("user", "", "database user; default postgres or root")
+            .option("password", "", "database password")
+            .option("database", "waybill_bench_relay", "database dropped and created for the run")
+            .option("messages", "200000", "outbox rows per drain")
+            .option("keys", "1000", "distinct message keys")
+            .option("payload-bytes", "256", "payload size")
+            .option("partitions", "6", "partitions of each (fresh) topic")
+            .option("runs", "5", "counted rounds (each runs every variant once)")
+            .option("warmup-runs", "1", "rounds run first and not counted")
+            .option(
+                "variants",
+                "",
+                "comma-separated, from "
+                    + ALL_VARIANTS
+                    + "; default bare,relay1,relay3 (PostgreSQL) or bare,relay1 (MariaDB)")
+            .option("batch-size", "2000", "relay.batch.size of the relays")
+            .option("shards", "64", "relay.shards of the relays (64 is the default)")
+            .option(
+                "bootstrap",
+                "",
+                "an existing Kafka broker; default: start one in a separate JVM from this jar")
+            .option("work-dir", "target/relay-bench", "where the broker's log dir goes")
+            .option(
+                "quiet-wait",
+                "20",
+                "seconds to wait before each timed run for the machine to be idle (< 15 % busy),"
+                    + " since other processes distort the figures; 0 disables")
+            .option(
+                "db-setting",
+                "",
+                "what-if diagnostics: name=value[,name=value] set on the bench database (PostgreSQL"
+                    + " ALTER DATABASE ... SET), e.g. jit=off")
+            .option(
+                "diagnose",
+                "false",
+                "print per-run breakdowns (relay SQL timings, claim time over the drain, producer"
+                    + " metrics)")
+            .option("timeout", "300", "seconds a drain may take before the run fails")
+            .parse(args);
+    String dbKind = a.string("db").toLowerCase(Locale.ROOT);
+    boolean pg = dbKind.equals("postgresql") || dbKind.equals("postgres");
+    if (!pg && !dbKind.equals("mariadb") && !dbKind.equals("mysql")) {
+      a.problem("'" + dbKind + "' → --db → expected postgresql or mariadb");
+    }
+    String url = a.string("url");
+    if (url.isEmpty()) {
+      url = pg ? "jdbc:postgresql://127.0.0.1:5432/postgres" : "jdbc:mariadb://127.0.0.1:3306/";
+    }
+    String user = a.string("user");
+    if (user.isEmpty()) {
+      user = pg ? "postgres" : "root";
+    }
+    List<String> variants = new ArrayList<>();
+    String v = a.string("variants");
+    if (v.isBlank()) {
+      variants.addAll(pg ? List.of("bare", "relay1", "relay3") : List.of("bare", "relay1"));
+    } else {
+      for (String s : v.split(",")) {
+        String t = s.trim();
+        if (!ALL_VARIANTS.contains(t)) {
+          a.problem("'" + t + "' → --variants → expected some of " + ALL_VARIANTS);
+        }
+        variants.add(t);
+      }
+    }
+    Settings s =
+        new Settings(
+            pg,
+            url,
+            user,
+            a.string("password"),
+            a.string("database"),
+            a.integer("messages", 1000, 10_000_000),
+            a.integer("keys", 1, 1_000_000),
+            a.integer("payload-bytes", 64, 1_000_000),
+            a.integer("partitions", 1, 1000),
+            a.integer("runs", 1, 100),
+            a.integer("warmup-runs", 0, 100),
+            List.copyOf(variants),
+            a.integer("batch-size", 1, 10_000),
+            a.integer("shards", 1, 1024),
+            a.string("bootstrap"),
+            Path.of(a.string("work-dir")),
+            dbSettings(a),
+            a.integer("quiet-wait", 0, 3600),
+            a.bool("diagnose"),
+            a.integer("timeout", 10, 3600));
+    a.requireValid();
+    new RelayDrainBench(s).run();
+  }
+
+  private void run() throws Exception {
+    long started = System.nanoTime();
+    broker =
+        settings.bootstrap().isEmpty()
+            ? KafkaBrokerProcess.start(settings.workDir())
+            : KafkaBrokerProcess.external(settings.bootstrap());
+    try (KafkaBrokerProcess b = broker;
+        BenchKafka k = new BenchKafka(broker.bootstrapServers());
+        RelayBenchDatabase d =
+            RelayBenchDatabase.create(
+                settings.adminUrl(),
+                settings.user(),
+                settings.password(),
+                settings.database(),
+                settings.dbSettings())) {
+      kafka = k;
+      db = d;
+      printEnvironment();
+      Map<String, List<Result>> results = new LinkedHashMap<>();
+      settings.variants().forEach(v -> results.put(v, new ArrayList<>()));
+      int rounds = settings.warmupRuns() + settings.runs();
+      for (int round = 0; round < rounds; round++) {
+        boolean counted = round >= settings.warmupRuns();
+        List<String> order = new ArrayList<>(settings.variants());
+        java.util.Collections.rotate(order, -round);
+        for (String variant : order) {
+          Result r = runVariant(variant, round);
+          System.out.printf(
+              "%s %d/%d %-20s %9.0f msg/s  drain %6.2f s (acked at %6.2f s)  %s%n",
+              counted ? "run   " : "warmup",
+              counted ? round - settings.warmupRuns() + 1 : round + 1,
+              counted ? settings.runs() : settings.warmupRuns(),
+              variant,
+              r.perSecond(settings.messages()),
+              r.seconds(),
+              r.ackedSeconds(),
+              r.cpu().line());
+          for (String note : r.notes()) {
+            System.out.println("         " + note);
+          }
+          if (counted) {
+            results.get(variant).add(r);
+          }
+        }
+      }
+      report(results);
+    }
+    System.out.printf("relay-drain finished in %.0f s%n", (System.nanoTime() - started) / 1e9);
+  }
+
+  private void printEnvironment() throws Exception {
+    System.out.printf(
+        "relay-drain: %,d messages × %d B payload over %,d keys → %d-partition topic; %d"
+            + " counted rounds after %d warm-up round(s); variants %s%n",
+        settings.messages(),
+        settings.payloadBytes(),
+        settings.keys(),
+        settings.partitions(),
+        settings.runs(),
+        settings.warmupRuns(),
+        settings.variants());
+    System.out.printf(
+        "machine: %d cores, Java %s (%s), max heap %d MiB%n",
+        Runtime.getRuntime().availableProcessors(),
+        System.getProperty("java.version"),
+        System.getProperty("java.vm.name"),
+        Runtime.getRuntime().maxMemory() >> 20);
+    System.out.printf(
+        "database: %s %s at %s%s%n",
+        db.postgres ? "PostgreSQL" : "MariaDB",
+        db.version(),
+        db.url,
+        db.postgres
+            ? " (shared_buffers "
+                + db.query("SHOW shared_buffers")
+                + ", synchronous_commit "
+                + db.query("SHOW synchronous_commit")
+                + ", autovacuum "
+                + db.query("SHOW autovacuum")
+                + ")"
+            : " (innodb_buffer_pool_size "
+                + db.query("SELECT @@innodb_buffer_pool_size")
+                + ", innodb_flush_log_at_trx_commit "
+                + db.query("SELECT @@innodb_flush_log_at_trx_commit")
+                + ")");
+    System.out.printf("kafka: %s, client %s%n", broker.description(), BenchKafka.version());
+    if (!settings.dbSettings().isEmpty()) {
+      System.out.println(
+          "WHAT-IF: database settings "
+              + settings.dbSettings()
+              + " (ALTER DATABASE ... SET; not the server's defaults)");
+    }
+    System.out.printf(
+        "relay: batch.size %d, shards %d, lease ttl/renew 30s/3s (defaults), poll.interval 500ms,"
+            + " send.timeout 10s, producer %s%n",
+        settings.batchSize(), settings.shards(), relayProducerProperties());
+  }
+
+  private Map<String, Object> relayProducerProperties() {
+    Map<String, Object> p =
+        new java.util.TreeMap<>(
+            new KafkaPublisher(
+                    Map.of("bootstrap.servers", kafka.bootstrap()),
+                    Duration.ofSeconds(10),
+                    "urn:bench",
+                    "probe")
+                .producerProperties());
+    p.keySet()
+        .retainAll(
+            Set.of(
+                "acks",
+                "enable.idempotence",
+                "max.in.flight.requests.per.connection",
+                "linger.ms",
+                "batch.size"));
+    return p;
+  }
+
+  private Result runVariant(String variant, int round) throws Exception {
+    String topic = TOPIC_PREFIX + round + "-" + variant;
+    kafka.createTopic(topic, settings.partitions());
+    awaitQuiet(settings.quietWaitSeconds());
+    try {
+      return switch (variant) {
+        case "bare" -> bare(topic, false);
+        case "bare-relay-producer" -> bare(topic, true);
+        case "relay1" -> relays(topic, round, 1, false);
+        case "relay3" -> relays(topic, round, 3, false);
+        case "relay1-warm" -> relays(topic, round, 1, true);
+        case "relay3-warm" -> relays(topic, round, 3, true);
+        default -> throw new IllegalArgumentException(variant);
+      };
+    } finally {
+      kafka.deleteTopic(topic);
+    }
+  }
+
+  private Result bare(String topic, boolean relayLike) throws Exception {
+    int n = settings.messages();
+    String clientId = relayLike ? "bench-bare-relay-producer" : "bench-bare";
+    Properties p = new Properties();
+    if (relayLike) {
+      p.putAll(
+          new KafkaPublisher(
+                  Map.of("bootstrap.servers", kafka.bootstrap()),
+                  Duration.ofSeconds(10),
+                  "urn:bench",
+                  "x")
+              .producerProperties());
+    } else {
+      p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrap());
+      p.put(ProducerConfig.ACKS_CONFIG, "all");
+      p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+      p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+      p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+    }
+    p.put(ProducerConfig.CLIENT_ID_CONFIG, clientId);
+    AtomicLong failures = new AtomicLong();
+    AtomicReference<Exception> firstFailure = new AtomicReference<>();
+    byte[] type = utf8(RelayBenchDatabase.Backlog.EVENT_TYPE);
+    byte[] source = utf8("urn:bench");
+    byte[] spec = utf8(CloudEventHeaders.SPEC_VERSION);
+    byte[] json = utf8("application/json");
+    CpuMeter.Snapshot cpu0 = new CpuMeter.Snapshot(broker.pid());
+    long t0 = System.nanoTime();
+    Map<String, Double> metrics;
+    try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p)) {
+      for (int i = 0; i < n; i++) {
+        ProducerRecord<byte[], byte[]> record;
+        if (relayLike) {
+          // what the relay's toRecord adds: the CloudEvents headers
+          RecordHeaders h = new RecordHeaders();
+          h.add(CloudEventHeaders.ID, utf8(UUID.randomUUID().toString()));
+          h.add(CloudEventHeaders.TYPE, type);
+          h.add(CloudEventHeaders.SOURCE, source);
+          h.add(CloudEventHeaders.SPEC_VERSION_HEADER, spec);
+          h.add(CloudEventHeaders.TIME, utf8(DateTimeFormatter.ISO_INSTANT.format(Instant.now())));
+          h.add(CloudEventHeaders.CONTENT_TYPE, json);
+          record = new ProducerRecord<>(topic, null, keyBytes[i], payloads[i], h);
+        } else {
+          record = new ProducerRecord<>(topic, keyBytes[i], payloads[i]);
+        }
+        producer.send(
+            record,
+            (md, e) -> {
+              if (e != null) {
+                failures.incrementAndGet();
+                firstFailure.compareAndSet(null, e);
+              }
+            });
+      }
+      producer.flush();
+      long t1 = System.nanoTime();
+      CpuMeter.Snapshot cpu1 = new CpuMeter.Snapshot(broker.pid());
+      metrics = BenchKafka.producerMetrics(clientId);
+      if (failures.get() > 0) {
+        throw new IllegalStateException(
+            failures.get() + " sends failed; first: " + firstFailure.get(), firstFailure.get());
+      }
+      long published = kafka.endOffsetSum(topic, settings.partitions());
+      List<String> notes = new ArrayList<>();
+      if (published != n) {
+        notes.add("WARNING: topic holds " + published + " records, expected " + n);
+      }
+      if (settings.diagnose()) {
+        notes.add("producer: " + BenchKafka.format(metrics));
+      }
+      double s = (t1 - t0) / 1e9;
+      return new Result(
+          relayLike ? "bare-relay-producer" : "bare",
+          s,
+          s,
+          published,
+          cpu0.to(cpu1),
+          notes,
+          metrics);
+    }
+  }
+
+  private static byte[] utf8(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+
+  private RelayConfig relayConfig(String instance) {
+    return RelayConfig.builder()
+        .instanceId(instance)
+        .bootstrapServers(kafka.bootstrap())
+        .batchSize(settings.batchSize())
+        .shards(settings.shards())
+        .httpPort(-1)
+        .build();
+  }
+
+  private Result relays(String topic, int round, int count, boolean warm) throws Exception {
+    int n = settings.messages();
+    db.truncate();
+    List<String> notes = new ArrayList<>();
+    if (!warm) {
+      long w0 = System.nanoTime();
+      db.insertBacklog(backlog, topic, false);
+      long w1 = System.nanoTime();
+      db.settle();
+      notes.add(
+          String.format(
+              "backlog written in %.1f s, VACUUM ANALYZE + CHECKPOINT %.1f s (untimed)",
+              (w1 - w0) / 1e9, (System.nanoTime() - w1) / 1e9));
+    }
+    SqlTimer timer = new SqlTimer();
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    List<HikariDataSource> pools = new ArrayList<>();
+    List<Relay> relays = new ArrayList<>();
+    List<String> ids = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      String id = "bench-r" + round + "-" + (warm ? "w" : "c") + count + "-" + (i + 1);
+      ids.add(id);
+      HikariDataSource pool = db.pool("relay-" + id, 4);
+      pools.add(pool);
+      relays.add(
+          Relay.builder()
+              .config(relayConfig(id))
+              .dataSource(timer.wrap(pool))
+              .meterRegistry(registry)
+              .build());
+    }
+    kafka.endOffsetSum(topic, settings.partitions()); // metadata of the topic fetched, untimed
+    long t0;
+    CpuMeter.Snapshot cpu0;
+    try {
+      if (warm) {
+        for (Relay r : relays) {
+          r.start();
+        }
+        awaitBalanced(relays);
+        prime(topic + "-prime", relays);
+        timer.clear();
+        cpu0 = new CpuMeter.Snapshot(broker.pid());
+        t0 = db.insertBacklog(backlog, topic, true);
+      } else {
+        cpu0 = new CpuMeter.Snapshot(broker.pid());
+        t0 = System.nanoTime();
+        for (Relay r : relays) {
+          r.start();
+        }
+      }
+      long acked = 0;
+      long deadline = t0 + TimeUnit.SECONDS.toNanos(settings.timeoutSeconds());
+      long tEnd;
+      while (true) {
+        Thread.sleep(20);
+        long now = System.nanoTime();
+        if (acked == 0 && kafka.endOffsetSum(topic, settings.partitions()) >= n) {
+          acked = System.nanoTime();
+        }
+        if (acked != 0 && db.outboxEmpty()) {
+          tEnd = System.nanoTime();
+          break;
+        }
+        if (now > deadline) {
+          throw new IllegalStateException(
+              "drain did not finish within "
+                  + settings.timeoutSeconds()
+                  + " s: "
+                  + kafka.endOffsetSum(topic, settings.partitions())
+                  + " records published, "
+                  + db.outboxCount()
+                  + " rows left");
+        }
+      }
+      CpuMeter.Snapshot cpu1 = new CpuMeter.Snapshot(broker.pid());
+      Map<String, Double> figures = new LinkedHashMap<>();
+      StringBuilder per = new StringBuilder("per relay: ");
+      for (Relay r : relays) {
+        per.append(
+            String.format(
+                "%s published %,d (owns %d shards); ",
+                r.instanceId(), r.status().published(), r.status().ownedShards().size()));
+      }
+      notes.add(per.toString());
+      diagnose(timer, registry, ids, t0, tEnd, notes, figures);
+      return finish(topic, relays, pools, timer, t0, acked, tEnd, cpu0.to(cpu1), notes, figures);
+    } finally {
+      for (Relay r : relays) {
+        r.close();
+      }
+      for (HikariDataSource p : pools) {
+        p.close();
+      }
+      if (warm) {
+        kafka.deleteTopic(topic + "-prime");
+      }
+    }
+  }
+
+  private Result finish(
+      String topic,
+      List<Relay> relays,
+      List<HikariDataSource> pools,
+      SqlTimer timer,
+      long t0,
+      long acked,
+      long tEnd,
+      CpuMeter.Usage cpu,
+      List<String> notes,
+      Map<String, Double> figures) {
+    timer.disable();
+    long published = kafka.endOffsetSum(topic, settings.partitions());
+    if (published != settings.messages()) {
+      notes.add(
+          String.format(
+              "NOTE: topic holds %,d records for %,d messages (%,d duplicates)",
+              published, settings.messages(), published - settings.messages()));
+    }
+    return new Result(
+        "relay", (tEnd - t0) / 1e9, (acked - t0) / 1e9, published, cpu, notes, figures);
+  }
+
+  /** Waits until every relay owns its fair share of shards (at most 30 s). */
+  private void awaitBalanced(List<Relay> relays) throws InterruptedException {
+    int fair = settings.shards() / relays.size();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (System.nanoTime() < deadline) {
+      int total = 0;
+      boolean ok = true;
+      for (Relay r : relays) {
+        int owned = r.status().ownedShards().size();
+        total += owned;
+        ok &= owned >= fair;
+      }
+      if (ok && total == settings.shards()) {
+        return;
+      }
+      Thread.sleep(50);
+    }
+    throw new IllegalStateException("leases did not balance within 30 s");
+  }
+
+  /** Publishes one message per key to another topic, so every relay's producer exists. */
+  private void prime(String topic, List<Relay> relays) throws Exception {
+    kafka.createTopic(topic, settings.partitions());
+    RelayBenchDatabase.Backlog keysOnce =
+        new RelayBenchDatabase.Backlog(settings.keys() * 2, settings.keys(), 64);
+    db.insertBacklog(keysOnce, topic, true);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (!db.outboxEmpty()
+        || kafka.endOffsetSum(topic, settings.partitions()) < keysOnce.messages()) {
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("priming backlog not drained within 60 s");
+      }
+      Thread.sleep(20);
+    }
+    db.truncate();
+    db.settle();
+  }
+
+  private void diagnose(
+      SqlTimer timer,
+      SimpleMeterRegistry registry,
+      List<String> ids,
+      long t0,
+      long tEnd,
+      List<String> notes,
+      Map<String, Double> figures) {
+    List<SqlTimer.Call> calls = timer.calls();
+    double wall = (tEnd - t0) / 1e6;
+    double loopSqlTotal = 0;
+    for (String id : ids) {
+      String loopThread = "waybill-relay-" + id;
+      // the loop thread's name is a prefix of the maintenance and listener threads' names
+      Map<SqlTimer.Kind, double[]> loop = SqlTimer.summary(exactThread(calls, loopThread), "", t0);
+      double sql = 0;
+      for (double[] v : loop.values()) {
+        sql += v[1];
+      }
+      loopSqlTotal += sql;
+      double[] claim = loop.getOrDefault(SqlTimer.Kind.CLAIM, new double[6]);
+      double[] delete = loop.getOrDefault(SqlTimer.Kind.DELETE, new double[6]);
+      double[] lease = loop.getOrDefault(SqlTimer.Kind.LEASE, new double[6]);
+      double[] conn = loop.getOrDefault(SqlTimer.Kind.CONNECTION, new double[6]);
+      figures.merge("claimMs", claim[1], Double::sum);
+      figures.merge("deleteMs", delete[1], Double::sum);
+      figures.merge("claims", claim[0], Double::sum);
+      if (settings.diagnose()) {
+        notes.add(
+            String.format(
+                "%s loop thread: %.0f of %.0f ms in SQL (%.0f%%): claim %d× total %.0f ms (mean"
+                    + " %.1f, p50 %.1f, p99 %.1f, max %.1f); delete %d× total %.0f ms (mean %.1f,"
+                    + " p99 %.1f); leases %d× %.0f ms; getConnection %d× %.0f ms",
+                id,
+                sql,
+                wall,
+                100 * sql / wall,
+                (int) claim[0],
+                claim[1],
+                claim[2],
+                claim[3],
+                claim[4],
+                claim[5],
+                (int) delete[0],
+                delete[1],
+                delete[2],
+                delete[4],
+                (int) lease[0],
+                lease[1],
+                (int) conn[0],
+                conn[1]));
+        notes.add(
+            id + " claim ms by tenth of the drain: " + claimTrend(calls, loopThread, t0, tEnd));
+        notes.add(
+            id
+                + " producer: "
+                + BenchKafka.format(BenchKafka.producerMetrics("waybill-relay-" + id)));
+        DistributionSummary batches =
+            registry.find("waybill.relay.batch.size").tag("instance", id).summary();
+        if (batches != null) {
+          notes.add(
+              String.format(
+                  "%s batches: %d claimed, mean %.0f rows, max %.0f",
+                  id, batches.count(), batches.mean(), batches.max()));
+        }
+      }
+    }
+    Map<SqlTimer.Kind, double[]> maint = SqlTimer.summary(calls, "-maint-", t0);
+    double[] backlogQ = maint.getOrDefault(SqlTimer.Kind.BACKLOG, new double[6]);
+    if (settings.diagnose()) {
+      notes.add(
+          String.format(
+              "maintenance threads: backlog gauges %d× total %.0f ms (mean %.1f ms, max %.1f ms)",
+              (int) backlogQ[0], backlogQ[1], backlogQ[2], backlogQ[5]));
+    }
+    figures.put("loopSqlMs", loopSqlTotal);
+  }
+
+  private static List<SqlTimer.Call> exactThread(List<SqlTimer.Call> calls, String thread) {
+    List<SqlTimer.Call> out = new ArrayList<>();
+    for (SqlTimer.Call c : calls) {
+      if (c.thread().equals(thread)) {
+        out.add(c);
+      }
+    }
+    return out;
+  }
+
+  private static String claimTrend(List<SqlTimer.Call> calls, String thread, long t0, long tEnd) {
+    double[] sum = new double[10];
+    int[] count = new int[10];
+    for (SqlTimer.Call c : calls) {
+      if (!c.thread().equals(thread) || c.kind() != SqlTimer.Kind.CLAIM || c.startNanos() < t0) {
+        continue;
+      }
+      int tenth = (int) Math.min(9, 10 * (c.startNanos() - t0) / Math.max(1, tEnd - t0));
+      sum[tenth] += c.nanos() / 1e6;
+      count[tenth]++;
+    }
+    StringBuilder b = new StringBuilder();
+    for (int i = 0; i < 10; i++) {
+      b.append(count[i] == 0 ? "  -  " : String.format("%5.1f", sum[i] / count[i])).append(' ');
+    }
+    return b.toString().trim();
+  }
+
+  private void report(Map<String, List<Result>> results) {
+    int n = settings.messages();
+    System.out.println();
+    System.out.printf(
+        "relay-drain results (%s): %,d messages of %d B over %,d keys, %d partitions; relay"
+            + " batch.size %d; medians of %d runs%n",
+        db.postgres ? "PostgreSQL" : "MariaDB",
+        n,
+        settings.payloadBytes(),
+        settings.keys(),
+        settings.partitions(),
+        settings.batchSize(),
+        settings.runs());
+    System.out.println();
+    System.out.println(
+        "| variant | msg/s (median) | min–max | drain s (median) | × bare (median of per-run ratios)"
+            + " | CPU busy % | CPU s per 100k msgs: bench JVM / broker / database |");
+    System.out.println("|---|---:|---:|---:|---:|---:|---|");
+    List<Result> bare = results.get("bare");
+    for (Map.Entry<String, List<Result>> e : results.entrySet()) {
+      List<Result> rs = e.getValue();
+      double[] rate = rs.stream().mapToDouble(r -> r.perSecond(n)).toArray();
+      double[] secs = rs.stream().mapToDouble(Result::seconds).toArray();
+      double[] busy = rs.stream().mapToDouble(r -> r.cpu().busyPercent()).toArray();
+      double per = 100_000.0 / n;
+      double[] self = rs.stream().mapToDouble(r -> r.cpu().self() * per).toArray();
+      double[] brk = rs.stream().mapToDouble(r -> r.cpu().broker() * per).toArray();
+      double[] dbs = rs.stream().mapToDouble(r -> r.cpu().db() * per).toArray();
+      String ratio = "–";
+      if (bare != null && !e.getKey().equals("bare")) {
+        double[] ratios = new double[rs.size()];
+        for (int i = 0; i < rs.size(); i++) {
+          ratios[i] = rs.get(i).perSecond(n) / bare.get(i).perSecond(n);
+        }
+        ratio = String.format("%.2f", LatencyStats.median(ratios));
+      } else if (e.getKey().equals("bare")) {
+        ratio = "1.00";
+      }
+      System.out.printf(
+          "| %s | %,.0f | %,.0f–%,.0f | %.2f | %s | %.0f | %.2f / %.2f / %.2f |%n",
+          e.getKey(),
+          LatencyStats.median(rate),
+          Arrays.stream(rate).min().orElse(0),
+          Arrays.stream(rate).max().orElse(0),
+          LatencyStats.median(secs),
+          ratio,
+          LatencyStats.median(busy),
+          LatencyStats.median(self),
+          LatencyStats.median(brk),
+          LatencyStats.median(dbs));
+    }
+    System.out.println();
+    targets(results, "relay1", "relay3");
+    if (results.containsKey("relay1-warm") && results.containsKey("relay3-warm")) {
+      targets(results, "relay1-warm", "relay3-warm");
+    }
+    List<Result> one = results.get("relay1");
+    if (one != null && !one.isEmpty() && one.get(0).figures().containsKey("claimMs")) {
+      double[] claim = one.stream().mapToDouble(r -> r.figures().get("claimMs")).toArray();
+      double[] del = one.stream().mapToDouble(r -> r.figures().get("deleteMs")).toArray();
+      double[] loop = one.stream().mapToDouble(r -> r.figures().get("loopSqlMs")).toArray();
+      double[] wall = one.stream().mapToDouble(r -> r.seconds() * 1000).toArray();
+      System.out.printf(
+          "relay1 loop thread, medians: drain %.0f ms, of which SQL %.0f ms (claims %.0f ms,"
+              + " deletes %.0f ms); the rest is building/sending records and waiting for"
+              + " acknowledgements%n",
+          LatencyStats.median(wall),
+          LatencyStats.median(loop),
+          LatencyStats.median(claim),
+          LatencyStats.median(del));
+    }
+  }
+
+  private void targets(Map<String, List<Result>> results, String oneName, String threeName) {
+    int n = settings.messages();
+    List<Result> bare = results.get("bare");
+    List<Result> one = results.get(oneName);
+    List<Result> three = results.get(threeName);
+    if (bare != null && one != null) {
+      double[] ratios = new double[one.size()];
+      for (int i = 0; i < one.size(); i++) {
+        ratios[i] = one.get(i).perSecond(n) / bare.get(i).perSecond(n);
+      }
+      double m = LatencyStats.median(ratios);
+      System.out.printf(
+          "target %s ≥ 0.60 × bare: %.2f → %s%n", oneName, m, m >= 0.6 ? "MET" : "NOT MET");
+    }
+    if (one != null && three != null) {
+      double[] ratios = new double[three.size()];
+      for (int i = 0; i < three.size(); i++) {
+        ratios[i] = three.get(i).perSecond(n) / one.get(i).perSecond(n);
+      }
+      double m = LatencyStats.median(ratios);
+      System.out.printf(
+          "target %s no slower than %s: %s/%s = %.2f (median of per-round ratios) → %s%n",
+          threeName,
+          oneName,
+          threeName,
+          oneName,
+          m,
+          m >= 1.0 ? "MET" : m >= 0.97 ? "equal within 3 % (noise)" : "NOT MET");
+    }
+  }
+
+  static Map<String, String> dbSettings(BenchArgs a) {
+    return pairs(a, "db-setting");
+  }
+
+  /** {@code name=value[,name=value]} of an option. */
+  static Map<String, String> pairs(BenchArgs a, String option) {
+    Map<String, String> out = new java.util.LinkedHashMap<>();
+    for (String kv : a.string(option).split(",")) {
+      if (kv.isBlank()) {
+        continue;
+      }
+      int eq = kv.indexOf('=');
+      if (eq < 1) {
+        a.problem("'" + kv + "' → --" + option + " → expected name=value");
+        continue;
+      }
+      out.put(kv.substring(0, eq).trim(), kv.substring(eq + 1).trim());
+    }
+    return out;
+  }
+
+  /**
+   * Waits up to {@code seconds} until the machine is idle (less than 15 % busy over one second), so
+   * that other processes (builds, tests) do not distort the next timed run; says so when it gives
+   * up.
+   */
+  static void awaitQuiet(int seconds) throws InterruptedException {
+    if (seconds <= 0) {
+      return;
+    }
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+    double busy = CpuMeter.busyPercent(1000);
+    while (busy >= 15 && System.nanoTime() < deadline) {
+      busy = CpuMeter.busyPercent(1000);
+    }
+    if (busy >= 15) {
+      System.out.printf(
+          "         NOTE: the machine was still %.0f%% busy after waiting %d s for it to be idle;"
+              + " the next run shares it with another process%n",
+          busy, seconds);
+    }
+  }
+}
