@@ -1,7 +1,9 @@
 package dev.waybill.outbox.internal;
 
 import dev.waybill.outbox.InvalidMessageException;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -36,6 +38,28 @@ public final class Json {
       throw new InvalidMessageException(
           field, field + " is not well-formed JSON: " + e.getMessage());
     }
+  }
+
+  /**
+   * Parses a JSON object into maps (objects, keys in document order), lists (arrays), strings,
+   * {@link Double}s (numbers), booleans and nulls.
+   *
+   * @throws IllegalArgumentException with the offset when the text is not one JSON object
+   */
+  public static Map<String, Object> parseObject(String text) {
+    Json p = new Json(text);
+    p.ws();
+    if (p.peek() != '{') {
+      throw p.error("expected '{'");
+    }
+    Object v = p.value(0);
+    p.ws();
+    if (p.pos != text.length()) {
+      throw p.error("unexpected text after the JSON object");
+    }
+    @SuppressWarnings("unchecked")
+    Map<String, Object> m = (Map<String, Object>) v;
+    return m;
   }
 
   /** Encodes a flat string map as a JSON object, keys in map order. */
@@ -121,7 +145,7 @@ public final class Json {
     return b.append('"');
   }
 
-  private void value(int depth) {
+  private Object value(int depth) {
     if (depth > MAX_DEPTH) {
       throw error("nested deeper than " + MAX_DEPTH + " levels");
     }
@@ -129,22 +153,23 @@ public final class Json {
     switch (c) {
       case '{' -> {
         pos++;
+        Map<String, Object> out = new LinkedHashMap<>();
         ws();
         if (peek() == '}') {
           pos++;
-          return;
+          return out;
         }
         while (true) {
           ws();
-          string();
+          String k = string();
           ws();
           expect(':');
           ws();
-          value(depth + 1);
+          out.put(k, value(depth + 1));
           ws();
           char n = next();
           if (n == '}') {
-            return;
+            return out;
           }
           if (n != ',') {
             throw errorAt(pos - 1, "expected ',' or '}'");
@@ -153,34 +178,47 @@ public final class Json {
       }
       case '[' -> {
         pos++;
+        List<Object> out = new ArrayList<>();
         ws();
         if (peek() == ']') {
           pos++;
-          return;
+          return out;
         }
         while (true) {
           ws();
-          value(depth + 1);
+          out.add(value(depth + 1));
           ws();
           char n = next();
           if (n == ']') {
-            return;
+            return out;
           }
           if (n != ',') {
             throw errorAt(pos - 1, "expected ',' or ']'");
           }
         }
       }
-      case '"' -> string();
-      case 't' -> literal("true");
-      case 'f' -> literal("false");
-      case 'n' -> literal("null");
+      case '"' -> {
+        return string();
+      }
+      case 't' -> {
+        literal("true");
+        return Boolean.TRUE;
+      }
+      case 'f' -> {
+        literal("false");
+        return Boolean.FALSE;
+      }
+      case 'n' -> {
+        literal("null");
+        return null;
+      }
       default -> {
         if (c == '-' || (c >= '0' && c <= '9')) {
+          int start = pos;
           number();
-        } else {
-          throw error("expected a JSON value");
+          return Double.valueOf(s.substring(start, pos));
         }
+        throw error("expected a JSON value");
       }
     }
   }

@@ -5,10 +5,8 @@ import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -107,7 +105,7 @@ public final class LogicalMessageFormat {
     String envelope = new String(content, 0, lf, StandardCharsets.UTF_8);
     Map<String, Object> m;
     try {
-      m = new Parser(envelope).object();
+      m = Json.parseObject(envelope);
     } catch (IllegalArgumentException e) {
       throw new MalformedMessageException(
           "outbox message envelope is not a JSON object: " + e.getMessage());
@@ -293,180 +291,6 @@ public final class LogicalMessageFormat {
           + ", type="
           + type
           + "]";
-    }
-  }
-
-  /** Just enough JSON for the envelope: objects, strings, numbers, booleans, null. */
-  private static final class Parser {
-    private final String s;
-    private int pos;
-
-    Parser(String s) {
-      this.s = s;
-    }
-
-    Map<String, Object> object() {
-      ws();
-      Map<String, Object> out = obj(0);
-      ws();
-      if (pos != s.length()) {
-        throw err("unexpected text after the object");
-      }
-      return out;
-    }
-
-    private Map<String, Object> obj(int depth) {
-      if (depth > 8) {
-        throw err("nested too deeply");
-      }
-      expect('{');
-      Map<String, Object> out = new LinkedHashMap<>();
-      ws();
-      if (peek() == '}') {
-        pos++;
-        return out;
-      }
-      while (true) {
-        ws();
-        String k = str();
-        ws();
-        expect(':');
-        ws();
-        out.put(k, value(depth));
-        ws();
-        char c = next();
-        if (c == '}') {
-          return out;
-        }
-        if (c != ',') {
-          throw err("expected ',' or '}'");
-        }
-      }
-    }
-
-    private Object value(int depth) {
-      if (depth > 8) {
-        throw err("nested too deeply");
-      }
-      char c = peek();
-      if (c == '{') {
-        return obj(depth + 1);
-      }
-      if (c == '"') {
-        return str();
-      }
-      if (c == '[') {
-        pos++;
-        List<Object> out = new ArrayList<>();
-        ws();
-        if (peek() == ']') {
-          pos++;
-          return out;
-        }
-        while (true) {
-          ws();
-          out.add(value(depth + 1));
-          ws();
-          char n = next();
-          if (n == ']') {
-            return out;
-          }
-          if (n != ',') {
-            throw err("expected ',' or ']'");
-          }
-        }
-      }
-      if (s.startsWith("null", pos)) {
-        pos += 4;
-        return null;
-      }
-      if (s.startsWith("true", pos)) {
-        pos += 4;
-        return Boolean.TRUE;
-      }
-      if (s.startsWith("false", pos)) {
-        pos += 5;
-        return Boolean.FALSE;
-      }
-      int start = pos;
-      while (pos < s.length() && "+-.eE0123456789".indexOf(s.charAt(pos)) >= 0) {
-        pos++;
-      }
-      if (start == pos) {
-        throw err("expected a string, number, object or null");
-      }
-      try {
-        return Double.valueOf(s.substring(start, pos));
-      } catch (NumberFormatException e) {
-        throw err("invalid number");
-      }
-    }
-
-    private String str() {
-      expect('"');
-      StringBuilder b = new StringBuilder();
-      while (true) {
-        if (pos >= s.length()) {
-          throw err("unterminated string");
-        }
-        char c = s.charAt(pos++);
-        if (c == '"') {
-          return b.toString();
-        }
-        if (c != '\\') {
-          b.append(c);
-          continue;
-        }
-        char e = next();
-        switch (e) {
-          case '"', '\\', '/' -> b.append(e);
-          case 'b' -> b.append('\b');
-          case 'f' -> b.append('\f');
-          case 'n' -> b.append('\n');
-          case 'r' -> b.append('\r');
-          case 't' -> b.append('\t');
-          case 'u' -> {
-            if (pos + 4 > s.length()) {
-              throw err("truncated \\u escape");
-            }
-            try {
-              b.append((char) Integer.parseInt(s.substring(pos, pos + 4), 16));
-            } catch (NumberFormatException ex) {
-              throw err("invalid \\u escape");
-            }
-            pos += 4;
-          }
-          default -> throw err("invalid escape");
-        }
-      }
-    }
-
-    private void ws() {
-      while (pos < s.length() && " \t\r".indexOf(s.charAt(pos)) >= 0) {
-        pos++;
-      }
-    }
-
-    private void expect(char c) {
-      if (peek() != c) {
-        throw err("expected '" + c + "'");
-      }
-      pos++;
-    }
-
-    private char peek() {
-      return pos < s.length() ? s.charAt(pos) : '\0';
-    }
-
-    private char next() {
-      if (pos >= s.length()) {
-        throw err("unexpected end");
-      }
-      return s.charAt(pos++);
-    }
-
-    private IllegalArgumentException err(String what) {
-      return new IllegalArgumentException(what + " at offset " + pos);
     }
   }
 }

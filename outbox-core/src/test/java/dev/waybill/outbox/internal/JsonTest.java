@@ -66,4 +66,19 @@ class JsonTest {
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("header 'a' must have a string value at offset 5");
   }
+
+  @Test
+  void parsesObjectsIntoTypedValues() {
+    Map<String, Object> m =
+        Json.parseObject(
+            "{\"v\":1,\"s\":\"a\\u00e9\",\"h\":{\"k\":\"x\"},\"b\":true,\"n\":null,\"l\":[1]}");
+    assertThat(m).containsEntry("v", 1.0).containsEntry("s", "a\u00e9").containsEntry("b", true);
+    assertThat(m).containsKey("n").containsEntry("h", Map.of("k", "x"));
+    assertThat(m.get("l")).isEqualTo(java.util.List.of(1.0));
+    assertThatThrownBy(() -> Json.parseObject("[1]"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("expected '{' at offset 0");
+    assertThatThrownBy(() -> Json.parseObject("{\"a\":1} x"))
+        .hasMessage("unexpected text after the JSON object at offset 8");
+  }
 }
