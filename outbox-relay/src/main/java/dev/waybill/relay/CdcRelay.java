@@ -918,7 +918,7 @@ final class CdcRelay implements Relay {
         slot.heartbeat(heartbeatPrefix);
         lastProgressNanos = System.nanoTime();
       }
-      metrics.backlog(store.backlog());
+      store.backlogIfDue().ifPresent(metrics::backlog);
     } catch (SQLException | RuntimeException e) {
       LOG.debug("relay {}: slot query failed: {}", config.instanceId(), e.getMessage());
     }

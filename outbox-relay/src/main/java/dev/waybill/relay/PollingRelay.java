@@ -5,6 +5,7 @@ import dev.waybill.outbox.dialect.Dialect;
 import dev.waybill.outbox.jdbc.SqlIdentifier;
 import dev.waybill.outbox.schema.SchemaComponent;
 import dev.waybill.outbox.schema.SchemaMigrator;
+import dev.waybill.relay.internal.Deleter;
 import dev.waybill.relay.internal.KafkaPublisher;
 import dev.waybill.relay.internal.KafkaPublisher.Batch;
 import dev.waybill.relay.internal.KafkaPublisher.Outcome;
@@ -19,6 +20,7 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -37,9 +39,11 @@ import org.slf4j.MDC;
 
 /**
  * The relay that polls the outbox table: one loop thread claims a batch of its shards' rows, sends
- * it asynchronously, and while Kafka acknowledges it claims and sends the next one; the
- * acknowledged rows of the earlier batch are then deleted in one statement. Leases are renewed
- * between batches, PostgreSQL NOTIFY (or an idle backoff) wakes it.
+ * it asynchronously, and while Kafka acknowledges it claims and sends the next one. The
+ * acknowledged rows of the earlier batch are deleted in one transaction on a thread of its own
+ * ({@code Deleter}) while the loop goes on; claims skip rows whose DELETE is still on its way, and
+ * the loop waits for the DELETEs before it renews or gives back leases. PostgreSQL NOTIFY (or an
+ * idle backoff) wakes it.
  */
 final class PollingRelay implements Relay {
   private static final Logger LOG = LoggerFactory.getLogger(PollingRelay.class);
@@ -55,6 +59,7 @@ final class PollingRelay implements Relay {
   private final IntervalFunction backoff;
   private Dialect dialect;
   private OutboxStore store;
+  private Deleter deleter;
   private LeaseManager leases;
   private KafkaPublisher publisher;
   private Thread loop;
@@ -112,6 +117,7 @@ final class PollingRelay implements Relay {
               + ". Apply it first: java -jar outbox-relay.jar migrate (or SchemaMigrator).");
     }
     store = new OutboxStore(dataSource, dialect, config.outbox().tables());
+    deleter = new Deleter(store, config.instanceId());
     leases =
         new LeaseManager(
             dataSource,
@@ -175,6 +181,7 @@ final class PollingRelay implements Relay {
             }
             inflight = null;
             blocked.clear();
+            deleter.drain();
             wakeUp.await(Math.min(config.pollInterval().toMillis(), millisUntil(nextTick)));
             continue;
           }
@@ -182,7 +189,7 @@ final class PollingRelay implements Relay {
               store.claim(
                   config.shards(),
                   own.all() ? null : own.shards(),
-                  inflight == null ? List.of() : inflight.seqs(),
+                  exclusion(inflight),
                   config.batchSize());
           dbOkAt = System.nanoTime();
           if (rows.isEmpty()) {
@@ -248,7 +255,10 @@ final class PollingRelay implements Relay {
       if (!crashed) {
         finish(inflight);
         try {
+          deleter.drain(); // the next owner of these shards must not see published rows
           leases.releaseAll();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
         } catch (SQLException | RuntimeException e) {
           LOG.warn(
               "relay {}: could not release leases on stop ({}); they expire within {}",
@@ -262,7 +272,8 @@ final class PollingRelay implements Relay {
     }
   }
 
-  private void tick() {
+  private void tick() throws InterruptedException {
+    deleter.drain(); // shards handed over at this tick must not carry published rows
     try {
       leases.tick();
       dbOkAt = System.nanoTime();
@@ -328,15 +339,11 @@ final class PollingRelay implements Relay {
       }
     }
     try {
-      store.delete(done);
-      done.forEach(attempts::remove);
-    } catch (SQLException e) {
-      LOG.warn(
-          "relay {}: {} published rows could not be deleted ({}); they will be published again",
-          config.instanceId(),
-          done.size(),
-          e.getMessage());
+      deleter.submit(done);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt(); // stopping: the rows stay and are published again
     }
+    done.forEach(attempts::remove);
     if (anyAcked) {
       kafkaOkAt = System.nanoTime();
     }
@@ -375,6 +382,19 @@ final class PollingRelay implements Relay {
           row.id(),
           e.getMessage());
     }
+  }
+
+  /** The in-flight batch and the published rows whose DELETE has not committed yet. */
+  private Collection<Long> exclusion(Batch inflight) {
+    Collection<Long> deleting = deleter.pending();
+    if (deleting.isEmpty()) {
+      return inflight == null ? List.of() : inflight.seqs();
+    }
+    List<Long> all = new ArrayList<>(deleting);
+    if (inflight != null) {
+      all.addAll(inflight.seqs());
+    }
+    return all;
   }
 
   private static boolean isCollateral(Throwable e) {
@@ -425,7 +445,7 @@ final class PollingRelay implements Relay {
 
   private void maintain() {
     try {
-      metrics.backlog(store.backlog());
+      store.backlogIfDue().ifPresent(metrics::backlog);
       dbOkAt = System.nanoTime();
     } catch (SQLException | RuntimeException e) {
       LOG.debug("relay {}: backlog query failed: {}", config.instanceId(), e.getMessage());
@@ -468,6 +488,9 @@ final class PollingRelay implements Relay {
     if (maintenance != null) {
       maintenance.shutdownNow();
     }
+    if (deleter != null) {
+      deleter.close();
+    }
     if (publisher != null) {
       publisher.close();
     }
@@ -499,6 +522,9 @@ final class PollingRelay implements Relay {
     wakeUp.close();
     if (maintenance != null) {
       maintenance.shutdownNow();
+    }
+    if (deleter != null) {
+      deleter.close(0);
     }
     if (publisher != null) {
       publisher.close();

@@ -112,6 +112,16 @@ public sealed interface Dialect permits PostgresDialect, MySqlDialect, H2Dialect
     return !transactionalDdl();
   }
 
+  /**
+   * Whether statements may bind SQL arrays ({@code seq = ANY(?)} with {@link
+   * Connection#createArrayOf}) and take per-transaction planner settings ({@code SET LOCAL}); only
+   * PostgreSQL. The relay then claims and deletes with one prepared statement of constant text
+   * instead of splicing lists of numbers into new SQL every time.
+   */
+  default boolean supportsArrayParameters() {
+    return false;
+  }
+
   /** Whether the database has {@code LISTEN/NOTIFY} (only PostgreSQL). */
   default boolean supportsNotify() {
     return false;

@@ -27,6 +27,11 @@ final class PostgresDialect implements Dialect {
   }
 
   @Override
+  public boolean supportsArrayParameters() {
+    return true;
+  }
+
+  @Override
   public boolean supportsNotify() {
     return true;
   }

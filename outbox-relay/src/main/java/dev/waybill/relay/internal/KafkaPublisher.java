@@ -4,7 +4,6 @@ import dev.waybill.outbox.internal.Json;
 import dev.waybill.outbox.wire.CloudEventHeaders;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -40,6 +39,7 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 public final class KafkaPublisher implements AutoCloseable {
   private final Map<String, Object> props;
   private final String source;
+  private final CeTime ceTime = new CeTime();
   private final ThreadLocal<Boolean> inSend = ThreadLocal.withInitial(() -> false);
   private Generation generation;
 
@@ -52,7 +52,9 @@ public final class KafkaPublisher implements AutoCloseable {
   public KafkaPublisher(
       Map<String, String> kafka, Duration sendTimeout, String source, String instance) {
     Map<String, Object> p = new HashMap<>();
-    p.put(ProducerConfig.LINGER_MS_CONFIG, "5");
+    // No linger: a claimed batch reaches the producer all at once, and with one request in flight
+    // records batch up while the previous request is out; a linger would only delay small batches.
+    p.put(ProducerConfig.LINGER_MS_CONFIG, "0");
     p.put(ProducerConfig.BATCH_SIZE_CONFIG, Integer.toString(256 * 1024));
     p.put(ProducerConfig.CLIENT_ID_CONFIG, "waybill-relay-" + instance);
     p.putAll(kafka);
@@ -174,7 +176,7 @@ public final class KafkaPublisher implements AutoCloseable {
     h.add(CloudEventHeaders.TYPE, utf8(row.eventType()));
     h.add(CloudEventHeaders.SOURCE, utf8(source));
     h.add(CloudEventHeaders.SPEC_VERSION_HEADER, utf8(CloudEventHeaders.SPEC_VERSION));
-    h.add(CloudEventHeaders.TIME, utf8(DateTimeFormatter.ISO_INSTANT.format(row.createdAt())));
+    h.add(CloudEventHeaders.TIME, utf8(ceTime.format(row.createdAt())));
     h.add(CloudEventHeaders.CONTENT_TYPE, utf8(row.contentType()));
     if (row.traceparent() != null) {
       h.add(CloudEventHeaders.TRACEPARENT, utf8(row.traceparent()));

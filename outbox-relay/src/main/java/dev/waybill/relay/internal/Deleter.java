@@ -1,0 +1,118 @@
+package dev.waybill.relay.internal;
+
+import java.sql.SQLException;
+import java.util.ArrayDeque;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.Deque;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Deletes acknowledged outbox rows on a thread of its own, so that the polling relay's loop claims
+ * and sends the next batch while the previous one's DELETE commits. Rows stay in {@link #pending()}
+ * until their DELETE committed or failed; the loop excludes them from its claims, so an
+ * acknowledged row is never claimed again while its DELETE is on the way. A DELETE that fails only
+ * makes the rows claimable again (they are published a second time: at-least-once). At most {@code
+ * MAX_QUEUED} DELETEs wait at a time; {@link #submit} blocks beyond that, so a slow database slows
+ * the loop instead of growing the exclusion list without bound. Used by one loop thread. Not API.
+ */
+public final class Deleter implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(Deleter.class);
+  private static final int MAX_QUEUED = 2;
+
+  private final OutboxStore store;
+  private final String instance;
+  private final ExecutorService executor;
+  private final Set<Long> pending = ConcurrentHashMap.newKeySet();
+  private final Deque<Future<?>> queued = new ArrayDeque<>();
+
+  /**
+   * @param store the outbox
+   * @param instance the relay id, for the thread name and log lines
+   */
+  public Deleter(OutboxStore store, String instance) {
+    this.store = store;
+    this.instance = instance;
+    this.executor =
+        Executors.newSingleThreadExecutor(
+            r -> {
+              Thread t = new Thread(r, "waybill-relay-delete-" + instance);
+              t.setDaemon(true);
+              return t;
+            });
+  }
+
+  /** Queues a DELETE of these published rows; blocks while {@code MAX_QUEUED} are waiting. */
+  public void submit(List<Long> seqs) throws InterruptedException {
+    if (seqs.isEmpty()) {
+      return;
+    }
+    while (queued.size() >= MAX_QUEUED) {
+      await(queued.removeFirst());
+    }
+    pending.addAll(seqs);
+    queued.addLast(executor.submit(() -> delete(seqs)));
+  }
+
+  /** Rows whose DELETE has not committed yet (a live view; claims must skip them). */
+  public Collection<Long> pending() {
+    return Collections.unmodifiableSet(pending);
+  }
+
+  /** Waits until every queued DELETE has committed or failed. */
+  public void drain() throws InterruptedException {
+    while (!queued.isEmpty()) {
+      await(queued.removeFirst());
+    }
+  }
+
+  private void delete(List<Long> seqs) {
+    try {
+      store.delete(seqs);
+    } catch (SQLException | RuntimeException e) {
+      LOG.warn(
+          "relay {}: {} published rows could not be deleted ({}); they will be published again",
+          instance,
+          seqs.size(),
+          e.getMessage());
+    } finally {
+      seqs.forEach(pending::remove);
+    }
+  }
+
+  private static void await(Future<?> f) throws InterruptedException {
+    try {
+      f.get();
+    } catch (ExecutionException e) {
+      throw new IllegalStateException("the delete task failed", e.getCause()); // never: caught
+    }
+  }
+
+  /** Waits up to {@code millis} for queued DELETEs, then stops the thread. */
+  public void close(long millis) {
+    executor.shutdown();
+    try {
+      if (!executor.awaitTermination(millis, TimeUnit.MILLISECONDS)) {
+        executor.shutdownNow();
+      }
+    } catch (InterruptedException e) {
+      executor.shutdownNow();
+      Thread.currentThread().interrupt();
+    }
+    queued.clear();
+  }
+
+  @Override
+  public void close() {
+    close(10_000);
+  }
+}
