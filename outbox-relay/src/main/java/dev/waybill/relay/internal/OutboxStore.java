@@ -2,6 +2,7 @@ package dev.waybill.relay.internal;
 
 import dev.waybill.outbox.dialect.Dialect;
 import dev.waybill.outbox.schema.TableNames;
+import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -10,8 +11,10 @@ import java.sql.Statement;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.StringJoiner;
 import javax.sql.DataSource;
@@ -24,6 +27,8 @@ import javax.sql.DataSource;
 public final class OutboxStore {
   private static final int IN_LIST_CHUNK = 1000;
   private static final long BACKLOG_COST_FACTOR = 50;
+  private static final int SHARD_VALUES = 1024; // the shard column: hash(msg_key) & 1023
+  private static final int MIN_PER_VALUE = 8;
   private static final String PLANNER_SETTINGS =
       "SET LOCAL jit = off; SET LOCAL plan_cache_mode = force_custom_plan";
 
@@ -36,6 +41,7 @@ public final class OutboxStore {
   private final String claimShardsSql;
   private final String deleteSql;
   private long backlogNextAt = System.nanoTime();
+  private int perValueLimit;
 
   /**
    * @param dataSource the database
@@ -49,11 +55,18 @@ public final class OutboxStore {
     this.outbox = tables.outboxTable().sql();
     this.deadLetters = tables.deadLetterTable().sql();
     this.claimAllSql = claimHead() + " AND o.seq <> ALL(?)" + claimTail() + "?";
+    // per owned value of the shard column, through the (shard, seq) index; keyless rows (no shard
+    // value) belong to relay shard MOD(seq, shards). See claimWithArrays.
     this.claimShardsSql =
-        claimHead()
-            + " AND o.seq <> ALL(?) AND MOD(COALESCE(o.shard, o.seq), ?) = ANY(?)"
+        "SELECT x.* FROM (SELECT o.*, s.v FROM unnest(?::bigint[]) AS s(v) CROSS JOIN LATERAL ("
+            + claimHead()
+            + " AND o.shard = s.v AND o.seq <> ALL(?)"
             + claimTail()
-            + "?";
+            + "?) o UNION ALL SELECT k.*, NULL FROM ("
+            + claimHead()
+            + " AND o.shard IS NULL AND MOD(o.seq, ?) = ANY(?) AND o.seq <> ALL(?)"
+            + claimTail()
+            + "?) k) x ORDER BY x.seq LIMIT ?";
     this.deleteSql = "DELETE FROM " + outbox + " WHERE seq = ANY(?)";
   }
 
@@ -103,33 +116,38 @@ public final class OutboxStore {
     }
   }
 
+  /**
+   * The PostgreSQL claim. With all shards owned it walks the primary key. With a subset it reads
+   * each owned value of the {@code shard} column (1,024 values; relay shard {@code i} of {@code n}
+   * owns the values {@code v} with {@code v mod n = i}) through the {@code (shard, seq)} index, at
+   * most {@code perValueLimit} rows each, and keeps the lowest {@code limit} by {@code seq}: the
+   * cost then no longer depends on how many rows of other relays' shards lie below this relay's
+   * position. Order within a key holds (a key has one value; each value is read in {@code seq}
+   * order). The per-value limit starts at a fair share of the batch and doubles while a value fills
+   * its share and the batch is not full (a few hot keys), so a skewed backlog still drains in full
+   * batches after a few claims.
+   */
   private List<OutboxRow> claimWithArrays(
       int shardCount, Collection<Integer> ownedShards, Collection<Long> exclude, int limit)
       throws SQLException {
-    String sql = ownedShards == null ? claimAllSql : claimShardsSql;
     try (Connection c = dataSource.getConnection()) {
       c.setAutoCommit(false);
       try {
         try (Statement st = c.createStatement()) {
           st.execute(PLANNER_SETTINGS);
         }
+        Array excluded = c.createArrayOf("bigint", exclude.toArray(new Long[0]));
         List<OutboxRow> rows;
-        try (PreparedStatement st = c.prepareStatement(sql)) {
-          int i = 1;
-          st.setArray(i++, c.createArrayOf("bigint", exclude.toArray(new Long[0])));
-          if (ownedShards != null) {
-            st.setLong(i++, shardCount);
-            Long[] shards = new Long[ownedShards.size()];
-            int k = 0;
-            for (Integer shard : ownedShards) {
-              shards[k++] = shard.longValue();
+        if (ownedShards == null) {
+          try (PreparedStatement st = c.prepareStatement(claimAllSql)) {
+            st.setArray(1, excluded);
+            st.setInt(2, limit);
+            try (ResultSet rs = st.executeQuery()) {
+              rows = readRows(rs, limit);
             }
-            st.setArray(i++, c.createArrayOf("bigint", shards));
           }
-          st.setInt(i, limit);
-          try (ResultSet rs = st.executeQuery()) {
-            rows = readRows(rs, limit);
-          }
+        } else {
+          rows = claimPerValue(c, shardCount, ownedShards, excluded, limit);
         }
         c.commit();
         return rows;
@@ -140,6 +158,53 @@ public final class OutboxStore {
         c.setAutoCommit(true);
       }
     }
+  }
+
+  private List<OutboxRow> claimPerValue(
+      Connection c, int shardCount, Collection<Integer> ownedShards, Array excluded, int limit)
+      throws SQLException {
+    List<Long> values = new ArrayList<>();
+    for (int v = 0; v < SHARD_VALUES; v++) {
+      if (ownedShards.contains(v % shardCount)) {
+        values.add((long) v);
+      }
+    }
+    Long[] shards = new Long[ownedShards.size()];
+    int k = 0;
+    for (Integer shard : ownedShards) {
+      shards[k++] = shard.longValue();
+    }
+    int fair = Math.max(MIN_PER_VALUE, -Math.floorDiv(-limit, Math.max(1, values.size())));
+    int perValue = Math.min(limit, Math.max(fair, perValueLimit));
+    List<OutboxRow> rows;
+    boolean saturated = false;
+    try (PreparedStatement st = c.prepareStatement(claimShardsSql)) {
+      st.setArray(1, c.createArrayOf("bigint", values.toArray(new Long[0])));
+      st.setArray(2, excluded);
+      st.setInt(3, perValue);
+      st.setLong(4, shardCount);
+      st.setArray(5, c.createArrayOf("bigint", shards));
+      st.setArray(6, excluded);
+      st.setInt(7, limit);
+      st.setInt(8, limit);
+      try (ResultSet rs = st.executeQuery()) {
+        rows = new ArrayList<>(limit);
+        Map<Long, Integer> perValueCount = new HashMap<>();
+        while (rs.next()) {
+          rows.add(readRow(rs));
+          long v = rs.getLong(11);
+          if (!rs.wasNull() && perValueCount.merge(v, 1, Integer::sum) >= perValue) {
+            saturated = true;
+          }
+        }
+      }
+    }
+    if (rows.size() < limit && saturated) {
+      perValueLimit = Math.min(limit, perValue * 2);
+    } else if (rows.size() < limit) {
+      perValueLimit = Math.max(fair, perValue / 2);
+    }
+    return rows;
   }
 
   private String claimHead() {
@@ -161,20 +226,23 @@ public final class OutboxStore {
   private List<OutboxRow> readRows(ResultSet rs, int limit) throws SQLException {
     List<OutboxRow> rows = new ArrayList<>(limit);
     while (rs.next()) {
-      rows.add(
-          new OutboxRow(
-              rs.getLong(1),
-              dialect.getUuid(rs, "id"),
-              rs.getString(3),
-              rs.getString(4),
-              rs.getString(5),
-              rs.getString(6),
-              rs.getBytes(7),
-              rs.getString(8),
-              rs.getString(9),
-              dialect.getInstant(rs, "created_at").orElse(Instant.EPOCH)));
+      rows.add(readRow(rs));
     }
     return rows;
+  }
+
+  private OutboxRow readRow(ResultSet rs) throws SQLException {
+    return new OutboxRow(
+        rs.getLong(1),
+        dialect.getUuid(rs, "id"),
+        rs.getString(3),
+        rs.getString(4),
+        rs.getString(5),
+        rs.getString(6),
+        rs.getBytes(7),
+        rs.getString(8),
+        rs.getString(9),
+        dialect.getInstant(rs, "created_at").orElse(Instant.EPOCH));
   }
 
   /**
