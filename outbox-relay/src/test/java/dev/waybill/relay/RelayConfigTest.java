@@ -8,9 +8,14 @@ import dev.waybill.outbox.config.Settings;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 class RelayConfigTest {
@@ -142,6 +147,29 @@ class RelayConfigTest {
       String row = s.markdownRow();
       assertThat(doc).as("row for %s; expected:%n%s", s.key(), row).contains(row);
     }
+  }
+
+  @Test
+  void everyDocumentedRelaySettingIsDeclaredAndDocumentedOnce() throws Exception {
+    Set<String> declared = new TreeSet<>();
+    RelayConfig.SETTINGS.forEach(s -> declared.add(s.key()));
+    Pattern row = Pattern.compile("^\\| `([^`]+)` \\| `WAYBILL_[A-Z0-9_]+` \\|");
+    List<String> documented = new ArrayList<>();
+    for (String line : Files.readString(Path.of("..", "docs", "configuration.md")).split("\n")) {
+      Matcher m = row.matcher(line);
+      if (m.find()
+          && List.of("relay.", "http.", "kafka.").stream().anyMatch(m.group(1)::startsWith)) {
+        documented.add(m.group(1));
+      }
+    }
+    assertThat(documented)
+        .as("rows of relay.*, http.* and kafka.* settings in docs/configuration.md")
+        .doesNotHaveDuplicates()
+        .allSatisfy(
+            k ->
+                assertThat(declared)
+                    .as("'%s' has a row in docs/configuration.md but is not a setting", k)
+                    .contains(k));
   }
 
   @Test

@@ -1,0 +1,144 @@
+package dev.waybill.dlq;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.waybill.inbox.InboxConfig;
+import dev.waybill.outbox.OutboxConfig;
+import dev.waybill.outbox.config.Setting;
+import dev.waybill.outbox.jdbc.DatabaseSettings;
+import dev.waybill.relay.RelayConfig;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+import picocli.CommandLine.Model.OptionSpec;
+
+/**
+ * Keeps {@code docs/configuration.md} equal to the code as a whole. It lives here because this is
+ * the one module whose tests see every module's declarations (outbox-core, outbox-relay and
+ * inbox-consumer are test dependencies of dlq-tools):
+ *
+ * <ul>
+ *   <li>the settings tables hold exactly one row per declared setting of every family ({@code
+ *       db.*}, {@code outbox.*}, {@code relay.*}, {@code http.*}, {@code kafka.*}, {@code
+ *       inbox.*}), each as {@link Setting#markdownRow()} writes it, and no row for anything else;
+ *   <li>the DLQ tool's option table (after {@code <!-- options:dlq -->}) lists exactly the options
+ *       of every {@code dlq.jar} subcommand, with their parameter labels and defaults.
+ * </ul>
+ *
+ * The modules' own tests check their families (ConfigurationDocTest in outbox-core, RelayConfigTest
+ * and RelayCommandLineDocTest in outbox-relay, InboxConfigurationDocTest in inbox-consumer), so a
+ * change fails in the module that made it.
+ */
+class ConfigurationDocTest {
+  static final String MARKER = "<!-- options:dlq -->";
+
+  /**
+   * A settings-table row: {@code | `key` | `WAYBILL_...` | ...}, as Setting.markdownRow() writes.
+   */
+  static final Pattern SETTING_ROW = Pattern.compile("^\\| `([^`]+)` \\| `WAYBILL_[A-Z0-9_]+` \\|");
+
+  static String doc() throws Exception {
+    return Files.readString(Path.of("..", "docs", "configuration.md"));
+  }
+
+  @Test
+  void theSettingsTablesHoldExactlyTheDeclaredSettingsOfEveryModule() throws Exception {
+    List<Setting<?>> declared = new ArrayList<>(DatabaseSettings.SETTINGS);
+    declared.addAll(OutboxConfig.SETTINGS);
+    declared.addAll(RelayConfig.SETTINGS);
+    declared.addAll(InboxConfig.SETTINGS);
+    Map<String, String> expected = new TreeMap<>();
+    declared.forEach(s -> expected.put(s.key(), s.markdownRow()));
+    Map<String, String> rows = new TreeMap<>();
+    for (String line : doc().split("\n")) {
+      Matcher m = SETTING_ROW.matcher(line);
+      if (m.find()) {
+        assertThat(rows.put(m.group(1), line)).as("%s has one row", m.group(1)).isNull();
+      }
+    }
+    assertThat(rows)
+        .as(
+            "settings rows of docs/configuration.md (left) against the declared settings (right);"
+                + " paste the expected row, or delete the row of a setting that does not exist")
+        .containsExactlyInAnyOrderEntriesOf(expected);
+  }
+
+  @Test
+  void everyDlqToolOptionIsDocumentedAndEveryDocumentedOptionExists() throws Exception {
+    Map<String, String> declared = declared(new CommandLine(new DlqMain()));
+    Map<String, String> documented = documented(doc(), MARKER);
+    assertThat(documented)
+        .as(
+            "'option on command' → default, from the table after %s in docs/configuration.md"
+                + " (left) against DlqMain's picocli options (right)",
+            MARKER)
+        .containsExactlyInAnyOrderEntriesOf(declared);
+  }
+
+  /**
+   * Every (option, subcommand) pair of a picocli command tree, as {@code "`--name LABEL` on
+   * command"} → default ({@code —} when none); the standard --help/--version and the help
+   * subcommand are left out.
+   */
+  static Map<String, String> declared(CommandLine root) {
+    Map<String, String> out = new TreeMap<>();
+    collect(root, "", out);
+    return out;
+  }
+
+  private static void collect(CommandLine cl, String path, Map<String, String> out) {
+    for (OptionSpec o : cl.getCommandSpec().options()) {
+      if (o.usageHelp() || o.versionHelp() || path.isEmpty()) {
+        continue;
+      }
+      String name = "`" + o.longestName() + (o.arity().max() > 0 ? " " + o.paramLabel() : "") + "`";
+      out.put(name + " on " + path, o.defaultValue() == null ? "—" : "`" + o.defaultValue() + "`");
+    }
+    cl.getSubcommands()
+        .forEach(
+            (name, sub) -> {
+              if (!(sub.getCommand() instanceof CommandLine.HelpCommand)) {
+                collect(sub, path.isEmpty() ? name : path + " " + name, out);
+              }
+            });
+  }
+
+  /**
+   * The rows of the table after {@code marker}: {@code | `--name LABEL` | `cmd`, `cmd sub` |
+   * default | meaning |}, as {@code "`--name LABEL` on cmd"} → default.
+   */
+  static Map<String, String> documented(String doc, String marker) {
+    int at = doc.indexOf(marker);
+    assertThat(at).as("marker %s in docs/configuration.md", marker).isNotNegative();
+    List<String> table = new ArrayList<>();
+    boolean inTable = false;
+    for (String line : doc.substring(at + marker.length()).split("\n")) {
+      if (line.startsWith("|")) {
+        inTable = true;
+        table.add(line);
+      } else if (inTable || !line.isBlank()) {
+        break;
+      }
+    }
+    assertThat(table).as("a table right after %s", marker).hasSizeGreaterThan(2);
+    Map<String, String> out = new TreeMap<>();
+    for (String row : table.subList(2, table.size())) {
+      String[] cells = row.substring(1).split("(?<!\\\\)\\|");
+      assertThat(cells).as("cells of row %s", row).hasSizeGreaterThanOrEqualTo(4);
+      String name = cells[0].trim();
+      String def = cells[2].trim();
+      for (String command : cells[1].split(",")) {
+        String key = name + " on " + command.trim().replace("`", "");
+        assertThat(out.put(key, def)).as("%s is documented once", key).isNull();
+      }
+    }
+    return out;
+  }
+}
