@@ -126,7 +126,9 @@ final class PollingRelay implements Relay {
             config.instanceId(),
             config.shards(),
             config.leaseTtl(),
-            config.sendTimeout(),
+            config
+                .sendTimeout()
+                .plus(KafkaPublisher.maxBlock(config.kafka(), config.sendTimeout())),
             metrics);
     try {
       leases.initialize();
@@ -206,11 +208,12 @@ final class PollingRelay implements Relay {
             continue;
           }
           idle = MIN_IDLE_MILLIS;
-          if (!leases.ownership().canPublish()) {
+          LeaseManager.Ownership current = leases.ownership();
+          if (!current.canPublish()) {
             continue;
           }
           metrics.batchSize(rows.size());
-          Batch sent = publisher.send(rows, blocked);
+          Batch sent = publisher.send(rows, blocked, current.validUntilNanos());
           for (Outcome o : sent.outcomes()) {
             if (o.future() != null) {
               Instant created = o.row().createdAt();

@@ -7,6 +7,7 @@ import dev.waybill.outbox.config.Settings;
 import dev.waybill.outbox.dialect.LogicalDecodingSql;
 import dev.waybill.outbox.jdbc.DatabaseSettings;
 import dev.waybill.outbox.jdbc.SqlIdentifier;
+import dev.waybill.relay.internal.KafkaPublisher;
 import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.time.Duration;
@@ -330,13 +331,15 @@ public record RelayConfig(
               + renew
               + ") so a healthy relay never loses a lease between renewals");
     }
-    Duration needed = send.plus(renew).plus(Duration.ofSeconds(1));
+    Duration maxBlock = KafkaPublisher.maxBlock(kafka, send);
+    Duration needed = send.plus(maxBlock).plus(renew).plus(Duration.ofSeconds(1));
     if (ttl.compareTo(needed) <= 0) {
       problems.add(
           "'"
               + ttl
-              + "' → relay.lease.ttl → must exceed relay.send.timeout + relay.lease.renew.interval"
-              + " + 1s ("
+              + "' → relay.lease.ttl → must exceed relay.send.timeout + kafka.max.block.ms ("
+              + maxBlock
+              + ") + relay.lease.renew.interval + 1s ("
               + needed
               + "): a relay that cannot renew stops sending, and its last sends must end before"
               + " the lease expires");

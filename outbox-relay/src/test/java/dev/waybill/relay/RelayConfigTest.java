@@ -100,9 +100,22 @@ class RelayConfigTest {
         .containsExactlyInAnyOrder(
             "'PT10S' → relay.lease.ttl → must be at least 3 × relay.lease.renew.interval (PT5S)"
                 + " so a healthy relay never loses a lease between renewals",
-            "'PT10S' → relay.lease.ttl → must exceed relay.send.timeout +"
-                + " relay.lease.renew.interval + 1s (PT16S): a relay that cannot renew stops"
-                + " sending, and its last sends must end before the lease expires");
+            "'PT10S' → relay.lease.ttl → must exceed relay.send.timeout + kafka.max.block.ms"
+                + " (PT3.333S) + relay.lease.renew.interval + 1s (PT19.333S): a relay that cannot"
+                + " renew stops sending, and its last sends must end before the lease expires");
+  }
+
+  @Test
+  void aLongProducerBlockCountsAgainstTheLease() {
+    Map<String, String> m = required();
+    m.put("kafka.max.block.ms", "60000"); // 60 s + 10 s send timeout + 3 s renewal > 30 s
+    assertThat(problems(m))
+        .containsExactly(
+            "'PT30S' → relay.lease.ttl → must exceed relay.send.timeout + kafka.max.block.ms"
+                + " (PT1M) + relay.lease.renew.interval + 1s (PT1M14S): a relay that cannot"
+                + " renew stops sending, and its last sends must end before the lease expires");
+    m.put("kafka.max.block.ms", "2000");
+    assertThat(problems(m)).isEmpty();
   }
 
   @Test

@@ -65,7 +65,8 @@ public final class KafkaPublisher implements AutoCloseable {
     long requestMs = Math.max(500, Math.min(30_000, deliveryMs / 2));
     p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, Long.toString(deliveryMs));
     p.putIfAbsent(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, Long.toString(requestMs));
-    p.putIfAbsent(ProducerConfig.MAX_BLOCK_MS_CONFIG, Long.toString(Math.min(5_000, deliveryMs)));
+    p.put(
+        ProducerConfig.MAX_BLOCK_MS_CONFIG, Long.toString(maxBlock(kafka, sendTimeout).toMillis()));
     p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
     p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
     // linger + request timeout must fit in the delivery timeout, as Kafka requires
@@ -76,6 +77,24 @@ public final class KafkaPublisher implements AutoCloseable {
     }
     this.props = Map.copyOf(p);
     this.source = source;
+  }
+
+  /**
+   * How long one {@code send()} may block before its record is handed to the producer (waiting for
+   * metadata or buffer space): {@code kafka.max.block.ms} when set, else a third of the send
+   * timeout, at most 5 s. A send that starts before the lease deadline ends at most this plus the
+   * send timeout later, so lease arithmetic counts both.
+   */
+  public static Duration maxBlock(Map<String, String> kafka, Duration sendTimeout) {
+    String v = kafka.get(ProducerConfig.MAX_BLOCK_MS_CONFIG);
+    if (v != null) {
+      try {
+        return Duration.ofMillis(Math.max(0, Long.parseLong(v.trim())));
+      } catch (NumberFormatException e) {
+        // the producer reports the invalid value when it is created
+      }
+    }
+    return Duration.ofMillis(Math.min(5_000, sendTimeout.toMillis() / 3));
   }
 
   /** The effective producer settings. */
@@ -89,11 +108,23 @@ public final class KafkaPublisher implements AutoCloseable {
    * rows of that key wait as well.
    */
   public Batch send(List<OutboxRow> rows, Set<String> blocked) {
+    return send(rows, blocked, Long.MAX_VALUE);
+  }
+
+  /**
+   * As {@link #send(List, Set)}, but rows whose turn comes after {@code deadlineNanos} ({@link
+   * System#nanoTime()}; the lease deadline) are not sent, so no send starts after this relay may
+   * have lost its shards.
+   */
+  public Batch send(List<OutboxRow> rows, Set<String> blocked, long deadlineNanos) {
     Generation gen = generation();
     List<Outcome> outcomes = new ArrayList<>(rows.size());
     boolean abortRest = false;
     for (OutboxRow row : rows) {
       String ok = row.orderingKey();
+      if (!abortRest && deadlineNanos != Long.MAX_VALUE && System.nanoTime() - deadlineNanos > 0) {
+        abortRest = true;
+      }
       if (abortRest || gen.broken) {
         outcomes.add(Outcome.notSent(row));
         continue;

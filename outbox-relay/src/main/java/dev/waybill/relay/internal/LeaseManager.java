@@ -69,7 +69,8 @@ public final class LeaseManager {
    * @param instance this relay's id
    * @param shardCount the shard count
    * @param ttl lease time
-   * @param sendTimeout the producer's delivery timeout
+   * @param sendTimeout the longest a send may still take after it started: the delivery timeout
+   *     plus the longest {@code send()} may block ({@link KafkaPublisher#maxBlock})
    * @param listener change listener
    */
   public LeaseManager(
