@@ -79,9 +79,8 @@ public final class OrderService {
       } catch (SQLException | RuntimeException e) {
         c.rollback();
         throw e;
-      } finally {
-        c.setAutoCommit(true); // the pool hands the connection out again
       }
+      // closing gives the connection back to HikariCP, which restores auto-commit
     } catch (SQLException e) {
       throw new IllegalStateException("could not place the order of " + customer, e);
     }
