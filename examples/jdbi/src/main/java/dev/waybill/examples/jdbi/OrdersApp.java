@@ -108,7 +108,7 @@ public final class OrdersApp implements AutoCloseable {
           Relay.builder()
               .config(
                   RelayConfig.builder()
-                      .instanceId("orders-relay")
+                      // instance id: the default, host-pid, is unique per running relay
                       .source("urn:example:orders")
                       .bootstrapServers(settings.kafkaBootstrapServers())
                       .build())

@@ -41,7 +41,7 @@ public class EmbeddedRelay implements SmartLifecycle {
         Relay.builder()
             .config(
                 RelayConfig.builder()
-                    .instanceId(properties.relayInstanceId())
+                    .instanceId(properties.relayInstanceIdOrDefault())
                     .source("urn:example:orders")
                     .bootstrapServers(properties.kafkaBootstrapServers())
                     .build())
