@@ -1,0 +1,198 @@
+package dev.waybill.examples.jdbc;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import dev.waybill.testkit.TestDatabase;
+import dev.waybill.testkit.TestDatabases;
+import dev.waybill.testkit.TestKafka;
+import io.micrometer.core.instrument.Counter;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+/**
+ * Runs the whole example against a real PostgreSQL database and a real Kafka broker: orders are
+ * written with their events in one transaction, the embedded relay publishes them, and the billing
+ * consumer applies each event once.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class OrdersAppIT {
+
+  private static final Duration WAIT = Duration.ofSeconds(30);
+  private static final long CREDIT_LIMIT = 100_000;
+
+  private TestDatabase db;
+  private String topic;
+  private OrdersApp app;
+
+  @BeforeAll
+  void startTheApp() {
+    db = TestDatabases.postgres();
+    String suffix = UUID.randomUUID().toString().substring(0, 8);
+    topic = "orders-" + suffix;
+    TestKafka.get().createTopic(topic, 3);
+    app =
+        OrdersApp.start(
+            new OrdersApp.Settings(
+                db.jdbcUrl(),
+                db.user(),
+                db.password(),
+                TestKafka.get().bootstrapServers(),
+                topic,
+                "billing-" + suffix,
+                CREDIT_LIMIT));
+  }
+
+  @AfterAll
+  void stopTheApp() {
+    if (app != null) {
+      app.close();
+    }
+    if (db != null) {
+      db.close();
+    }
+  }
+
+  @Test
+  void placedOrdersArePublishedAsCloudEventsAndBilledOnce() throws Exception {
+    String alice = customer("alice");
+    String bob = customer("bob");
+    String first = app.orders().placeOrder(alice, 1_500);
+    app.orders().placeOrder(alice, 2_500);
+    app.orders().placeOrder(bob, 700);
+
+    await().atMost(WAIT).until(() -> balance(alice).equals(Optional.of(new Balance(2, 4_000))));
+    await().atMost(WAIT).until(() -> balance(bob).equals(Optional.of(new Balance(1, 700))));
+    await().atMost(WAIT).until(() -> outboxRows() == 0); // deleted once Kafka acknowledged
+
+    ConsumerRecord<byte[], byte[]> published = publishedOrder(first);
+    assertThat(PublishedRecords.header(published, "ce_type")).isEqualTo("OrderPlaced");
+    assertThat(PublishedRecords.header(published, "ce_source")).isEqualTo("urn:example:orders");
+    assertThat(PublishedRecords.header(published, "content-type")).isEqualTo("application/json");
+    assertThat(OrderPlaced.fromJson(published.value()))
+        .isEqualTo(new OrderPlaced(first, alice, 1_500));
+    assertThat(inboxHas(PublishedRecords.header(published, "ce_id")))
+        .as("the billing group recorded the message id in its inbox")
+        .isTrue();
+  }
+
+  @Test
+  void aRedeliveredEventIsAcknowledgedButNotBilledAgain() throws Exception {
+    String carol = customer("carol");
+    String order = app.orders().placeOrder(carol, 1_000);
+    await().atMost(WAIT).until(() -> balance(carol).equals(Optional.of(new Balance(1, 1_000))));
+    double duplicatesBefore = duplicates();
+
+    // what a relay that crashed between Kafka's acknowledgement and its DELETE does: publish the
+    // same message (same ce_id) again
+    ConsumerRecord<byte[], byte[]> published = publishedOrder(order);
+    try (KafkaProducer<byte[], byte[]> producer =
+        new KafkaProducer<>(TestKafka.get().producerProperties())) {
+      producer
+          .send(
+              new ProducerRecord<>(
+                  topic, null, published.key(), published.value(), published.headers()))
+          .get();
+    }
+
+    await().atMost(WAIT).until(() -> duplicates() == duplicatesBefore + 1);
+    assertThat(balance(carol)).contains(new Balance(1, 1_000));
+  }
+
+  @Test
+  void anOrderOverTheCreditLimitRollsBackAndPublishesNothing() throws Exception {
+    String dave = customer("dave");
+    app.orders().placeOrder(dave, 60_000);
+
+    assertThatThrownBy(() -> app.orders().placeOrder(dave, 50_000))
+        .isInstanceOf(CreditLimitExceededException.class)
+        .hasMessageContaining("over the credit limit");
+
+    String accepted = app.orders().placeOrder(dave, 10_000);
+    await().atMost(WAIT).until(() -> balance(dave).equals(Optional.of(new Balance(2, 70_000))));
+    // everything committed is now acknowledged by Kafka, so the topic holds all there is to see
+    await().atMost(WAIT).until(() -> outboxRows() == 0);
+    assertThat(ordersOf(dave)).isEqualTo(2);
+    List<OrderPlaced> published =
+        PublishedRecords.readAll(topic).stream()
+            .map(r -> OrderPlaced.fromJson(r.value()))
+            .filter(e -> e.customer().equals(dave))
+            .toList();
+    assertThat(published)
+        .extracting(OrderPlaced::amountCents)
+        .containsExactlyInAnyOrder(60_000L, 10_000L);
+    assertThat(published).extracting(OrderPlaced::orderId).contains(accepted);
+  }
+
+  // --- helpers: plain SQL against the example's tables ---
+
+  record Balance(int orders, long cents) {}
+
+  private static String customer(String name) {
+    return name + "-" + UUID.randomUUID().toString().substring(0, 6);
+  }
+
+  private ConsumerRecord<byte[], byte[]> publishedOrder(String orderId) {
+    return PublishedRecords.readAll(topic).stream()
+        .filter(r -> orderId.equals(new String(r.key(), StandardCharsets.UTF_8)))
+        .findFirst()
+        .orElseThrow(() -> new AssertionError("order " + orderId + " was not published"));
+  }
+
+  private double duplicates() {
+    Counter counter = app.billing().meterRegistry().find("waybill.inbox.duplicates").counter();
+    return counter == null ? 0 : counter.count();
+  }
+
+  private Optional<Balance> balance(String customer) throws SQLException {
+    try (Connection c = db.connect();
+        PreparedStatement st =
+            c.prepareStatement(
+                "SELECT orders, balance_cents FROM customer_balance WHERE customer = ?")) {
+      st.setString(1, customer);
+      try (ResultSet rs = st.executeQuery()) {
+        return rs.next() ? Optional.of(new Balance(rs.getInt(1), rs.getLong(2))) : Optional.empty();
+      }
+    }
+  }
+
+  private long ordersOf(String customer) throws SQLException {
+    return count("SELECT COUNT(*) FROM orders WHERE customer = ?", customer);
+  }
+
+  private long outboxRows() throws SQLException {
+    return count("SELECT COUNT(*) FROM waybill_outbox");
+  }
+
+  private boolean inboxHas(String messageId) throws SQLException {
+    return count("SELECT COUNT(*) FROM waybill_inbox WHERE message_id = ?", messageId) == 1;
+  }
+
+  private long count(String sql, String... args) throws SQLException {
+    try (Connection c = db.connect();
+        PreparedStatement st = c.prepareStatement(sql)) {
+      for (int i = 0; i < args.length; i++) {
+        st.setString(i + 1, args[i]);
+      }
+      try (ResultSet rs = st.executeQuery()) {
+        rs.next();
+        return rs.getLong(1);
+      }
+    }
+  }
+}
