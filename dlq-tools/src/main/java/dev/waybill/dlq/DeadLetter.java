@@ -49,7 +49,27 @@ public record DeadLetter(
     int redriveCount,
     List<DecodedHeader> headers) {
 
-  /** Validates and copies. */
+  /**
+   * Validates and copies.
+   *
+   * @param topic the dead-letter topic; required
+   * @param partition its partition
+   * @param offset its offset
+   * @param timestamp when it was dead-lettered; required
+   * @param format who wrote it; required
+   * @param key the key text, or empty
+   * @param messageId the message id, or empty
+   * @param originalTopic the failed record's topic, or empty
+   * @param originalPartition the failed record's partition, or empty
+   * @param originalOffset the failed record's offset, or empty
+   * @param exceptionClass the failure's class name; required
+   * @param exceptionMessage the failure's message; required, may be empty
+   * @param stackTrace the failure's stack trace, or empty
+   * @param fingerprint the failure's fingerprint; required
+   * @param consumer the group or connector that gave up, or empty
+   * @param redriveCount earlier redrives, from 0
+   * @param headers the decoded headers; copied
+   */
   public DeadLetter {
     Objects.requireNonNull(topic, "topic");
     Objects.requireNonNull(timestamp, "timestamp");
@@ -60,17 +80,30 @@ public record DeadLetter(
     headers = List.copyOf(headers);
   }
 
-  /** {@code partition:offset}, how the tool names a dead letter. */
+  /**
+   * {@code partition:offset}, how the tool names a dead letter.
+   *
+   * @return the position, e.g. {@code 0:17}
+   */
   public String position() {
     return partition + ":" + offset;
   }
 
-  /** A short, stable id of the fingerprint (8 hex digits), usable with {@code --group}. */
+  /**
+   * A short, stable id of the fingerprint (8 hex digits), usable with {@code --group}.
+   *
+   * @return the group id of {@link #fingerprint()}
+   */
   public String groupId() {
     return DeadLetters.groupId(fingerprint);
   }
 
-  /** The text values of every header named {@code name}, in order. */
+  /**
+   * The text values of every header named {@code name}, in order.
+   *
+   * @param name the header name, matched exactly
+   * @return the values; empty when there is no such header
+   */
   public List<String> header(String name) {
     return headers.stream().filter(h -> h.name().equals(name)).map(DecodedHeader::value).toList();
   }
@@ -83,7 +116,13 @@ public record DeadLetter(
    * @param binary whether the raw value was binary (shown as a number or hex)
    */
   public record DecodedHeader(String name, String value, boolean binary) {
-    /** Validates. */
+    /**
+     * Validates.
+     *
+     * @param name the header name; required
+     * @param value the value as text; required
+     * @param binary whether the raw value was binary
+     */
     public DecodedHeader {
       Objects.requireNonNull(name, "name");
       Objects.requireNonNull(value, "value");

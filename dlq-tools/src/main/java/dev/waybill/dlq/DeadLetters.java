@@ -60,7 +60,13 @@ public final class DeadLetters {
 
   private DeadLetters() {}
 
-  /** Whether a header is written by a dead-letter publisher (and so dropped on redrive). */
+  /**
+   * Whether a header is written by a dead-letter publisher (and so dropped on redrive).
+   *
+   * @param name a header name
+   * @return true for headers under the dead-letter prefixes of Waybill, Spring Kafka and Kafka
+   *     Connect, and for Waybill's redrive headers
+   */
   public static boolean isDeadLetterHeader(String name) {
     return name.startsWith(DeadLetterHeaders.SPRING_PREFIX)
         || name.startsWith(DeadLetterHeaders.WAYBILL_PREFIX)
@@ -68,7 +74,12 @@ public final class DeadLetters {
         || name.startsWith(RedriveHeaders.PREFIX);
   }
 
-  /** Decodes a record read from a dead-letter topic. */
+  /**
+   * Decodes a record read from a dead-letter topic.
+   *
+   * @param record a record of a dead-letter topic; its format is recognized from its headers
+   * @return the dead letter, with what its writer did not record left empty
+   */
   public static DeadLetter decode(ConsumerRecord<byte[], byte[]> record) {
     List<DecodedHeader> headers = new ArrayList<>();
     for (Header h : record.headers()) {
@@ -141,12 +152,21 @@ public final class DeadLetters {
    * The fingerprint of a failure known only as text: the class and the first frame of the stack
    * trace outside the JDK, drivers, Kafka, Spring and Waybill ({@code class@frameClass.method}),
    * the same rule as Waybill's inbox consumer uses. Just the class when no frame qualifies.
+   *
+   * @param exceptionClass the fully qualified class name
+   * @param stackTrace the printed stack trace, or null
+   * @return the fingerprint
    */
   public static String fingerprint(String exceptionClass, String stackTrace) {
     return FailureFingerprint.of(exceptionClass, stackTrace);
   }
 
-  /** 8 hex digits of the SHA-256 of a fingerprint. */
+  /**
+   * 8 hex digits of the SHA-256 of a fingerprint.
+   *
+   * @param fingerprint a fingerprint
+   * @return the group id, lower-case hex
+   */
   public static String groupId(String fingerprint) {
     try {
       byte[] h =
@@ -157,12 +177,22 @@ public final class DeadLetters {
     }
   }
 
-  /** UTF-8 text, or {@code 0x}-hex when the bytes are not valid UTF-8 text. */
+  /**
+   * UTF-8 text, or {@code 0x}-hex when the bytes are not valid UTF-8 text.
+   *
+   * @param bytes the raw bytes; not null
+   * @return printable text
+   */
   public static String display(byte[] bytes) {
     return utf8(bytes).orElseGet(() -> "0x" + HexFormat.of().formatHex(bytes));
   }
 
-  /** The bytes as UTF-8 text without control characters other than tab and newlines. */
+  /**
+   * The bytes as UTF-8 text without control characters other than tab and newlines.
+   *
+   * @param bytes the raw bytes, or null
+   * @return the text, or empty when the bytes are null, not UTF-8, or hold other control characters
+   */
   public static Optional<String> utf8(byte[] bytes) {
     if (bytes == null) {
       return Optional.empty();

@@ -78,7 +78,11 @@ public final class DlqMain implements Callable<Integer> {
 
   @Spec CommandLine.Model.CommandSpec spec;
 
-  /** Entry point; exits with the command's code. */
+  /**
+   * Entry point; exits with the command's code.
+   *
+   * @param args the command line, e.g. {@code groups orders.DLT --bootstrap-server kafka:9092}
+   */
   public static void main(String[] args) {
     if (System.getProperty("logback.configurationFile") == null) {
       System.setProperty("logback.configurationFile", "waybill-dlq-logback.xml");
@@ -86,12 +90,24 @@ public final class DlqMain implements Callable<Integer> {
     System.exit(execute(args));
   }
 
-  /** Runs a command line and returns the exit code. */
+  /**
+   * Runs a command line and returns the exit code.
+   *
+   * @param args the command line
+   * @return 0 on success, 1 on failure, 2 for invalid usage or settings
+   */
   public static int execute(String... args) {
     return execute(null, null, args);
   }
 
-  /** Runs a command line with the given output and error writers (null: standard streams). */
+  /**
+   * Runs a command line with the given output and error writers (null: standard streams).
+   *
+   * @param out where command output goes, or null for standard output
+   * @param err where errors and usage go, or null for standard error
+   * @param args the command line
+   * @return 0 on success, 1 on failure, 2 for invalid usage or settings
+   */
   public static int execute(PrintWriter out, PrintWriter err, String... args) {
     CommandLine cl = new CommandLine(new DlqMain());
     if (out != null) {

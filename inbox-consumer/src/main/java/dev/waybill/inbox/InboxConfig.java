@@ -311,6 +311,26 @@ public record InboxConfig(
   /**
    * Checks every value.
    *
+   * @param groupId the consumer group; required
+   * @param topics the consumed topics, at least one; copied
+   * @param tables the inbox table names
+   * @param batchEnabled whether a poll's records share a transaction
+   * @param concurrency worker threads, 1 to 256
+   * @param maxInFlight records polled but unfinished before polling pauses; at least 1
+   * @param maxAttempts handler attempts, at least 1
+   * @param retryInitialInterval the first wait; positive
+   * @param retryMultiplier the growth factor of the wait, 1.0 to 10.0
+   * @param retryMaxInterval the longest wait; not below the first
+   * @param retryJitter the randomization factor, from 0 to 0.99
+   * @param deadLetterTopic the dead-letter topic pattern
+   * @param ordered whether a dead-lettered record parks its key
+   * @param missingIdPolicy what happens to a record without id
+   * @param unknownTypePolicy what happens to a record no handler takes
+   * @param dedupWindow how long handled ids are remembered
+   * @param housekeepingInterval the period of the expired-id cleanup
+   * @param housekeepingBatchSize rows per cleanup statement
+   * @param pollTimeout the longest wait of one poll
+   * @param shutdownTimeout the longest wait for in-flight records on close or partition revocation
    * @throws ConfigException listing every problem as "value → key → reason"
    */
   public InboxConfig {
@@ -413,7 +433,11 @@ public record InboxConfig(
     }
   }
 
-  /** A builder with every default; group id and topics must be set. */
+  /**
+   * A builder with every default; group id and topics must be set.
+   *
+   * @return a new builder; not thread-safe
+   */
   public static Builder builder() {
     return new Builder();
   }
@@ -421,6 +445,8 @@ public record InboxConfig(
   /**
    * Reads the {@code inbox.*} settings.
    *
+   * @param settings the raw settings of the process
+   * @return the validated configuration
    * @throws ConfigException listing every missing or invalid setting
    */
   public static InboxConfig read(Settings settings) {
@@ -477,7 +503,12 @@ public record InboxConfig(
         shutdown);
   }
 
-  /** The dead-letter topic for records of {@code topic}. */
+  /**
+   * The dead-letter topic for records of {@code topic}.
+   *
+   * @param topic a consumed topic
+   * @return the dead-letter pattern with {@code {topic}} replaced by {@code topic}
+   */
   public String deadLetterTopicFor(String topic) {
     return deadLetterTopic.replace("{topic}", topic);
   }
@@ -566,55 +597,103 @@ public record InboxConfig(
 
     private Builder() {}
 
-    /** The consumer group (required). */
+    /**
+     * The consumer group (required).
+     *
+     * @param groupId the Kafka consumer group
+     * @return this builder
+     */
     public Builder groupId(String groupId) {
       this.groupId = groupId;
       return this;
     }
 
-    /** The topics (at least one). */
+    /**
+     * The topics (at least one).
+     *
+     * @param topics the topic names
+     * @return this builder
+     */
     public Builder topics(String... topics) {
       this.topics = Arrays.asList(topics);
       return this;
     }
 
-    /** The topics (at least one). */
+    /**
+     * The topics (at least one).
+     *
+     * @param topics the topic names; copied
+     * @return this builder
+     */
     public Builder topics(List<String> topics) {
       this.topics = Objects.requireNonNull(topics, "topics");
       return this;
     }
 
-    /** All table names (the inbox table is {@link TableNames#inbox()}). */
+    /**
+     * All table names (the inbox table is {@link TableNames#inbox()}).
+     *
+     * @param tables the table names
+     * @return this builder
+     */
     public Builder tables(TableNames tables) {
       this.tables = tables;
       return this;
     }
 
-    /** Whether one poll's records share a transaction. */
+    /**
+     * Whether one poll's records share a transaction.
+     *
+     * @param batchEnabled false to give every record its own transaction
+     * @return this builder
+     */
     public Builder batchEnabled(boolean batchEnabled) {
       this.batchEnabled = batchEnabled;
       return this;
     }
 
-    /** Worker threads (records of one key stay on one worker). */
+    /**
+     * Worker threads (records of one key stay on one worker).
+     *
+     * @param concurrency the number of worker threads
+     * @return this builder
+     */
     public Builder concurrency(int concurrency) {
       this.concurrency = concurrency;
       return this;
     }
 
-    /** Most records in flight before fetching pauses. */
+    /**
+     * Most records in flight before fetching pauses.
+     *
+     * @param maxInFlight the most unfinished records
+     * @return this builder
+     */
     public Builder maxInFlight(int maxInFlight) {
       this.maxInFlight = maxInFlight;
       return this;
     }
 
-    /** Handler attempts before dead-lettering. */
+    /**
+     * Handler attempts before dead-lettering.
+     *
+     * @param maxAttempts attempts, the first included
+     * @return this builder
+     */
     public Builder maxAttempts(int maxAttempts) {
       this.maxAttempts = maxAttempts;
       return this;
     }
 
-    /** Exponential backoff: first wait, growth factor, longest wait, jitter (0 to 0.99). */
+    /**
+     * Exponential backoff: first wait, growth factor, longest wait, jitter (0 to 0.99).
+     *
+     * @param initial the wait after the first failure
+     * @param multiplier how much each wait grows, 1.0 to 10.0
+     * @param max the longest wait
+     * @param jitter the randomization factor
+     * @return this builder
+     */
     public Builder backoff(Duration initial, double multiplier, Duration max, double jitter) {
       this.retryInitialInterval = initial;
       this.retryMultiplier = multiplier;
@@ -623,56 +702,99 @@ public record InboxConfig(
       return this;
     }
 
-    /** The dead-letter topic; {@code {topic}} stands for the source topic. */
+    /**
+     * The dead-letter topic; {@code {topic}} stands for the source topic.
+     *
+     * @param deadLetterTopic a topic name, or a pattern containing {@code {topic}}
+     * @return this builder
+     */
     public Builder deadLetterTopic(String deadLetterTopic) {
       this.deadLetterTopic = deadLetterTopic;
       return this;
     }
 
-    /** Ordered mode: a dead-lettered record parks its key. */
+    /**
+     * Ordered mode: a dead-lettered record parks its key.
+     *
+     * @param ordered true to park the key of a dead-lettered record
+     * @return this builder
+     */
     public Builder ordered(boolean ordered) {
       this.ordered = ordered;
       return this;
     }
 
-    /** Policy for records without id. */
+    /**
+     * Policy for records without id.
+     *
+     * @param missingIdPolicy dead-letter or derive an id
+     * @return this builder
+     */
     public Builder missingIdPolicy(MissingIdPolicy missingIdPolicy) {
       this.missingIdPolicy = missingIdPolicy;
       return this;
     }
 
-    /** Policy for records of an unknown type. */
+    /**
+     * Policy for records of an unknown type.
+     *
+     * @param unknownTypePolicy dead-letter or skip
+     * @return this builder
+     */
     public Builder unknownTypePolicy(UnknownTypePolicy unknownTypePolicy) {
       this.unknownTypePolicy = unknownTypePolicy;
       return this;
     }
 
-    /** How long ids are kept. */
+    /**
+     * How long ids are kept.
+     *
+     * @param dedupWindow the retention of handled ids; a redelivery older than this is handled
+     *     again
+     * @return this builder
+     */
     public Builder dedupWindow(Duration dedupWindow) {
       this.dedupWindow = dedupWindow;
       return this;
     }
 
-    /** Housekeeping period and rows per delete statement. */
+    /**
+     * Housekeeping period and rows per delete statement.
+     *
+     * @param interval the cleanup period
+     * @param batchSize rows per delete statement
+     * @return this builder
+     */
     public Builder housekeeping(Duration interval, int batchSize) {
       this.housekeepingInterval = interval;
       this.housekeepingBatchSize = batchSize;
       return this;
     }
 
-    /** Longest wait of one poll. */
+    /**
+     * Longest wait of one poll.
+     *
+     * @param pollTimeout the longest wait of one poll
+     * @return this builder
+     */
     public Builder pollTimeout(Duration pollTimeout) {
       this.pollTimeout = pollTimeout;
       return this;
     }
 
-    /** Longest wait for in-flight records on close or revoke. */
+    /**
+     * Longest wait for in-flight records on close or revoke.
+     *
+     * @param shutdownTimeout the longest wait for in-flight records
+     * @return this builder
+     */
     public Builder shutdownTimeout(Duration shutdownTimeout) {
       this.shutdownTimeout = shutdownTimeout;
       return this;
     }
 
     /**
+     * @return the validated, immutable configuration
      * @throws ConfigException listing every problem
      */
     public InboxConfig build() {

@@ -43,7 +43,11 @@ import org.jdbi.v3.core.Jdbi;
  */
 public interface InboxConsumer extends AutoCloseable {
 
-  /** A builder. */
+  /**
+   * A builder.
+   *
+   * @return a new builder; not thread-safe
+   */
   static Builder builder() {
     return new Builder();
   }
@@ -64,28 +68,50 @@ public interface InboxConsumer extends AutoCloseable {
   @Override
   void close();
 
-  /** Whether the consumer was started and not closed. */
+  /**
+   * Whether the consumer was started and not closed.
+   *
+   * @return true between {@code start()} and {@code close()}
+   */
   boolean isRunning();
 
-  /** The settings. */
+  /**
+   * The settings.
+   *
+   * @return the validated settings given to the builder
+   */
   InboxConfig config();
 
-  /** The consumer's name in logs and thread names: the group and the Kafka client id. */
+  /**
+   * The consumer's name in logs and thread names: the group and the Kafka client id.
+   *
+   * @return {@code <group>/<client id>}; stable for the consumer's life
+   */
   String name();
 
-  /** Where the metrics are registered. */
+  /**
+   * Where the metrics are registered.
+   *
+   * @return the registry given to the builder, or the consumer's own
+   */
   MeterRegistry meterRegistry();
 
   /**
    * Ordered mode: unparks a key without a redrive (e.g. after its parked message was discarded), so
    * later records of the key are handled again.
    *
+   * @param topic the topic of the parked key
+   * @param key the parked key as text
    * @return true when the key was parked
    * @throws InboxException when the database fails
    */
   boolean unpark(String topic, String key);
 
-  /** Ordered mode: the parked keys, as {@code topic/key → id of the message that parked it}. */
+  /**
+   * Ordered mode: the parked keys, as {@code topic/key → id of the message that parked it}.
+   *
+   * @return a snapshot; empty outside ordered mode
+   */
   Map<String, String> parkedKeys();
 
   /** Builds an {@link InboxConsumer}. Not thread-safe. */
@@ -108,13 +134,23 @@ public interface InboxConsumer extends AutoCloseable {
 
     private Builder() {}
 
-    /** The settings (required). */
+    /**
+     * The settings (required).
+     *
+     * @param config the validated settings
+     * @return this builder
+     */
     public Builder config(InboxConfig config) {
       this.config = config;
       return this;
     }
 
-    /** The application database holding the inbox table (required). */
+    /**
+     * The application database holding the inbox table (required).
+     *
+     * @param dataSource the database; the consumer borrows connections and never closes it
+     * @return this builder
+     */
     public Builder dataSource(DataSource dataSource) {
       this.dataSource = dataSource;
       return this;
@@ -125,13 +161,21 @@ public interface InboxConsumer extends AutoCloseable {
      * Waybill sets {@code group.id} from the config, byte-array deserializers and {@code
      * enable.auto.commit=false}; setting those differently is an error. Properties without a
      * consumer-only meaning (bootstrap, security) are also used by the dead-letter producer.
+     *
+     * @param properties consumer properties; copied
+     * @return this builder
      */
     public Builder kafka(Map<String, ?> properties) {
       kafka.putAll(properties);
       return this;
     }
 
-    /** Kafka consumer properties, see {@link #kafka(Map)}. */
+    /**
+     * Kafka consumer properties, see {@link #kafka(Map)}.
+     *
+     * @param properties consumer properties; copied
+     * @return this builder
+     */
     public Builder kafka(Properties properties) {
       properties.stringPropertyNames().forEach(k -> kafka.put(k, properties.getProperty(k)));
       return this;
@@ -140,13 +184,22 @@ public interface InboxConsumer extends AutoCloseable {
     /**
      * Extra dead-letter producer properties. Waybill sets byte-array serializers, {@code acks=all}
      * and idempotence.
+     *
+     * @param properties producer properties for the dead-letter topic; copied
+     * @return this builder
      */
     public Builder producer(Map<String, ?> properties) {
       producer.putAll(properties);
       return this;
     }
 
-    /** The handler of one event type ({@code ce_type}); one per type. */
+    /**
+     * The handler of one event type ({@code ce_type}); one per type.
+     *
+     * @param eventType the {@code ce_type} value, after upcasting
+     * @param handler runs in the inbox transaction; may be called from several worker threads
+     * @return this builder
+     */
     public Builder handler(String eventType, MessageHandler handler) {
       if (eventType == null || eventType.isBlank()) {
         problems.add("(blank) → handler event type → give the ce_type value, e.g. OrderPlaced");
@@ -157,19 +210,34 @@ public interface InboxConsumer extends AutoCloseable {
       return this;
     }
 
-    /** The handler of records whose type has no handler of its own, or that have no type. */
+    /**
+     * The handler of records whose type has no handler of its own, or that have no type.
+     *
+     * @param handler runs in the inbox transaction; may be called from several worker threads
+     * @return this builder
+     */
     public Builder defaultHandler(MessageHandler handler) {
       this.defaultHandler = Objects.requireNonNull(handler, "handler");
       return this;
     }
 
-    /** Adds an upcaster; they apply in the order added. */
+    /**
+     * Adds an upcaster; they apply in the order added.
+     *
+     * @param upcaster rewrites old message versions before the handler lookup
+     * @return this builder
+     */
     public Builder upcaster(Upcaster upcaster) {
       upcasters.add(Objects.requireNonNull(upcaster, "upcaster"));
       return this;
     }
 
-    /** Where the message id comes from (default {@link MessageIdExtractor#cloudEvents()}). */
+    /**
+     * Where the message id comes from (default {@link MessageIdExtractor#cloudEvents()}).
+     *
+     * @param extractor finds the id of each record
+     * @return this builder
+     */
     public Builder messageIdExtractor(MessageIdExtractor extractor) {
       this.messageIdExtractor = Objects.requireNonNull(extractor, "extractor");
       return this;
@@ -179,26 +247,44 @@ public interface InboxConsumer extends AutoCloseable {
      * Which handler failures are retried (default: all but {@link NonRetriableException} and the
      * types given to {@link #nonRetriable}). A failure that is not retried goes straight to the
      * dead-letter topic.
+     *
+     * @param retriable true for failures worth another attempt
+     * @return this builder
      */
     public Builder retryIf(Predicate<Throwable> retriable) {
       this.retriable = Objects.requireNonNull(retriable, "retriable");
       return this;
     }
 
-    /** Exception types (and subtypes) never retried. */
+    /**
+     * Exception types (and subtypes) never retried.
+     *
+     * @param types the exception types
+     * @return this builder
+     */
     @SafeVarargs
     public final Builder nonRetriable(Class<? extends Throwable>... types) {
       nonRetriable.addAll(List.of(types));
       return this;
     }
 
-    /** Where to register metrics (default: a new {@link SimpleMeterRegistry}). */
+    /**
+     * Where to register metrics (default: a new {@link SimpleMeterRegistry}).
+     *
+     * @param meterRegistry the registry receiving {@code waybill.inbox.*} meters
+     * @return this builder
+     */
     public Builder meterRegistry(MeterRegistry meterRegistry) {
       this.meterRegistry = meterRegistry;
       return this;
     }
 
-    /** The dialect (default: detected from the database). */
+    /**
+     * The dialect (default: detected from the database).
+     *
+     * @param dialect the dialect, or null to detect it
+     * @return this builder
+     */
     public Builder dialect(Dialect dialect) {
       this.dialect = dialect;
       return this;
@@ -206,6 +292,9 @@ public interface InboxConsumer extends AutoCloseable {
 
     /**
      * Installs plugins, mappers and the like on the Jdbi behind {@link InboxTransaction#handle}.
+     *
+     * @param customizer called once with the Jdbi instance, before the first record
+     * @return this builder
      */
     public Builder jdbi(Consumer<Jdbi> customizer) {
       this.jdbiCustomizer = Objects.requireNonNull(customizer, "customizer");
@@ -213,6 +302,7 @@ public interface InboxConsumer extends AutoCloseable {
     }
 
     /**
+     * @return a consumer that is not started yet
      * @throws ConfigException listing every problem at once
      */
     public InboxConsumer build() {

@@ -13,15 +13,25 @@ import org.jdbi.v3.core.Handle;
  */
 public interface InboxTransaction {
 
-  /** The JDBC connection of the transaction (auto-commit off). */
+  /**
+   * The JDBC connection of the transaction (auto-commit off).
+   *
+   * @return the connection; do not commit, roll back or close it
+   */
   Connection connection();
 
   /**
    * A Jdbi handle on the same connection and transaction, opened on first use and closed by the
    * consumer after the handler returns.
+   *
+   * @return the handle; do not commit, roll back or close it
    */
   Handle handle();
 
-  /** The consumer group (or, with {@link Inbox}, the consumer name) the id is recorded for. */
+  /**
+   * The consumer group (or, with {@link Inbox}, the consumer name) the id is recorded for.
+   *
+   * @return the name the inbox row is recorded under
+   */
   String consumerGroup();
 }

@@ -25,7 +25,11 @@ public enum MissingIdPolicy {
     this.settingValue = settingValue;
   }
 
-  /** The value written in settings: {@code dead-letter} or {@code derive}. */
+  /**
+   * The value written in settings: {@code dead-letter} or {@code derive}.
+   *
+   * @return the setting value of this policy
+   */
   public String settingValue() {
     return settingValue;
   }

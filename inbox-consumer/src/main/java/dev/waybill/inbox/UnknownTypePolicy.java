@@ -21,7 +21,11 @@ public enum UnknownTypePolicy {
     this.settingValue = settingValue;
   }
 
-  /** The value written in settings: {@code dead-letter} or {@code skip}. */
+  /**
+   * The value written in settings: {@code dead-letter} or {@code skip}.
+   *
+   * @return the setting value of this policy
+   */
   public String settingValue() {
     return settingValue;
   }

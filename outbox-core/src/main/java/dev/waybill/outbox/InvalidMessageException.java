@@ -8,6 +8,7 @@ package dev.waybill.outbox;
 public final class InvalidMessageException extends WaybillException {
   private static final long serialVersionUID = 1L;
 
+  /** The message field that broke the rule. */
   private final String field;
 
   /**
@@ -19,7 +20,11 @@ public final class InvalidMessageException extends WaybillException {
     this.field = field;
   }
 
-  /** The message field that broke the rule, e.g. {@code topic} or {@code headers}. */
+  /**
+   * The message field that broke the rule, e.g. {@code topic} or {@code headers}.
+   *
+   * @return the field name
+   */
   public String field() {
     return field;
   }

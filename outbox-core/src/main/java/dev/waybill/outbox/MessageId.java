@@ -16,13 +16,18 @@ import java.util.UUID;
 public record MessageId(UUID value) implements Comparable<MessageId> {
 
   /**
+   * @param value the UUID; any version is accepted
    * @throws NullPointerException when {@code value} is null
    */
   public MessageId {
     Objects.requireNonNull(value, "value");
   }
 
-  /** A new time-ordered (version 7) id; strictly increasing within this JVM. Thread-safe. */
+  /**
+   * A new time-ordered (version 7) id; strictly increasing within this JVM. Thread-safe.
+   *
+   * @return the id
+   */
   public static MessageId generate() {
     return new MessageId(UuidV7.next());
   }
@@ -30,6 +35,8 @@ public record MessageId(UUID value) implements Comparable<MessageId> {
   /**
    * Parses the canonical text form ({@code 8-4-4-4-12} hex digits).
    *
+   * @param text the UUID in canonical form
+   * @return the id
    * @throws IllegalArgumentException naming the value when it is not a UUID
    */
   public static MessageId parse(String text) {
@@ -46,7 +53,11 @@ public record MessageId(UUID value) implements Comparable<MessageId> {
     }
   }
 
-  /** The creation time carried by a version 7 id; empty for other versions. */
+  /**
+   * The creation time carried by a version 7 id; empty for other versions.
+   *
+   * @return the timestamp, millisecond precision
+   */
   public Optional<Instant> timestamp() {
     return value.version() == 7
         ? Optional.of(Instant.ofEpochMilli(UuidV7.millis(value)))

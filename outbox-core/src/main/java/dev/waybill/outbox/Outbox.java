@@ -29,7 +29,11 @@ import org.jdbi.v3.core.Handle;
  */
 public interface Outbox {
 
-  /** A builder with the defaults of {@link OutboxConfig#defaults()}. */
+  /**
+   * A builder with the defaults of {@link OutboxConfig#defaults()}.
+   *
+   * @return a new builder; not thread-safe
+   */
   static Builder builder() {
     return new Builder();
   }
@@ -37,6 +41,9 @@ public interface Outbox {
   /**
    * Writes one message through the caller's open transaction.
    *
+   * @param connection a connection with auto-commit off, inside the business transaction; never
+   *     committed, rolled back or closed here
+   * @param message the message to write
    * @return the message id (published as {@code ce_id})
    * @throws NotInTransactionException when the connection is in auto-commit mode
    * @throws InvalidMessageException when the message is larger than the configured limit
@@ -50,6 +57,9 @@ public interface Outbox {
    * Writes messages, in list order, through the caller's open transaction, in one batch. Either all
    * are written or, on an exception, none is visible after the caller rolls back.
    *
+   * @param connection a connection with auto-commit off, inside the business transaction; never
+   *     committed, rolled back or closed here
+   * @param messages the messages to write; an empty list writes nothing
    * @return the message ids, in list order
    * @throws NotInTransactionException when the connection is in auto-commit mode
    * @throws InvalidMessageException when any message is too large (nothing is written)
@@ -61,6 +71,9 @@ public interface Outbox {
    * Writes one message through a Jdbi handle that is inside a transaction ({@code
    * jdbi.useTransaction(h -> ...)}).
    *
+   * @param handle a Jdbi handle inside a transaction; the transaction stays the caller's
+   * @param message the message to write
+   * @return the message id (published as {@code ce_id})
    * @throws NotInTransactionException when the handle is not in a transaction
    */
   default MessageId write(Handle handle, OutboxMessage message) {
@@ -70,6 +83,9 @@ public interface Outbox {
   /**
    * Writes messages through a Jdbi handle that is inside a transaction.
    *
+   * @param handle a Jdbi handle inside a transaction; the transaction stays the caller's
+   * @param messages the messages to write, in order
+   * @return the message ids, in list order
    * @throws NotInTransactionException when the handle is not in a transaction
    */
   default List<MessageId> writeAll(Handle handle, List<OutboxMessage> messages) {
@@ -83,7 +99,11 @@ public interface Outbox {
     return writeAll(handle.getConnection(), messages);
   }
 
-  /** The settings this writer uses. */
+  /**
+   * The settings this writer uses.
+   *
+   * @return the immutable configuration given to the builder
+   */
   OutboxConfig config();
 
   /** Builds an {@link Outbox}. Not thread-safe. */
@@ -94,25 +114,44 @@ public interface Outbox {
 
     private Builder() {}
 
-    /** The settings (default {@link OutboxConfig#defaults()}). */
+    /**
+     * The settings (default {@link OutboxConfig#defaults()}).
+     *
+     * @param config the writer's settings
+     * @return this builder
+     */
     public Builder config(OutboxConfig config) {
       this.config = Objects.requireNonNull(config, "config");
       return this;
     }
 
-    /** The dialect; when not set, detected from the first connection written to. */
+    /**
+     * The dialect; when not set, detected from the first connection written to.
+     *
+     * @param dialect the database's dialect, or null to detect it
+     * @return this builder
+     */
     public Builder dialect(Dialect dialect) {
       this.dialect = Objects.requireNonNull(dialect, "dialect");
       return this;
     }
 
-    /** Where {@code traceparent} comes from when a message has none (default: nowhere). */
+    /**
+     * Where {@code traceparent} comes from when a message has none (default: nowhere).
+     *
+     * @param traceContext the provider asked once per message without its own {@code traceparent}
+     * @return this builder
+     */
     public Builder traceContext(TraceContextProvider traceContext) {
       this.traceContext = Objects.requireNonNull(traceContext, "traceContext");
       return this;
     }
 
-    /** The writer; thread-safe. */
+    /**
+     * The writer; thread-safe.
+     *
+     * @return a new writer
+     */
     public Outbox build() {
       return new JdbcOutbox(config, dialect, traceContext);
     }

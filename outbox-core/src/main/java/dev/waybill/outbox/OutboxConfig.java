@@ -133,6 +133,16 @@ public record OutboxConfig(
   }
 
   /**
+   * @param tables the names of the outbox and relay tables
+   * @param maxMessageBytes the largest message the writer accepts, payload, key and headers
+   *     together; at least 1024
+   * @param notifyEnabled whether the PostgreSQL writer sends {@code NOTIFY} with each write
+   * @param notifyChannel the {@code NOTIFY} channel, a plain identifier
+   * @param writeMode where the writer puts messages
+   * @param deleteAfterInsert table mode only: delete each row again in the writing transaction,
+   *     leaving it only in the WAL for the CDC relay
+   * @param messagePrefix message mode: the prefix of the logical decoding messages, a plain
+   *     identifier
    * @throws IllegalArgumentException when the size limit is below 1 KiB
    * @throws dev.waybill.outbox.jdbc.InvalidIdentifierException when the channel is not a safe
    *     identifier
@@ -152,7 +162,14 @@ public record OutboxConfig(
     }
   }
 
-  /** The settings of earlier versions: table mode, rows kept, default message prefix. */
+  /**
+   * The settings of earlier versions: table mode, rows kept, default message prefix.
+   *
+   * @param tables the names of the outbox and relay tables
+   * @param maxMessageBytes the largest message the writer accepts; at least 1024
+   * @param notifyEnabled whether the PostgreSQL writer sends {@code NOTIFY} with each write
+   * @param notifyChannel the {@code NOTIFY} channel, a plain identifier
+   */
   public OutboxConfig(
       TableNames tables, int maxMessageBytes, boolean notifyEnabled, String notifyChannel) {
     this(
@@ -165,12 +182,20 @@ public record OutboxConfig(
         DEFAULT_MESSAGE_PREFIX);
   }
 
-  /** The defaults: table {@code waybill_outbox}, 1 MiB, NOTIFY on. */
+  /**
+   * The defaults: table {@code waybill_outbox}, 1 MiB, NOTIFY on.
+   *
+   * @return the default configuration
+   */
   public static OutboxConfig defaults() {
     return builder().build();
   }
 
-  /** A builder starting from the defaults. */
+  /**
+   * A builder starting from the defaults.
+   *
+   * @return a new builder; not thread-safe
+   */
   public static Builder builder() {
     return new Builder();
   }
@@ -178,6 +203,10 @@ public record OutboxConfig(
   /**
    * Reads the {@code outbox.*} settings; problems are collected in the reader. Returns null when
    * any was invalid.
+   *
+   * @param reader the settings reader of the process; it collects the problems and reports them at
+   *     {@link Settings.Reader#finish()}
+   * @return the configuration, or null when a setting was invalid
    */
   public static OutboxConfig read(Settings.Reader reader) {
     SqlIdentifier table = reader.get(TABLE);
@@ -246,61 +275,108 @@ public record OutboxConfig(
 
     private Builder() {}
 
-    /** Table (default) or message mode. */
+    /**
+     * Table (default) or message mode.
+     *
+     * @param writeMode {@code TABLE} or {@code MESSAGE}
+     * @return this builder
+     */
     public Builder writeMode(WriteMode writeMode) {
       this.writeMode = writeMode;
       return this;
     }
 
-    /** Table mode: delete each row in the same transaction (CDC relay only). */
+    /**
+     * Table mode: delete each row in the same transaction (CDC relay only).
+     *
+     * @param deleteAfterInsert true to keep the table empty (CDC only)
+     * @return this builder
+     */
     public Builder deleteAfterInsert(boolean deleteAfterInsert) {
       this.deleteAfterInsert = deleteAfterInsert;
       return this;
     }
 
-    /** Message mode: the logical decoding message prefix. */
+    /**
+     * Message mode: the logical decoding message prefix.
+     *
+     * @param messagePrefix a plain identifier the CDC relay filters on
+     * @return this builder
+     */
     public Builder messagePrefix(String messagePrefix) {
       this.messagePrefix = messagePrefix;
       return this;
     }
 
-    /** All table names. */
+    /**
+     * All table names.
+     *
+     * @param tables every table name at once, replacing earlier {@link #outboxTable} and {@link
+     *     #schema} calls
+     * @return this builder
+     */
     public Builder tables(TableNames tables) {
       this.tables = Objects.requireNonNull(tables, "tables");
       return this;
     }
 
-    /** Only the outbox table name (validated on {@link #build()}... and here). */
+    /**
+     * Only the outbox table name (validated on {@link #build()}... and here).
+     *
+     * @param name the outbox table's name, unqualified
+     * @return this builder
+     */
     public Builder outboxTable(String name) {
       this.tables = tables.withOutbox(name);
       return this;
     }
 
-    /** The schema of all tables. */
+    /**
+     * The schema of all tables.
+     *
+     * @param schema the schema, or null for the connection's default schema
+     * @return this builder
+     */
     public Builder schema(String schema) {
       this.tables = tables.withSchema(schema);
       return this;
     }
 
-    /** The largest message in bytes (payload + key + headers). */
+    /**
+     * The largest message in bytes (payload + key + headers).
+     *
+     * @param maxMessageBytes the limit in bytes, at least 1024
+     * @return this builder
+     */
     public Builder maxMessageBytes(int maxMessageBytes) {
       this.maxMessageBytes = maxMessageBytes;
       return this;
     }
 
-    /** Whether to NOTIFY on PostgreSQL. */
+    /**
+     * Whether to NOTIFY on PostgreSQL.
+     *
+     * @param notifyEnabled false to rely on the relay's polling alone
+     * @return this builder
+     */
     public Builder notifyEnabled(boolean notifyEnabled) {
       this.notifyEnabled = notifyEnabled;
       return this;
     }
 
-    /** The NOTIFY channel. */
+    /**
+     * The NOTIFY channel.
+     *
+     * @param notifyChannel a plain identifier, the same the relay listens on
+     * @return this builder
+     */
     public Builder notifyChannel(String notifyChannel) {
       this.notifyChannel = notifyChannel;
       return this;
     }
 
     /**
+     * @return the immutable configuration
      * @throws IllegalArgumentException when a value is out of range
      */
     public OutboxConfig build() {

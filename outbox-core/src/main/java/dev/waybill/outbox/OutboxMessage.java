@@ -65,6 +65,15 @@ public record OutboxMessage(
   /**
    * Validates every field and reports every problem at once.
    *
+   * @param id the message id; required
+   * @param topic the Kafka topic; required, checked against Kafka's naming rules
+   * @param key the record key; null is taken as empty
+   * @param eventType the event type; required
+   * @param payload the body; required
+   * @param headers the application's headers; null is taken as none, copied otherwise
+   * @param notBefore the earliest publication time; null is taken as empty
+   * @param traceparent the W3C trace context; null is taken as empty, otherwise it must be
+   *     well-formed
    * @throws InvalidMessageException naming each field, its value and the rule it broke
    */
   public OutboxMessage {
@@ -138,7 +147,11 @@ public record OutboxMessage(
     }
   }
 
-  /** A new builder; {@code topic}, {@code eventType} and {@code payload} are required. */
+  /**
+   * A new builder; {@code topic}, {@code eventType} and {@code payload} are required.
+   *
+   * @return a new builder; not thread-safe, use one per message
+   */
   public static Builder builder() {
     return new Builder();
   }
@@ -146,6 +159,9 @@ public record OutboxMessage(
   /**
    * Whether {@code value} is a usable W3C {@code traceparent}: version, 32-hex trace id, 16-hex
    * parent id and flags, lower case, with non-zero ids and a version other than {@code ff}.
+   *
+   * @param value the candidate header value; null is not valid
+   * @return true when the relay may publish it as {@code traceparent}
    */
   public static boolean isValidTraceparent(String value) {
     return value != null
@@ -271,61 +287,114 @@ public record OutboxMessage(
 
     private Builder() {}
 
-    /** Uses this id instead of a generated one (e.g. to make a retried write keep its id). */
+    /**
+     * Uses this id instead of a generated one (e.g. to make a retried write keep its id).
+     *
+     * @param id the id to publish as {@code ce_id}
+     * @return this builder
+     */
     public Builder id(MessageId id) {
       this.id = id;
       return this;
     }
 
-    /** The Kafka topic (required). */
+    /**
+     * The Kafka topic (required).
+     *
+     * @param topic the destination topic
+     * @return this builder
+     */
     public Builder topic(String topic) {
       this.topic = topic;
       return this;
     }
 
-    /** The Kafka record key; null for a keyless message. */
+    /**
+     * The Kafka record key; null for a keyless message.
+     *
+     * @param key the record key, or null
+     * @return this builder
+     */
     public Builder key(String key) {
       this.key = key;
       return this;
     }
 
-    /** The event type, published as {@code ce_type} (required). */
+    /**
+     * The event type, published as {@code ce_type} (required).
+     *
+     * @param eventType the type name consumers dispatch on
+     * @return this builder
+     */
     public Builder eventType(String eventType) {
       this.eventType = eventType;
       return this;
     }
 
-    /** The body (required). */
+    /**
+     * The body (required).
+     *
+     * @param payload the bytes and their media type
+     * @return this builder
+     */
     public Builder payload(Payload payload) {
       this.payload = payload;
       return this;
     }
 
-    /** The body, turned into bytes by {@code serializer}. */
+    /**
+     * The body, turned into bytes by {@code serializer}.
+     *
+     * @param <T> the type of the value
+     * @param value the object to serialize, once, when this method is called
+     * @param serializer turns the value into bytes and names their media type
+     * @return this builder
+     */
     public <T> Builder payload(T value, PayloadSerializer<? super T> serializer) {
       Objects.requireNonNull(serializer, "serializer");
       this.payload = Objects.requireNonNull(serializer.serialize(value), "serializer result");
       return this;
     }
 
-    /** A JSON body given as text; shorthand for {@code payload(Payload.json(json))}. */
+    /**
+     * A JSON body given as text; shorthand for {@code payload(Payload.json(json))}.
+     *
+     * @param json well-formed JSON text; checked by {@link #build()}
+     * @return this builder
+     */
     public Builder jsonPayload(String json) {
       return payload(Payload.json(json));
     }
 
-    /** Adds one header; a later call with the same name replaces the value. */
+    /**
+     * Adds one header; a later call with the same name replaces the value.
+     *
+     * @param name the header name; checked by {@link #build()}
+     * @param value the header value
+     * @return this builder
+     */
     public Builder header(String name, String value) {
       headers.put(Objects.requireNonNull(name, "header name"), value);
       return this;
     }
 
-    /** Adds all these headers. */
+    /**
+     * Adds all these headers.
+     *
+     * @param more headers to add; later entries replace earlier ones of the same name
+     * @return this builder
+     */
     public Builder headers(Map<String, String> more) {
       more.forEach(this::header);
       return this;
     }
 
-    /** Not published before this instant. Replaces an earlier {@link #delay(Duration)}. */
+    /**
+     * Not published before this instant. Replaces an earlier {@link #delay(Duration)}.
+     *
+     * @param notBefore the earliest publication time, or null to publish at once
+     * @return this builder
+     */
     public Builder notBefore(Instant notBefore) {
       this.notBefore = notBefore;
       this.delay = null;
@@ -336,6 +405,8 @@ public record OutboxMessage(
      * Not published before {@code delay} after {@link #build()} (measured on the writer's clock).
      * Replaces an earlier {@link #notBefore(Instant)}.
      *
+     * @param delay how long after {@code build()} the message becomes publishable; zero for at once
+     * @return this builder
      * @throws IllegalArgumentException when the delay is negative
      */
     public Builder delay(Duration delay) {
@@ -348,13 +419,23 @@ public record OutboxMessage(
       return this;
     }
 
-    /** An explicit W3C {@code traceparent}; otherwise the writer's provider is asked. */
+    /**
+     * An explicit W3C {@code traceparent}; otherwise the writer's provider is asked.
+     *
+     * @param traceparent a W3C {@code traceparent} value, checked by {@link #build()}
+     * @return this builder
+     */
     public Builder traceparent(String traceparent) {
       this.traceparent = traceparent;
       return this;
     }
 
-    /** The clock used by {@link #delay(Duration)}; for tests. */
+    /**
+     * The clock used by {@link #delay(Duration)}; for tests.
+     *
+     * @param clock the clock to read when building
+     * @return this builder
+     */
     public Builder clock(Clock clock) {
       this.clock = Objects.requireNonNull(clock, "clock");
       return this;
@@ -363,6 +444,7 @@ public record OutboxMessage(
     /**
      * Validates and builds the message.
      *
+     * @return the validated, immutable message
      * @throws InvalidMessageException listing every rule the message breaks
      */
     public OutboxMessage build() {

@@ -29,6 +29,9 @@ public final class Payload {
   /**
    * Bytes with a media type.
    *
+   * @param bytes the body; copied
+   * @param contentType the media type, published as {@code content-type}
+   * @return the payload
    * @throws InvalidMessageException when the content type is blank or longer than 255 characters
    */
   public static Payload of(byte[] bytes, String contentType) {
@@ -43,12 +46,22 @@ public final class Payload {
     return new Payload(bytes.clone(), contentType);
   }
 
-  /** Raw bytes, published as {@code application/octet-stream}. */
+  /**
+   * Raw bytes, published as {@code application/octet-stream}.
+   *
+   * @param bytes the body; copied
+   * @return the payload
+   */
   public static Payload bytes(byte[] bytes) {
     return of(bytes, OCTET_STREAM);
   }
 
-  /** UTF-8 text, published as {@code text/plain; charset=utf-8}. */
+  /**
+   * UTF-8 text, published as {@code text/plain; charset=utf-8}.
+   *
+   * @param text the body; not null
+   * @return the payload
+   */
   public static Payload text(String text) {
     Objects.requireNonNull(text, "text");
     return new Payload(text.getBytes(StandardCharsets.UTF_8), TEXT_PLAIN);
@@ -59,6 +72,8 @@ public final class Payload {
    * one well-formed JSON value, so a malformed document fails the write instead of every consumer
    * later.
    *
+   * @param json the document; not null
+   * @return the payload
    * @throws InvalidMessageException when the text is not well-formed JSON, with the position
    */
   public static Payload json(String json) {
@@ -67,22 +82,38 @@ public final class Payload {
     return new Payload(json.getBytes(StandardCharsets.UTF_8), APPLICATION_JSON);
   }
 
-  /** A copy of the bytes. */
+  /**
+   * A copy of the bytes.
+   *
+   * @return a new array on every call
+   */
   public byte[] bytes() {
     return bytes.clone();
   }
 
-  /** The number of bytes, without copying them. */
+  /**
+   * The number of bytes, without copying them.
+   *
+   * @return the size in bytes
+   */
   public int size() {
     return bytes.length;
   }
 
-  /** The media type, e.g. {@code application/json}. */
+  /**
+   * The media type, e.g. {@code application/json}.
+   *
+   * @return the media type as given
+   */
   public String contentType() {
     return contentType;
   }
 
-  /** The bytes decoded as UTF-8 (for text and JSON payloads). */
+  /**
+   * The bytes decoded as UTF-8 (for text and JSON payloads).
+   *
+   * @return the text; malformed UTF-8 is replaced, not rejected
+   */
   public String asString() {
     return new String(bytes, StandardCharsets.UTF_8);
   }

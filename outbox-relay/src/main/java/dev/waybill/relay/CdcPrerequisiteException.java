@@ -12,9 +12,15 @@ import java.util.List;
 public final class CdcPrerequisiteException extends WaybillException {
   private static final long serialVersionUID = 1L;
 
+  /** Every problem found, each with what to do about it. */
   private final List<String> problems;
 
-  /** With every problem found, each a sentence that says what to do. */
+  /**
+   * With every problem found, each a sentence that says what to do.
+   *
+   * @param instance the relay's instance id, named in the message
+   * @param problems the problems, at least one; copied
+   */
   public CdcPrerequisiteException(String instance, List<String> problems) {
     super(
         "relay "
@@ -28,7 +34,11 @@ public final class CdcPrerequisiteException extends WaybillException {
     this.problems = List.copyOf(problems);
   }
 
-  /** Each problem, with what to do about it. */
+  /**
+   * Each problem, with what to do about it.
+   *
+   * @return the problems; unmodifiable
+   */
   public List<String> problems() {
     return problems;
   }

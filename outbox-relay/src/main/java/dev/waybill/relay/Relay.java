@@ -25,7 +25,11 @@ import javax.sql.DataSource;
  */
 public interface Relay extends AutoCloseable {
 
-  /** A builder; the config and a data source are required. */
+  /**
+   * A builder; the config and a data source are required.
+   *
+   * @return a new builder; not thread-safe
+   */
   static Builder builder() {
     return new Builder();
   }
@@ -45,13 +49,25 @@ public interface Relay extends AutoCloseable {
   @Override
   void close();
 
-  /** This relay's instance id. */
+  /**
+   * This relay's instance id.
+   *
+   * @return the configured {@code relay.instance.id}
+   */
   String instanceId();
 
-  /** A snapshot of what this relay is doing (counters since start, owned shards). */
+  /**
+   * A snapshot of what this relay is doing (counters since start, owned shards).
+   *
+   * @return an immutable snapshot; safe to call from any thread
+   */
   RelayStatus status();
 
-  /** Whether the loop runs and both the database and Kafka answered recently. */
+  /**
+   * Whether the loop runs and both the database and Kafka answered recently.
+   *
+   * @return true when {@code /health} should answer {@code UP}
+   */
   boolean healthy();
 
   /** Builds a {@link Relay}. Not thread-safe. */
@@ -63,31 +79,52 @@ public interface Relay extends AutoCloseable {
 
     private Builder() {}
 
-    /** The settings (required). */
+    /**
+     * The settings (required).
+     *
+     * @param config the validated settings
+     * @return this builder
+     */
     public Builder config(RelayConfig config) {
       this.config = Objects.requireNonNull(config, "config");
       return this;
     }
 
-    /** The database (required); the relay does not close it. */
+    /**
+     * The database (required); the relay does not close it.
+     *
+     * @param dataSource the outbox's database; needs up to three connections at once
+     * @return this builder
+     */
     public Builder dataSource(DataSource dataSource) {
       this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
       return this;
     }
 
-    /** The dialect; detected from the data source when not set. */
+    /**
+     * The dialect; detected from the data source when not set.
+     *
+     * @param dialect the dialect, or null to detect it
+     * @return this builder
+     */
     public Builder dialect(Dialect dialect) {
       this.dialect = dialect;
       return this;
     }
 
-    /** Where meters are registered (default: a private simple registry). */
+    /**
+     * Where meters are registered (default: a private simple registry).
+     *
+     * @param registry the registry that receives the {@code waybill.relay.*} meters
+     * @return this builder
+     */
     public Builder meterRegistry(MeterRegistry registry) {
       this.registry = registry;
       return this;
     }
 
     /**
+     * @return a relay that is not started yet
      * @throws NullPointerException when config or data source are missing
      */
     public Relay build() {

@@ -267,7 +267,11 @@ public record RelayConfig(
           CDC_HEARTBEAT_INTERVAL,
           CDC_STANDBY_INTERVAL);
 
-  /** Every setting the relay process reads: {@code db.*}, {@code outbox.*} and its own. */
+  /**
+   * Every setting the relay process reads: {@code db.*}, {@code outbox.*} and its own.
+   *
+   * @return the declarations, in documentation order; unmodifiable
+   */
   public static List<Setting<?>> allSettings() {
     List<Setting<?>> all = new ArrayList<>(DatabaseSettings.SETTINGS);
     all.addAll(OutboxConfig.SETTINGS);
@@ -284,6 +288,26 @@ public record RelayConfig(
   /**
    * Checks every cross-setting rule.
    *
+   * @param database the database connection settings, or null when a {@code DataSource} is given
+   * @param outbox the outbox table settings, matching the writers'
+   * @param instanceId a unique name of 1 to 200 characters
+   * @param source the CloudEvents source
+   * @param shards the number of lease units, the same on every relay
+   * @param batchSize the most rows per claim
+   * @param pollInterval the longest idle wait
+   * @param leaseTtl the lease lifetime; must exceed {@code sendTimeout} plus {@code
+   *     leaseRenewInterval}
+   * @param leaseRenewInterval the renewal and rebalancing period
+   * @param sendTimeout the producer's delivery timeout
+   * @param failureMode what happens to a key after one of its messages is dead-lettered
+   * @param maxAttempts failed attempts before a message is dead-lettered
+   * @param backoffInitial the first pause after a failed round
+   * @param backoffMax the longest pause; not below {@code backoffInitial}
+   * @param httpPort the HTTP port, 0 for any free port, -1 for none
+   * @param kafka extra producer settings; ordering and durability settings the relay owns are
+   *     refused
+   * @param mode polling or CDC
+   * @param cdc the CDC settings
    * @throws ConfigException listing every problem
    */
   public RelayConfig {
@@ -396,6 +420,8 @@ public record RelayConfig(
    * Reads every relay setting, reporting all problems (unknown {@code db.*}, {@code outbox.*},
    * {@code relay.*} and {@code http.*} keys included) at once.
    *
+   * @param settings the raw settings of the process (file, environment, flags)
+   * @return the validated configuration
    * @throws ConfigException listing every problem
    */
   public static RelayConfig read(Settings settings) {
@@ -493,12 +519,21 @@ public record RelayConfig(
         new CdcConfig(slot.trim(), publication.name(), create, heartbeat, standby));
   }
 
-  /** A builder with every default; {@code kafka.bootstrap.servers} must be given. */
+  /**
+   * A builder with every default; {@code kafka.bootstrap.servers} must be given.
+   *
+   * @return a new builder; not thread-safe
+   */
   public static Builder builder() {
     return new Builder();
   }
 
-  /** {@code host-pid}, the default instance id. */
+  /**
+   * {@code host-pid}, the default instance id.
+   *
+   * @return the local host name (or {@code relay} when it cannot be found) and this process's id,
+   *     joined by a dash
+   */
   public static String defaultInstanceId() {
     String host;
     try {
@@ -511,7 +546,12 @@ public record RelayConfig(
     return host + "-" + pid;
   }
 
-  /** The producer settings with secrets masked, for logs and status. */
+  /**
+   * The producer settings with secrets masked, for logs and status.
+   *
+   * @return a copy of {@link #kafka()}, in its order, whose values under keys naming a password,
+   *     secret, JAAS config, token or credential read {@code ***}
+   */
   public Map<String, String> kafkaForDisplay() {
     Map<String, String> shown = new LinkedHashMap<>();
     kafka.forEach(
@@ -590,110 +630,200 @@ public record RelayConfig(
 
     private Builder() {}
 
-    /** Polling (default) or CDC. */
+    /**
+     * Polling (default) or CDC.
+     *
+     * @param mode how committed messages are found
+     * @return this builder
+     */
     public Builder mode(RelayMode mode) {
       this.mode = mode;
       return this;
     }
 
-    /** The CDC settings (default {@link CdcConfig#defaults()}). */
+    /**
+     * The CDC settings (default {@link CdcConfig#defaults()}).
+     *
+     * @param cdc the slot, publication and heartbeat settings
+     * @return this builder
+     */
     public Builder cdc(CdcConfig cdc) {
       this.cdc = cdc;
       return this;
     }
 
-    /** Database settings, when the relay builds its own pool. */
+    /**
+     * Database settings, when the relay builds its own pool.
+     *
+     * @param database the connection settings; not needed when the relay is given a {@code
+     *     DataSource}
+     * @return this builder
+     */
     public Builder database(DatabaseSettings database) {
       this.database = database;
       return this;
     }
 
-    /** Outbox table and NOTIFY channel; must match the writers'. */
+    /**
+     * Outbox table and NOTIFY channel; must match the writers'.
+     *
+     * @param outbox the outbox settings the writers use
+     * @return this builder
+     */
     public Builder outbox(OutboxConfig outbox) {
       this.outbox = outbox;
       return this;
     }
 
-    /** This relay's unique name. */
+    /**
+     * This relay's unique name.
+     *
+     * @param instanceId a name that no other running relay of this outbox has
+     * @return this builder
+     */
     public Builder instanceId(String instanceId) {
       this.instanceId = instanceId;
       return this;
     }
 
-    /** CloudEvents source. */
+    /**
+     * CloudEvents source.
+     *
+     * @param source the {@code ce_source} attribute, e.g. a URI naming the application
+     * @return this builder
+     */
     public Builder source(String source) {
       this.source = source;
       return this;
     }
 
-    /** Shard count (same on all relays). */
+    /**
+     * Shard count (same on all relays).
+     *
+     * @param shards the number of lease units; give every relay of the outbox the same
+     * @return this builder
+     */
     public Builder shards(int shards) {
       this.shards = shards;
       return this;
     }
 
-    /** Rows per batch. */
+    /**
+     * Rows per batch.
+     *
+     * @param batchSize the most rows claimed and sent at once
+     * @return this builder
+     */
     public Builder batchSize(int batchSize) {
       this.batchSize = batchSize;
       return this;
     }
 
-    /** Longest idle wait. */
+    /**
+     * Longest idle wait.
+     *
+     * @param pollInterval the longest wait between claims of an idle outbox
+     * @return this builder
+     */
     public Builder pollInterval(Duration pollInterval) {
       this.pollInterval = pollInterval;
       return this;
     }
 
-    /** Lease lifetime and renewal interval. */
+    /**
+     * Lease lifetime and renewal interval.
+     *
+     * @param ttl how long a lease lasts without renewal
+     * @param renewInterval how often leases are renewed and rebalanced
+     * @return this builder
+     */
     public Builder lease(Duration ttl, Duration renewInterval) {
       this.leaseTtl = ttl;
       this.leaseRenewInterval = renewInterval;
       return this;
     }
 
-    /** Longest send, retries included. */
+    /**
+     * Longest send, retries included.
+     *
+     * @param sendTimeout the producer's delivery timeout, well below the lease lifetime
+     * @return this builder
+     */
     public Builder sendTimeout(Duration sendTimeout) {
       this.sendTimeout = sendTimeout;
       return this;
     }
 
-    /** Park or skip after a dead letter. */
+    /**
+     * Park or skip after a dead letter.
+     *
+     * @param failureMode {@code PARK} to keep key order, {@code SKIP} to keep the key flowing
+     * @return this builder
+     */
     public Builder failureMode(FailureMode failureMode) {
       this.failureMode = failureMode;
       return this;
     }
 
-    /** Attempts before dead-lettering. */
+    /**
+     * Attempts before dead-lettering.
+     *
+     * @param maxAttempts failed attempts while Kafka is reachable
+     * @return this builder
+     */
     public Builder maxAttempts(int maxAttempts) {
       this.maxAttempts = maxAttempts;
       return this;
     }
 
-    /** Backoff between failed rounds. */
+    /**
+     * Backoff between failed rounds.
+     *
+     * @param initial the first pause after a failed round
+     * @param max the longest pause
+     * @return this builder
+     */
     public Builder backoff(Duration initial, Duration max) {
       this.backoffInitial = initial;
       this.backoffMax = max;
       return this;
     }
 
-    /** HTTP port; -1 (the builder's default) disables the endpoint. */
+    /**
+     * HTTP port; -1 (the builder's default) disables the endpoint.
+     *
+     * @param httpPort the port, 0 for any free port, -1 for none
+     * @return this builder
+     */
     public Builder httpPort(int httpPort) {
       this.httpPort = httpPort;
       return this;
     }
 
-    /** Kafka bootstrap servers. */
+    /**
+     * Kafka bootstrap servers.
+     *
+     * @param servers {@code host:port[,host:port...]}
+     * @return this builder
+     */
     public Builder bootstrapServers(String servers) {
       return kafka("bootstrap.servers", servers);
     }
 
-    /** Any producer setting (without the {@code kafka.} prefix). */
+    /**
+     * Any producer setting (without the {@code kafka.} prefix).
+     *
+     * @param key the producer setting's name, e.g. {@code security.protocol}
+     * @param value its value
+     * @return this builder
+     */
     public Builder kafka(String key, String value) {
       kafka.put(key, value);
       return this;
     }
 
     /**
+     * @return the validated, immutable configuration
      * @throws ConfigException listing every problem
      */
     public RelayConfig build() {
@@ -758,6 +888,11 @@ public record RelayConfig(
     public static final String DEFAULT_PUBLICATION = "waybill_outbox";
 
     /**
+     * @param slot the replication slot's name
+     * @param publication the publication's name
+     * @param create whether missing objects are created
+     * @param heartbeatInterval the heartbeat period; zero disables heartbeats
+     * @param standbyInterval how often a standby tries to take over the slot
      * @throws dev.waybill.outbox.jdbc.InvalidIdentifierException when a name is unsafe
      */
     public CdcConfig {
@@ -770,28 +905,53 @@ public record RelayConfig(
       }
     }
 
-    /** Slot and publication {@code waybill_outbox}, created when missing, heartbeat 10 s. */
+    /**
+     * Slot and publication {@code waybill_outbox}, created when missing, heartbeat 10 s.
+     *
+     * @return the default CDC settings
+     */
     public static CdcConfig defaults() {
       return new CdcConfig(
           DEFAULT_SLOT, DEFAULT_PUBLICATION, true, Duration.ofSeconds(10), Duration.ofSeconds(1));
     }
 
-    /** The same with another slot and publication name. */
+    /**
+     * The same with another slot and publication name.
+     *
+     * @param newSlot the replication slot's name
+     * @param newPublication the publication's name
+     * @return a copy with those names
+     */
     public CdcConfig withNames(String newSlot, String newPublication) {
       return new CdcConfig(newSlot, newPublication, create, heartbeatInterval, standbyInterval);
     }
 
-    /** The same with another heartbeat interval. */
+    /**
+     * The same with another heartbeat interval.
+     *
+     * @param interval the heartbeat period; zero disables heartbeats
+     * @return a copy with that interval
+     */
     public CdcConfig withHeartbeat(Duration interval) {
       return new CdcConfig(slot, publication, create, interval, standbyInterval);
     }
 
-    /** The same with creation allowed or not. */
+    /**
+     * The same with creation allowed or not.
+     *
+     * @param allowed whether missing objects are created
+     * @return a copy with that choice
+     */
     public CdcConfig withCreate(boolean allowed) {
       return new CdcConfig(slot, publication, allowed, heartbeatInterval, standbyInterval);
     }
 
-    /** The same with another standby interval. */
+    /**
+     * The same with another standby interval.
+     *
+     * @param interval how often a standby tries to take over the slot
+     * @return a copy with that interval
+     */
     public CdcConfig withStandbyInterval(Duration interval) {
       return new CdcConfig(slot, publication, create, heartbeatInterval, interval);
     }

@@ -26,13 +26,34 @@ public record RelayStatus(
     boolean listening,
     Optional<Cdc> cdc) {
 
-  /** Copies the shard set. */
+  /**
+   * Copies the shard set.
+   *
+   * @param instanceId the relay's instance id
+   * @param running whether its loop runs
+   * @param ownedShards the shards it leases now; copied
+   * @param published messages acknowledged by Kafka since start
+   * @param deadLettered messages dead-lettered since start
+   * @param retried failed sends since start that will be retried
+   * @param listening whether a PostgreSQL {@code LISTEN} connection is open
+   * @param cdc the replication slot's state in CDC mode; null is taken as empty
+   */
   public RelayStatus {
     ownedShards = Set.copyOf(ownedShards);
     cdc = cdc == null ? Optional.empty() : cdc;
   }
 
-  /** A polling relay's status. */
+  /**
+   * A polling relay's status.
+   *
+   * @param instanceId the relay's instance id
+   * @param running whether its loop runs
+   * @param ownedShards the shards it leases now; copied
+   * @param published messages acknowledged by Kafka since start
+   * @param deadLettered messages dead-lettered since start
+   * @param retried failed sends since start that will be retried
+   * @param listening whether a PostgreSQL {@code LISTEN} connection is open
+   */
   public RelayStatus(
       String instanceId,
       boolean running,

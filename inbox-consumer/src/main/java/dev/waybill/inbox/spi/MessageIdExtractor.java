@@ -23,17 +23,28 @@ public interface MessageIdExtractor {
   /**
    * The message id of {@code record}, or empty when it has none.
    *
+   * @param record the raw record
+   * @return the id, or empty
    * @throws RuntimeException when the record is malformed; it is then dead-lettered with reason
    *     {@code invalid-id}
    */
   Optional<String> messageId(ConsumerRecord<byte[], byte[]> record);
 
-  /** The CloudEvents id, header {@code ce_id} (UTF-8): what Waybill's relay writes. */
+  /**
+   * The CloudEvents id, header {@code ce_id} (UTF-8): what Waybill's relay writes.
+   *
+   * @return the default extractor
+   */
   static MessageIdExtractor cloudEvents() {
     return header(CloudEventHeaders.ID);
   }
 
-  /** The last header called {@code name}, as UTF-8 text; empty when absent or blank. */
+  /**
+   * The last header called {@code name}, as UTF-8 text; empty when absent or blank.
+   *
+   * @param name the header name
+   * @return an extractor reading that header
+   */
   static MessageIdExtractor header(String name) {
     Objects.requireNonNull(name, "name");
     return record -> {

@@ -15,12 +15,19 @@ import java.util.function.UnaryOperator;
  */
 public interface Upcaster {
 
-  /** Whether this upcaster converts {@code message} (usually: its event type is the old one). */
+  /**
+   * Whether this upcaster converts {@code message} (usually: its event type is the old one).
+   *
+   * @param message the record as received or as converted by earlier upcasters
+   * @return true to have {@link #upcast} called
+   */
   boolean appliesTo(InboxMessage message);
 
   /**
    * The converted message; it must no longer satisfy {@link #appliesTo} for this upcaster.
    *
+   * @param message a message this upcaster applies to
+   * @return the converted message
    * @throws Exception when the message cannot be converted
    */
   InboxMessage upcast(InboxMessage message) throws Exception;
@@ -28,6 +35,11 @@ public interface Upcaster {
   /**
    * An upcaster from event type {@code fromType} to {@code toType} that rewrites the value as UTF-8
    * text (for example a JSON transformation).
+   *
+   * @param fromType the old event type
+   * @param toType the new event type
+   * @param valueTransform rewrites the old value's text into the new shape; must be thread-safe
+   * @return the upcaster
    */
   static Upcaster ofType(String fromType, String toType, UnaryOperator<String> valueTransform) {
     Objects.requireNonNull(fromType, "fromType");

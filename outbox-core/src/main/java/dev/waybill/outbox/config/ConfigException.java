@@ -7,6 +7,7 @@ import java.util.List;
 public final class ConfigException extends WaybillException {
   private static final long serialVersionUID = 1L;
 
+  /** Every problem, one line each, in the order found. */
   private final List<String> problems;
 
   /**
@@ -22,7 +23,11 @@ public final class ConfigException extends WaybillException {
     this.problems = List.copyOf(problems);
   }
 
-  /** Every problem found, one line each. */
+  /**
+   * Every problem found, one line each.
+   *
+   * @return the problems; unmodifiable, never empty
+   */
   public List<String> problems() {
     return problems;
   }

@@ -46,7 +46,14 @@ public final class Setting<T> {
     this.parser = parser;
   }
 
-  /** A text setting; {@code defaultValue} null makes it required. */
+  /**
+   * A text setting; {@code defaultValue} null makes it required.
+   *
+   * @param key the dotted key, e.g. {@code db.url}; lower case letters, digits, dots and dashes
+   * @param defaultValue the value when none is given, or null to make the setting required
+   * @param doc what the setting does, shown in the configuration table
+   * @return the declaration; immutable
+   */
   public static Setting<String> string(String key, String defaultValue, String doc) {
     return new Setting<>(
         key,
@@ -62,17 +69,39 @@ public final class Setting<T> {
         });
   }
 
-  /** A text setting that may be empty (empty means "not set"). */
+  /**
+   * A text setting that may be empty (empty means "not set").
+   *
+   * @param key the dotted key
+   * @param doc what the setting does, shown in the configuration table
+   * @return the declaration; immutable
+   */
   public static Setting<String> optionalString(String key, String doc) {
     return new Setting<>(key, "string", "", doc, false, String::trim);
   }
 
-  /** A text setting whose value never appears in logs, errors or {@code toString()}. */
+  /**
+   * A text setting whose value never appears in logs, errors or {@code toString()}.
+   *
+   * @param key the dotted key
+   * @param defaultValue the value when none is given, or null to make the setting required
+   * @param doc what the setting does, shown in the configuration table
+   * @return the declaration; immutable
+   */
   public static Setting<String> secret(String key, String defaultValue, String doc) {
     return new Setting<>(key, "secret", defaultValue, doc, true, s -> s);
   }
 
-  /** An integer in {@code [min, max]}. */
+  /**
+   * An integer in {@code [min, max]}.
+   *
+   * @param key the dotted key
+   * @param defaultValue the value when none is given
+   * @param min the smallest accepted value
+   * @param max the largest accepted value
+   * @param doc what the setting does, shown in the configuration table
+   * @return the declaration; immutable
+   */
   public static Setting<Integer> integer(
       String key, Integer defaultValue, int min, int max, String doc) {
     return new Setting<>(
@@ -95,7 +124,14 @@ public final class Setting<T> {
         });
   }
 
-  /** {@code true} or {@code false}. */
+  /**
+   * {@code true} or {@code false}.
+   *
+   * @param key the dotted key
+   * @param defaultValue the value when none is given
+   * @param doc what the setting does, shown in the configuration table
+   * @return the declaration; immutable
+   */
   public static Setting<Boolean> bool(String key, boolean defaultValue, String doc) {
     return new Setting<>(
         key,
@@ -115,6 +151,14 @@ public final class Setting<T> {
   /**
    * A duration written {@code 500ms}, {@code 30s}, {@code 5m}, {@code 1h} or ISO-8601 ({@code
    * PT30S}), in {@code [min, max]}.
+   *
+   * @param key the dotted key
+   * @param defaultValue the value when none is given, written like a value (e.g. {@code 30s}), or
+   *     null to make the setting required
+   * @param min the shortest accepted duration
+   * @param max the longest accepted duration
+   * @param doc what the setting does, shown in the configuration table
+   * @return the declaration; immutable
    */
   public static Setting<Duration> duration(
       String key, String defaultValue, Duration min, Duration max, String doc) {
@@ -134,7 +178,14 @@ public final class Setting<T> {
         });
   }
 
-  /** An SQL identifier, optionally schema-qualified, validated by {@link SqlIdentifier}. */
+  /**
+   * An SQL identifier, optionally schema-qualified, validated by {@link SqlIdentifier}.
+   *
+   * @param key the dotted key
+   * @param defaultValue the identifier when none is given, or null to make the setting required
+   * @param doc what the setting does, shown in the configuration table
+   * @return the declaration; immutable
+   */
   public static Setting<SqlIdentifier> identifier(String key, String defaultValue, String doc) {
     return new Setting<>(
         key,
@@ -156,6 +207,8 @@ public final class Setting<T> {
   /**
    * The setting's row in the documentation's configuration tables (key, environment variable, type,
    * default, meaning), so docs/configuration.md can be checked against the declarations.
+   *
+   * @return one Markdown table row, without a trailing line break
    */
   public String markdownRow() {
     return "| `"
@@ -173,37 +226,65 @@ public final class Setting<T> {
         + " |";
   }
 
-  /** The dotted key, e.g. {@code db.url}. */
+  /**
+   * The dotted key, e.g. {@code db.url}.
+   *
+   * @return the key as written in properties files and {@code --set} flags
+   */
   public String key() {
     return key;
   }
 
-  /** The environment variable form: {@code WAYBILL_} + key in upper case, dots and dashes as _. */
+  /**
+   * The environment variable form: {@code WAYBILL_} + key in upper case, dots and dashes as _.
+   *
+   * @return the name of the environment variable that sets this key
+   */
   public String environmentName() {
     return "WAYBILL_" + key.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_');
   }
 
-  /** A short type description for docs, e.g. {@code int 1..10000}. */
+  /**
+   * A short type description for docs, e.g. {@code int 1..10000}.
+   *
+   * @return the type and its bounds, for humans
+   */
   public String type() {
     return type;
   }
 
-  /** The default as written in a properties file; empty when the setting is required. */
+  /**
+   * The default as written in a properties file; empty when the setting is required.
+   *
+   * @return the default's text, or empty for a required setting
+   */
   public Optional<String> defaultText() {
     return Optional.ofNullable(defaultText);
   }
 
-  /** Whether a value must be given. */
+  /**
+   * Whether a value must be given.
+   *
+   * @return true when the setting has no default
+   */
   public boolean required() {
     return defaultText == null;
   }
 
-  /** What the setting does, one or two sentences. */
+  /**
+   * What the setting does, one or two sentences.
+   *
+   * @return the documentation text
+   */
   public String doc() {
     return doc;
   }
 
-  /** Whether the value is secret (masked everywhere). */
+  /**
+   * Whether the value is secret (masked everywhere).
+   *
+   * @return true when the value must be masked
+   */
   public boolean isSecret() {
     return secret;
   }
@@ -211,6 +292,8 @@ public final class Setting<T> {
   /**
    * Parses a raw value.
    *
+   * @param raw the value as written in a file, flag or environment variable, already trimmed
+   * @return the parsed value, within the declared bounds
    * @throws IllegalArgumentException with the reason (not naming the key or value)
    */
   public T parse(String raw) {

@@ -22,27 +22,49 @@ public final class Settings {
     this.values = Map.copyOf(values);
   }
 
-  /** An empty builder. */
+  /**
+   * An empty builder.
+   *
+   * @return a new builder; not thread-safe
+   */
   public static Builder builder() {
     return new Builder();
   }
 
-  /** Settings from a map of dotted keys to values. */
+  /**
+   * Settings from a map of dotted keys to values.
+   *
+   * @param values dotted keys to raw values; copied
+   * @return the immutable settings
+   */
   public static Settings of(Map<String, String> values) {
     return builder().putAll(values).build();
   }
 
-  /** The raw value of a key, if given. */
+  /**
+   * The raw value of a key, if given.
+   *
+   * @param key a dotted key
+   * @return the value as given, untrimmed and unparsed, or empty
+   */
   public java.util.Optional<String> raw(String key) {
     return java.util.Optional.ofNullable(values.get(key));
   }
 
-  /** Every key given. */
+  /**
+   * Every key given.
+   *
+   * @return the given keys, in no particular order; unmodifiable
+   */
   public Set<String> keys() {
     return new TreeSet<>(values.keySet());
   }
 
-  /** A reader that collects problems; call {@link Reader#finish()} after the last get. */
+  /**
+   * A reader that collects problems; call {@link Reader#finish()} after the last get.
+   *
+   * @return a new reader; not thread-safe, use it from one thread
+   */
   public Reader reader() {
     return new Reader(this);
   }
@@ -50,6 +72,10 @@ public final class Settings {
   /**
    * Keys that start with one of {@code prefixes} but are not declared, e.g. typos such as {@code
    * db.ulr}. Keys outside the prefixes (pass-through families) are ignored.
+   *
+   * @param prefixes the key families the caller owns, e.g. {@code db.} and {@code relay.}
+   * @param known the declared settings
+   * @return the unknown keys; empty when there are none
    */
   public List<String> unknownKeys(Collection<String> prefixes, Collection<Setting<?>> known) {
     Set<String> knownKeys = new TreeSet<>();
@@ -75,7 +101,12 @@ public final class Settings {
 
     private Builder() {}
 
-    /** Adds every entry of a properties file (keys trimmed). */
+    /**
+     * Adds every entry of a properties file (keys trimmed).
+     *
+     * @param properties the file's entries; non-string entries are ignored
+     * @return this builder
+     */
     public Builder properties(Properties properties) {
       properties
           .stringPropertyNames()
@@ -88,6 +119,11 @@ public final class Settings {
      * Setting#environmentName()}), plus {@code WAYBILL_<PREFIX>_...} variables for pass-through
      * families like {@code kafka.}: those are turned into keys by lower-casing and replacing {@code
      * _} with {@code .}.
+     *
+     * @param env the environment, e.g. {@code System.getenv()}
+     * @param known the declared settings whose variables are looked for
+     * @param passThrough key prefixes whose variables are all taken, e.g. {@code kafka.}
+     * @return this builder
      */
     public Builder environment(
         Map<String, String> env, Collection<Setting<?>> known, Collection<String> passThrough) {
@@ -113,19 +149,34 @@ public final class Settings {
       return this;
     }
 
-    /** Sets one value (a {@code --set key=value} flag). */
+    /**
+     * Sets one value (a {@code --set key=value} flag).
+     *
+     * @param key a dotted key
+     * @param value the raw value
+     * @return this builder
+     */
     public Builder put(String key, String value) {
       values.put(Objects.requireNonNull(key, "key").trim(), Objects.requireNonNull(value, "value"));
       return this;
     }
 
-    /** Sets every entry. */
+    /**
+     * Sets every entry.
+     *
+     * @param more dotted keys to raw values
+     * @return this builder
+     */
     public Builder putAll(Map<String, String> more) {
       more.forEach(this::put);
       return this;
     }
 
-    /** The immutable settings. */
+    /**
+     * The immutable settings.
+     *
+     * @return the settings; later sources have replaced earlier values of the same key
+     */
     public Settings build() {
       return new Settings(values);
     }
@@ -144,6 +195,10 @@ public final class Settings {
      * The typed value of a setting: the given value, else its default. A missing required value or
      * an invalid value is recorded as a problem and {@code null} is returned; {@link #finish()}
      * then throws.
+     *
+     * @param <T> the setting's value type
+     * @param setting the declaration to read
+     * @return the value, or null when it is missing or invalid (recorded as a problem)
      */
     public <T> T get(Setting<T> setting) {
       String raw = settings.values.get(setting.key());
@@ -169,12 +224,20 @@ public final class Settings {
       }
     }
 
-    /** Records a problem found by a cross-setting check. */
+    /**
+     * Records a problem found by a cross-setting check.
+     *
+     * @param problem the full error text, in the form "value → key → what was expected"
+     */
     public void problem(String problem) {
       problems.add(problem);
     }
 
-    /** The problems so far. */
+    /**
+     * The problems so far.
+     *
+     * @return the problems recorded so far, in order; unmodifiable
+     */
     public List<String> problems() {
       return List.copyOf(problems);
     }

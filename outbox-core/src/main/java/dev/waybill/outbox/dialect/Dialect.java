@@ -23,17 +23,29 @@ import java.util.UUID;
  */
 public sealed interface Dialect permits PostgresDialect, MySqlDialect, H2Dialect {
 
-  /** PostgreSQL 12 and newer. */
+  /**
+   * PostgreSQL 12 and newer.
+   *
+   * @return the PostgreSQL dialect, a shared stateless instance
+   */
   static Dialect postgres() {
     return PostgresDialect.INSTANCE;
   }
 
-  /** MySQL 8 and MariaDB 10.6 and newer (both need {@code SKIP LOCKED}). */
+  /**
+   * MySQL 8 and MariaDB 10.6 and newer (both need {@code SKIP LOCKED}).
+   *
+   * @return the MySQL/MariaDB dialect, a shared stateless instance
+   */
   static Dialect mysql() {
     return MySqlDialect.INSTANCE;
   }
 
-  /** H2 2.x, in PostgreSQL compatibility mode, for embedded use and tests. */
+  /**
+   * H2 2.x, in PostgreSQL compatibility mode, for embedded use and tests.
+   *
+   * @return the H2 dialect, a shared stateless instance
+   */
   static Dialect h2() {
     return H2Dialect.INSTANCE;
   }
@@ -42,6 +54,9 @@ public sealed interface Dialect permits PostgresDialect, MySqlDialect, H2Dialect
    * The dialect of a JDBC URL: {@code jdbc:postgresql:}, {@code jdbc:mysql:}, {@code jdbc:mariadb:}
    * or {@code jdbc:h2:}.
    *
+   * @param jdbcUrl the URL a {@code DataSource} or {@code DriverManager} connects with; matched
+   *     case-insensitively on its scheme only
+   * @return the dialect for that scheme
    * @throws UnsupportedDatabaseException naming the URL scheme and the supported ones
    */
   static Dialect fromJdbcUrl(String jdbcUrl) {
@@ -66,7 +81,11 @@ public sealed interface Dialect permits PostgresDialect, MySqlDialect, H2Dialect
   /**
    * The dialect of an open connection, from its database product name.
    *
+   * @param connection an open connection; only its metadata is read, it is left open and unchanged
+   * @return the dialect of the database behind the connection
    * @throws UnsupportedDatabaseException naming the product when it is not supported
+   * @throws dev.waybill.outbox.WaybillException when the metadata cannot be read (the {@code
+   *     SQLException} is the cause)
    */
   static Dialect of(Connection connection) {
     String product;
@@ -82,6 +101,9 @@ public sealed interface Dialect permits PostgresDialect, MySqlDialect, H2Dialect
    * The dialect for a JDBC database product name ({@code PostgreSQL}, {@code MySQL}, {@code
    * MariaDB}, {@code H2}).
    *
+   * @param product what {@code DatabaseMetaData.getDatabaseProductName()} reports; matched
+   *     case-insensitively
+   * @return the dialect for that product
    * @throws UnsupportedDatabaseException naming the product when it is not supported
    */
   static Dialect fromProductName(String product) {
@@ -101,13 +123,25 @@ public sealed interface Dialect permits PostgresDialect, MySqlDialect, H2Dialect
             + "': supported are PostgreSQL, MySQL, MariaDB and H2");
   }
 
-  /** The dialect's name, also the folder of its migration scripts: {@code postgresql}, ... */
+  /**
+   * The dialect's name, also the folder of its migration scripts: {@code postgresql}, ...
+   *
+   * @return a lower-case name without spaces, stable across releases
+   */
   String name();
 
-  /** Whether DDL takes part in transactions (PostgreSQL, H2 no: see {@link #ddlCommits()}). */
+  /**
+   * Whether DDL takes part in transactions (PostgreSQL, H2 no: see {@link #ddlCommits()}).
+   *
+   * @return true when a failed migration rolls its DDL back with the transaction
+   */
   boolean transactionalDdl();
 
-  /** Whether a DDL statement commits the open transaction (MySQL, MariaDB, H2). */
+  /**
+   * Whether a DDL statement commits the open transaction (MySQL, MariaDB, H2).
+   *
+   * @return true when DDL ends the surrounding transaction, so migrations cannot be rolled back
+   */
   default boolean ddlCommits() {
     return !transactionalDdl();
   }
@@ -117,30 +151,55 @@ public sealed interface Dialect permits PostgresDialect, MySqlDialect, H2Dialect
    * Connection#createArrayOf}) and take per-transaction planner settings ({@code SET LOCAL}); only
    * PostgreSQL. The relay then claims and deletes with one prepared statement of constant text
    * instead of splicing lists of numbers into new SQL every time.
+   *
+   * @return true when array parameters and {@code SET LOCAL} may be used
    */
   default boolean supportsArrayParameters() {
     return false;
   }
 
-  /** Whether the database has {@code LISTEN/NOTIFY} (only PostgreSQL). */
+  /**
+   * Whether the database has {@code LISTEN/NOTIFY} (only PostgreSQL).
+   *
+   * @return true when {@link #notifySql} yields a statement
+   */
   default boolean supportsNotify() {
     return false;
   }
 
-  /** The statement that sends an empty notification on {@code channel} at commit, if supported. */
+  /**
+   * The statement that sends an empty notification on {@code channel} at commit, if supported.
+   *
+   * @param channel the notification channel, a validated identifier
+   * @return the {@code NOTIFY} statement, or empty where the database has no notifications
+   */
   default Optional<String> notifySql(SqlIdentifier channel) {
     return Optional.empty();
   }
 
-  /** The column type and default of a "created at" timestamp in Waybill's own tables. */
+  /**
+   * The column type and default of a "created at" timestamp in Waybill's own tables.
+   *
+   * @return SQL text for a column definition, e.g. a timestamp type with a {@code DEFAULT} of the
+   *     current time
+   */
   String timestampColumnType();
 
-  /** What follows the column list of Waybill's {@code CREATE TABLE} (engine, charset). */
+  /**
+   * What follows the column list of Waybill's {@code CREATE TABLE} (engine, charset).
+   *
+   * @return SQL text placed after the closing parenthesis; empty when the database needs nothing
+   */
   default String tableOptions() {
     return "";
   }
 
-  /** {@code CREATE TABLE IF NOT EXISTS} for the schema history table. */
+  /**
+   * {@code CREATE TABLE IF NOT EXISTS} for the schema history table.
+   *
+   * @param table the history table's validated, possibly schema-qualified name
+   * @return one DDL statement, safe to run when the table exists
+   */
   default String createHistoryTableSql(SqlIdentifier table) {
     return """
         CREATE TABLE IF NOT EXISTS %s (
@@ -160,6 +219,12 @@ public sealed interface Dialect permits PostgresDialect, MySqlDialect, H2Dialect
    * timeout}. The lock is held by {@code connection} (which must stay open and unused otherwise)
    * until the returned handle is closed.
    *
+   * @param connection a dedicated connection that holds the lock until the handle is closed
+   * @param historyTable the schema history table; the lock is scoped to it, so migrations of
+   *     different table sets do not wait for each other
+   * @param lockName the lock's name, shown in the timeout error
+   * @param timeout how long to wait for a concurrent migration to finish
+   * @return the held lock; closing it releases the lock
    * @throws SQLException when the database fails
    * @throws WaybillException when the lock is not granted within the timeout
    */
@@ -170,6 +235,9 @@ public sealed interface Dialect permits PostgresDialect, MySqlDialect, H2Dialect
   /**
    * The outbox insert: parameters id, topic, msg_key, event_type, content_type, payload, headers,
    * traceparent, available_at, in that order.
+   *
+   * @param table the outbox table's validated name
+   * @return SQL text with nine {@code ?} parameters
    */
   default String insertOutboxSql(SqlIdentifier table) {
     return """
@@ -179,17 +247,38 @@ public sealed interface Dialect permits PostgresDialect, MySqlDialect, H2Dialect
         .formatted(table.sql());
   }
 
-  /** Binds a UUID as the dialect stores it (native {@code uuid}, or {@code CHAR(36)} on MySQL). */
+  /**
+   * Binds a UUID as the dialect stores it (native {@code uuid}, or {@code CHAR(36)} on MySQL).
+   *
+   * @param statement the statement to bind on
+   * @param index the 1-based parameter index
+   * @param value the id to bind; not null
+   * @throws SQLException when the driver rejects the value
+   */
   default void setUuid(PreparedStatement statement, int index, UUID value) throws SQLException {
     statement.setObject(index, value);
   }
 
-  /** Reads a UUID column. */
+  /**
+   * Reads a UUID column.
+   *
+   * @param rs a result set positioned on a row
+   * @param column the column label
+   * @return the id, or null when the column is SQL NULL
+   * @throws SQLException when the column is missing or not a UUID
+   */
   default UUID getUuid(ResultSet rs, String column) throws SQLException {
     return rs.getObject(column, UUID.class);
   }
 
-  /** Binds an instant (or SQL NULL) to a timestamp column, in UTC. */
+  /**
+   * Binds an instant (or SQL NULL) to a timestamp column, in UTC.
+   *
+   * @param statement the statement to bind on
+   * @param index the 1-based parameter index
+   * @param value the instant, or null for SQL NULL
+   * @throws SQLException when the driver rejects the value
+   */
   default void setInstant(PreparedStatement statement, int index, Instant value)
       throws SQLException {
     if (value == null) {
@@ -199,7 +288,14 @@ public sealed interface Dialect permits PostgresDialect, MySqlDialect, H2Dialect
     }
   }
 
-  /** Reads a timestamp column as an instant; empty for SQL NULL. */
+  /**
+   * Reads a timestamp column as an instant; empty for SQL NULL.
+   *
+   * @param rs a result set positioned on a row
+   * @param column the column label
+   * @return the instant in UTC, or empty for SQL NULL
+   * @throws SQLException when the column is missing or not a timestamp
+   */
   default Optional<Instant> getInstant(ResultSet rs, String column) throws SQLException {
     return Optional.ofNullable(rs.getObject(column, OffsetDateTime.class))
         .map(OffsetDateTime::toInstant);
@@ -207,18 +303,29 @@ public sealed interface Dialect permits PostgresDialect, MySqlDialect, H2Dialect
 
   // ---- relay (issue 3) ----
 
-  /** The database's current time as a SQL expression (UTC on MySQL). */
+  /**
+   * The database's current time as a SQL expression (UTC on MySQL).
+   *
+   * @return an SQL expression usable in a select list or a {@code WHERE} clause
+   */
   String nowSql();
 
   /**
    * A SQL expression for "now plus {@code ?} milliseconds": it contains exactly one {@code ?}
    * parameter, bound to a number of milliseconds.
+   *
+   * @return an SQL expression with one {@code ?} parameter
    */
   String nowPlusMillisSql();
 
   /**
    * {@code INSERT INTO table (columns) VALUES (?, ...)} that silently skips rows whose primary key
    * already exists.
+   *
+   * @param table the validated target table
+   * @param columns the column names, in the order of the {@code ?} parameters; validated
+   *     identifiers
+   * @return SQL text with one {@code ?} per column
    */
   default String insertIgnoringDuplicatesSql(SqlIdentifier table, String... columns) {
     return insertIgnoringVerb()
@@ -232,13 +339,20 @@ public sealed interface Dialect permits PostgresDialect, MySqlDialect, H2Dialect
         + insertIgnoringSuffix();
   }
 
-  /** The verb of {@link #insertIgnoringDuplicatesSql}: {@code INSERT IGNORE INTO} on MySQL. */
+  /**
+   * The verb of {@link #insertIgnoringDuplicatesSql}: {@code INSERT IGNORE INTO} on MySQL.
+   *
+   * @return the SQL words that begin such an insert, e.g. {@code INSERT INTO} or {@code INSERT
+   *     IGNORE INTO}
+   */
   default String insertIgnoringVerb() {
     return "INSERT INTO";
   }
 
   /**
    * What ends {@link #insertIgnoringDuplicatesSql}: {@code ON CONFLICT DO NOTHING} where needed.
+   *
+   * @return the SQL text that ends such an insert; empty where the verb already ignores duplicates
    */
   default String insertIgnoringSuffix() {
     return "";
@@ -257,6 +371,9 @@ public sealed interface Dialect permits PostgresDialect, MySqlDialect, H2Dialect
    * message_id}. The update count is 1 when the id was recorded now and 0 when it was recorded
    * before (a duplicate). A concurrent transaction that recorded the same id makes this statement
    * wait; if that one commits, this one counts a duplicate.
+   *
+   * @param table the inbox table's validated name
+   * @return SQL text with two {@code ?} parameters
    */
   default String inboxInsertIfAbsentSql(SqlIdentifier table) {
     return """
@@ -272,7 +389,14 @@ public sealed interface Dialect permits PostgresDialect, MySqlDialect, H2Dialect
    * duplicate-key error when a concurrent transaction recorded one of them meanwhile: the caller
    * then rolls back and records the ids one by one with {@link #inboxInsertIfAbsentSql}.
    *
+   * @param connection a connection in the caller's open transaction; not committed or closed here
+   * @param table the inbox table's validated name
+   * @param consumerGroup the consumer group the ids belong to
+   * @param ids the message ids, without duplicates among themselves
+   * @return the subset of {@code ids} recorded by this call
    * @throws SQLException when the database fails, including the duplicate-key case above
+   * @throws SQLException when the database fails, including a duplicate-key error from a concurrent
+   *     writer
    */
   default java.util.Set<String> inboxRecordAll(
       Connection connection, SqlIdentifier table, String consumerGroup, java.util.List<String> ids)
@@ -313,7 +437,13 @@ public sealed interface Dialect permits PostgresDialect, MySqlDialect, H2Dialect
   /** Most ids {@link #inboxRecordAll} puts in one statement. */
   int INBOX_CHUNK = 500;
 
-  /** The recorded ids among {@code count} candidates; parameters consumer_group, then the ids. */
+  /**
+   * The recorded ids among {@code count} candidates; parameters consumer_group, then the ids.
+   *
+   * @param table the inbox table's validated name
+   * @param count how many id parameters follow the consumer group, at least 1
+   * @return SQL text selecting {@code message_id}
+   */
   default String inboxSelectRecordedSql(SqlIdentifier table, int count) {
     return """
         SELECT message_id FROM %s
@@ -321,7 +451,13 @@ public sealed interface Dialect permits PostgresDialect, MySqlDialect, H2Dialect
         .formatted(table.sql(), String.join(", ", java.util.Collections.nCopies(count, "?")));
   }
 
-  /** A plain multi-row insert of {@code rows} ids; parameters (consumer_group, message_id) each. */
+  /**
+   * A plain multi-row insert of {@code rows} ids; parameters (consumer_group, message_id) each.
+   *
+   * @param table the inbox table's validated name
+   * @param rows how many rows to insert, at least 1
+   * @return SQL text with two {@code ?} parameters per row
+   */
   default String inboxInsertRowsSql(SqlIdentifier table, int rows) {
     return """
         INSERT INTO %s (consumer_group, message_id) VALUES %s"""
@@ -332,6 +468,10 @@ public sealed interface Dialect permits PostgresDialect, MySqlDialect, H2Dialect
    * Deletes at most {@code limit} inbox rows of a consumer group handled before a time, in one
    * short statement; parameters {@code consumer_group}, cutoff (bind with {@link #setInstant}). The
    * update count is the number deleted.
+   *
+   * @param table the inbox table's validated name
+   * @param limit the most rows one execution deletes, to keep locks short
+   * @return SQL text with two {@code ?} parameters
    */
   default String inboxDeleteExpiredSql(SqlIdentifier table, int limit) {
     return """
@@ -344,6 +484,9 @@ public sealed interface Dialect permits PostgresDialect, MySqlDialect, H2Dialect
   /**
    * Parks a key unless it is parked already; parameters {@code consumer_group}, {@code topic},
    * {@code key_hash}, {@code msg_key}, {@code message_id}.
+   *
+   * @param parkedTable the parked-keys table's validated name
+   * @return SQL text with five {@code ?} parameters
    */
   default String inboxParkSql(SqlIdentifier parkedTable) {
     return """
@@ -353,7 +496,12 @@ public sealed interface Dialect permits PostgresDialect, MySqlDialect, H2Dialect
         .formatted(parkedTable.sql());
   }
 
-  /** The parked keys of a consumer group; parameter {@code consumer_group}. */
+  /**
+   * The parked keys of a consumer group; parameter {@code consumer_group}.
+   *
+   * @param parkedTable the parked-keys table's validated name
+   * @return SQL text with one {@code ?} parameter
+   */
   default String inboxSelectParkedSql(SqlIdentifier parkedTable) {
     return """
         SELECT topic, key_hash, msg_key, message_id, parked_at FROM %s
@@ -361,7 +509,12 @@ public sealed interface Dialect permits PostgresDialect, MySqlDialect, H2Dialect
         .formatted(parkedTable.sql());
   }
 
-  /** Unparks a key; parameters {@code consumer_group}, {@code topic}, {@code key_hash}. */
+  /**
+   * Unparks a key; parameters {@code consumer_group}, {@code topic}, {@code key_hash}.
+   *
+   * @param parkedTable the parked-keys table's validated name
+   * @return SQL text with three {@code ?} parameters
+   */
   default String inboxUnparkSql(SqlIdentifier parkedTable) {
     return """
         DELETE FROM %s WHERE consumer_group = ? AND topic = ? AND key_hash = ?"""
@@ -377,6 +530,10 @@ public sealed interface Dialect permits PostgresDialect, MySqlDialect, H2Dialect
    * that seq. Run it in the transaction that also deletes the dead-letter row. This default gives
    * the identity column an explicit value, which MySQL and MariaDB accept for {@code
    * AUTO_INCREMENT}; databases whose identity is {@code GENERATED ALWAYS} override it.
+   *
+   * @param outbox the outbox table's validated name
+   * @param deadLetters the relay's dead-letter table's validated name
+   * @return SQL text with one {@code ?} parameter
    */
   default String outboxRestoreDeadLetterSql(SqlIdentifier outbox, SqlIdentifier deadLetters) {
     return """

@@ -24,6 +24,9 @@ public final class LogicalDecodingSql {
   /**
    * The logical decoding SQL of a dialect: present for PostgreSQL, empty for databases without
    * logical decoding.
+   *
+   * @param dialect any dialect
+   * @return the logical decoding SQL, or empty when the database has none
    */
   public static java.util.Optional<LogicalDecodingSql> of(Dialect dialect) {
     return dialect instanceof PostgresDialect
@@ -34,6 +37,9 @@ public final class LogicalDecodingSql {
   /**
    * Checks a replication slot name: lower-case letters, digits and underscores, at most 63.
    *
+   * @param name the slot name to check
+   * @param what the setting or argument it came from, for the error text
+   * @return {@code name}, unchanged
    * @throws InvalidIdentifierException naming {@code what}, the value and the rule
    */
   public static String checkSlotName(String name, String what) {
@@ -52,6 +58,8 @@ public final class LogicalDecodingSql {
    * One row: {@code wal_level}, {@code max_replication_slots}, {@code max_wal_senders}, whether the
    * current role may replicate (REPLICATION or superuser), slots in use, WAL senders in use, the
    * current role, the current database, the server version number.
+   *
+   * @return SQL text without parameters
    */
   public String prerequisitesSql() {
     return """
@@ -71,6 +79,8 @@ public final class LogicalDecodingSql {
    * confirmed_flush_lsn (text), lag bytes (current WAL position − confirmed), retained bytes
    * (current WAL position − restart_lsn), the reader's flush lag in seconds (how old the newest
    * confirmed WAL is; null when caught up or inactive).
+   *
+   * @return SQL text with one {@code ?} parameter
    */
   public String slotSql() {
     return """
@@ -82,28 +92,50 @@ public final class LogicalDecodingSql {
         FROM pg_replication_slots s WHERE s.slot_name = ?""";
   }
 
-  /** Creates a {@code pgoutput} slot; parameter: slot name. Returns its start position as text. */
+  /**
+   * Creates a {@code pgoutput} slot; parameter: slot name. Returns its start position as text.
+   *
+   * @return SQL text with one {@code ?} parameter
+   */
   public String createSlotSql() {
     return "SELECT lsn::text FROM pg_create_logical_replication_slot(?, 'pgoutput')";
   }
 
-  /** Drops a slot (it must be inactive); parameter: slot name. */
+  /**
+   * Drops a slot (it must be inactive); parameter: slot name.
+   *
+   * @return SQL text with one {@code ?} parameter
+   */
   public String dropSlotSql() {
     return "SELECT pg_drop_replication_slot(?)";
   }
 
-  /** The tables of a publication, schema-qualified; parameter: publication name. */
+  /**
+   * The tables of a publication, schema-qualified; parameter: publication name.
+   *
+   * @return SQL text with one {@code ?} parameter
+   */
   public String publicationTablesSql() {
     return """
         SELECT schemaname || '.' || tablename FROM pg_publication_tables WHERE pubname = ?""";
   }
 
-  /** Whether a publication exists (count); parameter: publication name. */
+  /**
+   * Whether a publication exists (count); parameter: publication name.
+   *
+   * @return SQL text with one {@code ?} parameter
+   */
   public String publicationExistsSql() {
     return "SELECT count(*) FROM pg_publication WHERE pubname = ?";
   }
 
-  /** {@code CREATE PUBLICATION name FOR TABLE t1, t2}: only inserts and deletes are published. */
+  /**
+   * {@code CREATE PUBLICATION name FOR TABLE t1, t2}: only inserts and deletes are published.
+   *
+   * @param publication the publication's validated name
+   * @param tables the validated tables it covers, at least one
+   * @return one DDL statement
+   */
   public String createPublicationSql(SqlIdentifier publication, List<SqlIdentifier> tables) {
     return "CREATE PUBLICATION "
         + publication.name()
@@ -112,7 +144,13 @@ public final class LogicalDecodingSql {
         + " WITH (publish = 'insert, delete')";
   }
 
-  /** {@code ALTER PUBLICATION name ADD TABLE t}. */
+  /**
+   * {@code ALTER PUBLICATION name ADD TABLE t}.
+   *
+   * @param publication the publication's validated name
+   * @param table the validated table to add
+   * @return one DDL statement
+   */
   public String addTableToPublicationSql(SqlIdentifier publication, SqlIdentifier table) {
     return "ALTER PUBLICATION " + publication.name() + " ADD TABLE " + table.sql();
   }
@@ -120,6 +158,8 @@ public final class LogicalDecodingSql {
   /**
    * Emits a transactional logical decoding message in the open transaction (delivered only if it
    * commits); parameters: prefix, content (bytes).
+   *
+   * @return SQL text with two {@code ?} parameters
    */
   public String emitMessageSql() {
     return "SELECT pg_logical_emit_message(true, ?, ?)";
@@ -128,17 +168,28 @@ public final class LogicalDecodingSql {
   /**
    * Emits a non-transactional message at once (the CDC relay's heartbeat); parameters: prefix,
    * content (text).
+   *
+   * @return SQL text with two {@code ?} parameters
    */
   public String emitHeartbeatSql() {
     return "SELECT pg_logical_emit_message(false, ?, ?)";
   }
 
-  /** The current WAL write position as text. */
+  /**
+   * The current WAL write position as text.
+   *
+   * @return SQL text without parameters, selecting one row and column
+   */
   public String currentLsnSql() {
     return "SELECT pg_current_wal_lsn()::text";
   }
 
-  /** Deletes outbox rows by {@code seq}; parameter: a {@code bigint[]} of seqs. */
+  /**
+   * Deletes outbox rows by {@code seq}; parameter: a {@code bigint[]} of seqs.
+   *
+   * @param outboxTable the outbox table's validated name
+   * @return SQL text with one {@code ?} parameter
+   */
   public String deleteRowsSql(SqlIdentifier outboxTable) {
     return "DELETE FROM " + outboxTable.sql() + " WHERE seq = ANY(?)";
   }

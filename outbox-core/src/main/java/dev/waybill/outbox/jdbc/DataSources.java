@@ -13,6 +13,9 @@ public final class DataSources {
    * A pool named {@code poolName} (the name appears in every HikariCP log line and metric). It
    * connects lazily: a database that is down fails the first use, not this call.
    *
+   * @param settings URL, credentials and pool size
+   * @param poolName the pool's name in logs and metrics
+   * @return the pool; the caller closes it
    * @throws WaybillException when the settings are rejected by the pool (e.g. no driver for the
    *     URL), naming the URL without credentials
    */

@@ -57,6 +57,11 @@ public record DatabaseSettings(
       List.of(URL, USER, PASSWORD, POOL_SIZE, CONNECT_TIMEOUT);
 
   /**
+   * @param url the JDBC URL; required, and its scheme must have a dialect
+   * @param user the database user; required
+   * @param password the password; may be empty, never null; never shown by {@link #toString()}
+   * @param poolSize the most connections the pool keeps open, at least 1
+   * @param connectTimeout how long to wait for a connection; positive
    * @throws IllegalArgumentException naming the field when a value is unusable
    */
   public DatabaseSettings {
@@ -69,7 +74,14 @@ public record DatabaseSettings(
     }
   }
 
-  /** Settings with the defaults for the pool. */
+  /**
+   * Settings with the defaults for the pool.
+   *
+   * @param url the JDBC URL
+   * @param user the database user
+   * @param password the password, possibly empty
+   * @return the settings, with {@link #DEFAULT_POOL_SIZE} and a 10 s connect timeout
+   */
   public static DatabaseSettings of(String url, String user, String password) {
     return new DatabaseSettings(url, user, password, DEFAULT_POOL_SIZE, Duration.ofSeconds(10));
   }
@@ -77,6 +89,9 @@ public record DatabaseSettings(
   /**
    * Reads the {@code db.*} settings; problems (including an unsupported URL) are collected in the
    * reader. Returns null when any of them was invalid.
+   *
+   * @param reader the process's settings reader, which collects the problems
+   * @return the settings, or null when any was invalid
    */
   public static DatabaseSettings read(Settings.Reader reader) {
     String url = reader.get(URL);
@@ -98,12 +113,21 @@ public record DatabaseSettings(
     return new DatabaseSettings(url, user, password, pool, timeout);
   }
 
-  /** The dialect selected by the URL. */
+  /**
+   * The dialect selected by the URL.
+   *
+   * @return the dialect of {@link #url()}
+   */
   public Dialect dialect() {
     return Dialect.fromJdbcUrl(url);
   }
 
-  /** A URL with any {@code password=...} parameter and {@code user:password@} part masked. */
+  /**
+   * A URL with any {@code password=...} parameter and {@code user:password@} part masked.
+   *
+   * @param url a JDBC URL, or null
+   * @return the URL safe to log; null stays null
+   */
   public static String redactUrl(String url) {
     return url.replaceAll("(?i)(password=)[^&;]*", "$1***")
         .replaceAll("//([^/@:]+):[^/@]*@", "//$1:***@");

@@ -103,6 +103,8 @@ public record SqlIdentifier(Optional<String> schema, String name) {
           "with");
 
   /**
+   * @param schema the schema, or empty for an unqualified name
+   * @param name the bare name
    * @throws InvalidIdentifierException when a part breaks the rule
    */
   public SqlIdentifier {
@@ -115,6 +117,8 @@ public record SqlIdentifier(Optional<String> schema, String name) {
    * Parses {@code name} or {@code schema.name}.
    *
    * @param what what the identifier is for, used in the error, e.g. {@code outbox.table}
+   * @param text the identifier as written in a setting or argument
+   * @return the validated identifier
    * @throws InvalidIdentifierException naming {@code what}, the value and the rule
    */
   public static SqlIdentifier parse(String what, String text) {
@@ -133,17 +137,31 @@ public record SqlIdentifier(Optional<String> schema, String name) {
     }
   }
 
-  /** An unqualified name. */
+  /**
+   * An unqualified name.
+   *
+   * @param name a bare name; validated
+   * @return the identifier
+   */
   public static SqlIdentifier of(String name) {
     return new SqlIdentifier(Optional.empty(), name);
   }
 
-  /** The same name in {@code schema} (or unqualified when empty). */
+  /**
+   * The same name in {@code schema} (or unqualified when empty).
+   *
+   * @param newSchema the schema, or empty
+   * @return a copy in that schema
+   */
   public SqlIdentifier inSchema(Optional<String> newSchema) {
     return new SqlIdentifier(newSchema, name);
   }
 
-  /** The text spliced into SQL: {@code schema.name} or {@code name}. */
+  /**
+   * The text spliced into SQL: {@code schema.name} or {@code name}.
+   *
+   * @return SQL text, safe to splice because every part was validated
+   */
   public String sql() {
     return schema.map(s -> s + "." + name).orElse(name);
   }
@@ -151,6 +169,8 @@ public record SqlIdentifier(Optional<String> schema, String name) {
   /**
    * Checks one bare identifier part.
    *
+   * @param part the bare identifier to check
+   * @param what what the identifier is for, used in the error
    * @throws InvalidIdentifierException naming the value and the rule
    */
   public static void checkPart(String part, String what) {

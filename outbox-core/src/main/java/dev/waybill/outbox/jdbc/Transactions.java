@@ -17,6 +17,9 @@ public final class Transactions {
   @FunctionalInterface
   public interface TransactionCallback<T> {
     /**
+     * @param connection a connection with auto-commit off, owned by the caller of the work: do not
+     *     commit, roll back or close it
+     * @return the result handed back after the commit
      * @throws SQLException to roll back; it is wrapped in a {@link WaybillException}
      */
     T run(Connection connection) throws SQLException;
@@ -26,6 +29,8 @@ public final class Transactions {
   @FunctionalInterface
   public interface TransactionConsumer {
     /**
+     * @param connection a connection with auto-commit off, owned by the caller of the work: do not
+     *     commit, roll back or close it
      * @throws SQLException to roll back; it is wrapped in a {@link WaybillException}
      */
     void run(Connection connection) throws SQLException;
@@ -34,6 +39,10 @@ public final class Transactions {
   /**
    * Runs {@code work} in a transaction and returns its result.
    *
+   * @param <T> the result type
+   * @param dataSource where the connection comes from; it is closed after the commit or rollback
+   * @param work what to run; committed when it returns, rolled back when it throws
+   * @return what the work returned
    * @throws WaybillException wrapping an {@link SQLException} (rolled back); runtime exceptions of
    *     the work propagate unchanged after the rollback
    */
@@ -59,6 +68,8 @@ public final class Transactions {
   /**
    * Runs {@code work} in a transaction.
    *
+   * @param dataSource where the connection comes from; it is closed after the commit or rollback
+   * @param work what to run; committed when it returns, rolled back when it throws
    * @throws WaybillException wrapping an {@link SQLException} (rolled back)
    */
   public static void useTransaction(DataSource dataSource, TransactionConsumer work) {

@@ -15,6 +15,8 @@ public record Migration(int version, String description) {
   private static final Pattern DESCRIPTION = Pattern.compile("[a-z0-9 ]+");
 
   /**
+   * @param version the version, at least 1
+   * @param description lower-case letters, digits and spaces
    * @throws IllegalArgumentException when the version is below 1 or the description is not plain
    *     lower-case words
    */
@@ -29,7 +31,11 @@ public record Migration(int version, String description) {
     }
   }
 
-  /** The script's file name, e.g. {@code V1__create_outbox_table.sql}. */
+  /**
+   * The script's file name, e.g. {@code V1__create_outbox_table.sql}.
+   *
+   * @return {@code V<version>__<description with underscores>.sql}
+   */
   public String fileName() {
     return "V" + version + "__" + description.replace(' ', '_') + ".sql";
   }

@@ -13,7 +13,14 @@ import java.util.List;
 public record MigrationResult(
     String component, int fromVersion, int toVersion, List<Integer> applied) {
 
-  /** Copies {@code applied}. */
+  /**
+   * Copies {@code applied}.
+   *
+   * @param component the component migrated
+   * @param fromVersion the version found, 0 for none
+   * @param toVersion the version afterwards
+   * @param applied the versions applied by this call
+   */
   public MigrationResult {
     applied = List.copyOf(applied);
   }

@@ -14,6 +14,8 @@ import java.util.Objects;
 public record SchemaComponent(String name, List<Migration> migrations) {
 
   /**
+   * @param name the component name, a plain identifier
+   * @param migrations the migrations; copied
    * @throws IllegalArgumentException when versions are not 1, 2, 3, ... in order
    */
   public SchemaComponent {
@@ -34,7 +36,11 @@ public record SchemaComponent(String name, List<Migration> migrations) {
     }
   }
 
-  /** The outbox table (and, from later versions, the relay's tables). */
+  /**
+   * The outbox table (and, from later versions, the relay's tables).
+   *
+   * @return the outbox component
+   */
   public static SchemaComponent outbox() {
     return new SchemaComponent(
         "outbox",
@@ -45,17 +51,29 @@ public record SchemaComponent(String name, List<Migration> migrations) {
    * The inbox consumer's tables: the inbox ({@code ${inbox_table}}, one row per handled message and
    * consumer group) and its parked keys ({@code ${inbox_table}_parked}, ordered mode). Migrate with
    * {@code SchemaMigrator.builder().component(SchemaComponent.inbox())}.
+   *
+   * @return the inbox component
    */
   public static SchemaComponent inbox() {
     return new SchemaComponent("inbox", List.of(new Migration(1, "create inbox table")));
   }
 
-  /** The newest version of this component. */
+  /**
+   * The newest version of this component.
+   *
+   * @return the version of the last migration
+   */
   public int latestVersion() {
     return migrations.size();
   }
 
-  /** The class-path resource of a migration's script for a dialect. */
+  /**
+   * The class-path resource of a migration's script for a dialect.
+   *
+   * @param dialectName the dialect's {@link dev.waybill.outbox.dialect.Dialect#name()}
+   * @param migration one of this component's migrations
+   * @return {@code db/waybill/<component>/<dialect>/<file name>}, without a leading slash
+   */
   public String resource(String dialectName, Migration migration) {
     Objects.requireNonNull(migration, "migration");
     return "db/waybill/" + name + "/" + dialectName + "/" + migration.fileName();

@@ -61,7 +61,11 @@ public final class SchemaMigrator {
     this.lockTimeout = b.lockTimeout;
   }
 
-  /** A builder: the data source is required; defaults are the outbox component and table names. */
+  /**
+   * A builder: the data source is required; defaults are the outbox component and table names.
+   *
+   * @return a new builder; not thread-safe
+   */
   public static Builder builder() {
     return new Builder();
   }
@@ -97,6 +101,7 @@ public final class SchemaMigrator {
   /**
    * The version recorded for the component, 0 when none (the history table may not exist yet).
    *
+   * @return the applied version, from 0
    * @throws MigrationException when the database cannot be read
    */
   public int currentVersion() {
@@ -112,6 +117,10 @@ public final class SchemaMigrator {
 
   /**
    * The script text of a migration for a dialect, placeholders filled with this migrator's names.
+   *
+   * @param dialect the dialect whose script to read
+   * @param migration one of the component's migrations
+   * @return the SQL text, ready to run or to hand to Flyway or Liquibase
    */
   public String script(Dialect dialect, Migration migration) {
     return SqlScripts.fillPlaceholders(rawScript(dialect, migration), placeholders());
@@ -315,25 +324,46 @@ public final class SchemaMigrator {
 
     private Builder() {}
 
-    /** The database to migrate (required). */
+    /**
+     * The database to migrate (required).
+     *
+     * @param dataSource the database; connections are borrowed and returned, the data source is not
+     *     closed
+     * @return this builder
+     */
     public Builder dataSource(DataSource dataSource) {
       this.dataSource = dataSource;
       return this;
     }
 
-    /** The dialect; detected from the connection when not set. */
+    /**
+     * The dialect; detected from the connection when not set.
+     *
+     * @param dialect the dialect, or null to detect it
+     * @return this builder
+     */
     public Builder dialect(Dialect dialect) {
       this.dialect = dialect;
       return this;
     }
 
-    /** The table names (default {@link TableNames#defaults()}). */
+    /**
+     * The table names (default {@link TableNames#defaults()}).
+     *
+     * @param tables the names substituted into the scripts
+     * @return this builder
+     */
     public Builder tables(TableNames tables) {
       this.tables = Objects.requireNonNull(tables, "tables");
       return this;
     }
 
-    /** The component to migrate (default {@link SchemaComponent#outbox()}). */
+    /**
+     * The component to migrate (default {@link SchemaComponent#outbox()}).
+     *
+     * @param component the schema component
+     * @return this builder
+     */
     public Builder component(SchemaComponent component) {
       this.component = Objects.requireNonNull(component, "component");
       return this;
@@ -342,6 +372,8 @@ public final class SchemaMigrator {
     /**
      * How long to wait for another instance's migration (default {@link #DEFAULT_LOCK_TIMEOUT}).
      *
+     * @param lockTimeout the longest wait for the migration lock
+     * @return this builder
      * @throws IllegalArgumentException when not positive
      */
     public Builder lockTimeout(Duration lockTimeout) {
@@ -354,6 +386,7 @@ public final class SchemaMigrator {
     }
 
     /**
+     * @return a migrator; thread-safe, and several may run at once against one database
      * @throws NullPointerException when no data source was given
      */
     public SchemaMigrator build() {

@@ -51,6 +51,13 @@ public record TableNames(
   public static final int MAX_TABLE_NAME_LENGTH = 48;
 
   /**
+   * @param schema the schema of every table, or empty for the connection's default schema
+   * @param outbox the outbox table
+   * @param deadLetters the relay's dead-letter table
+   * @param leases the relay's shard lease table
+   * @param relays the relay membership table
+   * @param inbox the consumer's inbox table
+   * @param history the schema history table
    * @throws InvalidIdentifierException naming the table and the rule it breaks
    */
   public TableNames {
@@ -64,7 +71,11 @@ public record TableNames(
     check(history, "schema history table");
   }
 
-  /** The default names, in the connection's default schema. */
+  /**
+   * The default names, in the connection's default schema.
+   *
+   * @return the default names, unqualified
+   */
   public static TableNames defaults() {
     return new TableNames(
         Optional.empty(),
@@ -76,53 +87,97 @@ public record TableNames(
         DEFAULT_HISTORY);
   }
 
-  /** These names in another schema. */
+  /**
+   * These names in another schema.
+   *
+   * @param newSchema the schema, or null for the connection's default schema
+   * @return a copy with that schema
+   */
   public TableNames withSchema(String newSchema) {
     return new TableNames(
         Optional.ofNullable(newSchema), outbox, deadLetters, leases, relays, inbox, history);
   }
 
-  /** These names with another outbox table. */
+  /**
+   * These names with another outbox table.
+   *
+   * @param newOutbox the outbox table's unqualified name
+   * @return a copy with that name
+   */
   public TableNames withOutbox(String newOutbox) {
     return new TableNames(schema, newOutbox, deadLetters, leases, relays, inbox, history);
   }
 
-  /** These names with another inbox table. */
+  /**
+   * These names with another inbox table.
+   *
+   * @param newInbox the inbox table's unqualified name
+   * @return a copy with that name
+   */
   public TableNames withInbox(String newInbox) {
     return new TableNames(schema, outbox, deadLetters, leases, relays, newInbox, history);
   }
 
-  /** These names with another schema history table. */
+  /**
+   * These names with another schema history table.
+   *
+   * @param newHistory the history table's unqualified name
+   * @return a copy with that name
+   */
   public TableNames withHistory(String newHistory) {
     return new TableNames(schema, outbox, deadLetters, leases, relays, inbox, newHistory);
   }
 
-  /** The qualified outbox table. */
+  /**
+   * The qualified outbox table.
+   *
+   * @return the identifier to splice into SQL, with the schema when one is set
+   */
   public SqlIdentifier outboxTable() {
     return new SqlIdentifier(schema, outbox);
   }
 
-  /** The qualified dead-letter table. */
+  /**
+   * The qualified dead-letter table.
+   *
+   * @return the identifier to splice into SQL, with the schema when one is set
+   */
   public SqlIdentifier deadLetterTable() {
     return new SqlIdentifier(schema, deadLetters);
   }
 
-  /** The qualified lease table. */
+  /**
+   * The qualified lease table.
+   *
+   * @return the identifier to splice into SQL, with the schema when one is set
+   */
   public SqlIdentifier leaseTable() {
     return new SqlIdentifier(schema, leases);
   }
 
-  /** The qualified relay membership table. */
+  /**
+   * The qualified relay membership table.
+   *
+   * @return the identifier to splice into SQL, with the schema when one is set
+   */
   public SqlIdentifier relayTable() {
     return new SqlIdentifier(schema, relays);
   }
 
-  /** The qualified inbox table. */
+  /**
+   * The qualified inbox table.
+   *
+   * @return the identifier to splice into SQL, with the schema when one is set
+   */
   public SqlIdentifier inboxTable() {
     return new SqlIdentifier(schema, inbox);
   }
 
-  /** The qualified schema history table. */
+  /**
+   * The qualified schema history table.
+   *
+   * @return the identifier to splice into SQL, with the schema when one is set
+   */
   public SqlIdentifier historyTable() {
     return new SqlIdentifier(schema, history);
   }

@@ -20,17 +20,27 @@ public interface PayloadSerializer<T> {
   /**
    * Serializes one value.
    *
+   * @param value the value to serialize; may be null if the serializer supports it
+   * @return the bytes and their media type; not null
    * @throws RuntimeException when the value cannot be serialized; it propagates to the caller and
    *     nothing is written
    */
   Payload serialize(T value);
 
-  /** UTF-8 text from {@link Object#toString()}, media type {@code text/plain; charset=utf-8}. */
+  /**
+   * UTF-8 text from {@link Object#toString()}, media type {@code text/plain; charset=utf-8}.
+   *
+   * @return a serializer for any object
+   */
   static PayloadSerializer<Object> text() {
     return value -> Payload.text(String.valueOf(value));
   }
 
-  /** A JSON document already held as a string; checked to be well-formed. */
+  /**
+   * A JSON document already held as a string; checked to be well-formed.
+   *
+   * @return a serializer for JSON text
+   */
   static PayloadSerializer<String> jsonString() {
     return Payload::json;
   }

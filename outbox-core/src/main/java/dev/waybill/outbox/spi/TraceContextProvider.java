@@ -14,15 +14,28 @@ import org.slf4j.MDC;
 @FunctionalInterface
 public interface TraceContextProvider {
 
-  /** The current {@code traceparent}, or empty when there is none. */
+  /**
+   * The current {@code traceparent}, or empty when there is none.
+   *
+   * @return the value for the current thread's work, or empty
+   */
   Optional<String> currentTraceparent();
 
-  /** Never supplies a trace context (the default). */
+  /**
+   * Never supplies a trace context (the default).
+   *
+   * @return a provider that always answers empty
+   */
   static TraceContextProvider none() {
     return Optional::empty;
   }
 
-  /** Reads the SLF4J {@link MDC} entry {@code key}, where many tracing setups keep it. */
+  /**
+   * Reads the SLF4J {@link MDC} entry {@code key}, where many tracing setups keep it.
+   *
+   * @param key the MDC key holding the {@code traceparent} value
+   * @return a provider reading the calling thread's MDC
+   */
   static TraceContextProvider fromMdc(String key) {
     return () -> Optional.ofNullable(MDC.get(key));
   }

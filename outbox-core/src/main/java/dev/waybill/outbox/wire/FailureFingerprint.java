@@ -38,7 +38,13 @@ public final class FailureFingerprint {
 
   private FailureFingerprint() {}
 
-  /** The fingerprint of a failure. */
+  /**
+   * The fingerprint of a failure.
+   *
+   * @param failure the exception; its class and top application frame count, its message does not
+   * @return {@code class@topFrame} (or only the class when there is no frame), equal for failures
+   *     with the same cause
+   */
   public static String of(Throwable failure) {
     StackTraceElement top = topApplicationFrame(failure.getStackTrace());
     String cls = failure.getClass().getName();
@@ -48,6 +54,10 @@ public final class FailureFingerprint {
   /**
    * The fingerprint of a failure known only as text: its class and the stack trace as printed by
    * {@link Throwable#printStackTrace()} (frames after the first {@code Caused by:} are ignored).
+   *
+   * @param exceptionClass the fully qualified class name
+   * @param stackTrace the printed stack trace, or null when unknown
+   * @return the same value {@link #of(Throwable)} gives for that failure
    */
   public static String of(String exceptionClass, String stackTrace) {
     String first = null;
@@ -71,7 +81,12 @@ public final class FailureFingerprint {
     return first == null ? exceptionClass : exceptionClass + "@" + first;
   }
 
-  /** The first frame outside the framework packages; else the first frame; or null. */
+  /**
+   * The first frame outside the framework packages; else the first frame; or null.
+   *
+   * @param frames a stack trace, possibly empty
+   * @return the frame, or null when there are no frames
+   */
   public static StackTraceElement topApplicationFrame(StackTraceElement[] frames) {
     for (StackTraceElement f : frames) {
       if (isApplication(f.getClassName())) {

@@ -49,6 +49,7 @@ public final class LogicalMessageFormat {
    * @param headers the application's headers (may be empty)
    * @param traceparent W3C trace context, or null
    * @param payload the record value (not kept)
+   * @return the message content, to pass to {@code pg_logical_emit_message}
    */
   public static byte[] encode(
       UUID id,
@@ -85,6 +86,8 @@ public final class LogicalMessageFormat {
   /**
    * Decodes a message's content.
    *
+   * @param content the bytes of one logical decoding message with Waybill's prefix
+   * @return the decoded message
    * @throws MalformedMessageException naming what is wrong (never quoting the payload)
    */
   public static Decoded decode(byte[] content) {
@@ -191,7 +194,11 @@ public final class LogicalMessageFormat {
   public static final class MalformedMessageException extends IllegalArgumentException {
     private static final long serialVersionUID = 1L;
 
-    /** With the reason. */
+    /**
+     * With the reason.
+     *
+     * @param message what is wrong with the content, without quoting the payload
+     */
     public MalformedMessageException(String message) {
       super(message);
     }
@@ -230,52 +237,92 @@ public final class LogicalMessageFormat {
       this.payload = payload;
     }
 
-    /** The id, when the writer gave one. */
+    /**
+     * The id, when the writer gave one.
+     *
+     * @return the message id, or empty when the writer gave none
+     */
     public Optional<UUID> id() {
       return Optional.ofNullable(id);
     }
 
-    /** The topic. */
+    /**
+     * The topic.
+     *
+     * @return the Kafka topic
+     */
     public String topic() {
       return topic;
     }
 
-    /** The key, if any. */
+    /**
+     * The key, if any.
+     *
+     * @return the record key, or empty for a keyless message
+     */
     public Optional<String> key() {
       return Optional.ofNullable(key);
     }
 
-    /** The event type. */
+    /**
+     * The event type.
+     *
+     * @return the event type, published as {@code ce_type}
+     */
     public String type() {
       return type;
     }
 
-    /** The payload media type. */
+    /**
+     * The payload media type.
+     *
+     * @return the media type, published as {@code content-type}
+     */
     public String contentType() {
       return contentType;
     }
 
-    /** The application's headers, in written order. */
+    /**
+     * The application's headers, in written order.
+     *
+     * @return the headers; unmodifiable
+     */
     public Map<String, String> headers() {
       return headers;
     }
 
-    /** The trace context, if any. */
+    /**
+     * The trace context, if any.
+     *
+     * @return the W3C {@code traceparent}, or empty
+     */
     public Optional<String> traceparent() {
       return Optional.ofNullable(traceparent);
     }
 
-    /** The time the writer gave, if any. */
+    /**
+     * The time the writer gave, if any.
+     *
+     * @return the writer's timestamp, or empty
+     */
     public Optional<Instant> time() {
       return Optional.ofNullable(time);
     }
 
-    /** A copy of the payload. */
+    /**
+     * A copy of the payload.
+     *
+     * @return a new array on every call
+     */
     public byte[] payload() {
       return payload.clone();
     }
 
-    /** The payload without a copy, for the relay's hot path. */
+    /**
+     * The payload without a copy, for the relay's hot path.
+     *
+     * @return the internal array, which the caller must not modify
+     */
     public byte[] unsafePayload() {
       return payload;
     }

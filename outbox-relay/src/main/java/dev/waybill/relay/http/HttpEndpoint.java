@@ -26,6 +26,10 @@ public final class HttpEndpoint implements AutoCloseable {
   /**
    * Starts serving on {@code port} (0: any free port) on all interfaces.
    *
+   * @param port the TCP port, or 0 for any free port
+   * @param relay the relay whose health is reported
+   * @param registry the registry scraped by {@code /metrics}
+   * @return the running endpoint; close it to stop serving
    * @throws IOException when the port cannot be bound
    */
   public static HttpEndpoint start(int port, Relay relay, PrometheusMeterRegistry registry)
@@ -62,7 +66,11 @@ public final class HttpEndpoint implements AutoCloseable {
     return new HttpEndpoint(server);
   }
 
-  /** The bound port. */
+  /**
+   * The bound port.
+   *
+   * @return the port actually bound, useful after asking for port 0
+   */
   public int port() {
     return server.getAddress().getPort();
   }
