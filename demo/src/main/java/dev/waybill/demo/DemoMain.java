@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -112,6 +113,8 @@ public final class DemoMain implements Callable<Integer> {
           spec.commandLine(),
           "'" + httpPort + "' → --http-port → expected 0 (any free port) to 65535");
     }
+    // logging is set up here, before the engines start on two threads at once
+    LoggerFactory.getILoggerFactory();
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
     CountDownLatch stop = new CountDownLatch(1);

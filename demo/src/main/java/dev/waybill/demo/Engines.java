@@ -4,25 +4,34 @@ import dev.waybill.testkit.EmbeddedPostgresServer;
 import dev.waybill.testkit.InProcessKafka;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.stream.Stream;
 
 /**
  * The demo's engines: an embedded PostgreSQL and an in-process Kafka broker (waybill-testkit's),
- * both under one new temporary directory that {@link #close()} deletes. Neither is the machine's
- * PostgreSQL or a Docker container. The two start in parallel.
+ * with their data under one new temporary directory that {@link #close()} deletes. Neither is the
+ * machine's PostgreSQL or a Docker container. The two start, and stop, in parallel.
+ *
+ * <p>The PostgreSQL binaries are unpacked once into {@code embedded-pg} beside the demo's jar (that
+ * is {@code demo/target/embedded-pg}, removed by {@code mvn clean}) and reused by later runs; when
+ * that directory cannot be written they are unpacked into the temporary directory each run.
  */
 final class Engines implements AutoCloseable {
   private final Path directory;
+  private final Path binaries;
   private final EmbeddedPostgresServer postgres;
   private final InProcessKafka kafka;
 
-  private Engines(Path directory, EmbeddedPostgresServer postgres, InProcessKafka kafka) {
+  private Engines(
+      Path directory, Path binaries, EmbeddedPostgresServer postgres, InProcessKafka kafka) {
     this.directory = directory;
+    this.binaries = binaries;
     this.postgres = postgres;
     this.kafka = kafka;
   }
@@ -42,10 +51,11 @@ final class Engines implements AutoCloseable {
     }
     CompletableFuture<InProcessKafka> kafka =
         CompletableFuture.supplyAsync(() -> InProcessKafka.launch(directory.resolve("kafka")));
+    Path binaries = binaryCache().orElse(directory.resolve("embedded-pg"));
     EmbeddedPostgresServer postgres = null;
     try {
-      postgres = EmbeddedPostgresServer.start(directory.resolve("postgres"));
-      return new Engines(directory, postgres, join(kafka));
+      postgres = EmbeddedPostgresServer.start(binaries, directory.resolve("postgres"));
+      return new Engines(directory, binaries, postgres, join(kafka));
     } catch (RuntimeException e) {
       if (postgres != null) {
         postgres.close();
@@ -60,7 +70,21 @@ final class Engines implements AutoCloseable {
     }
   }
 
-  private static InProcessKafka join(CompletableFuture<InProcessKafka> future) {
+  /** {@code embedded-pg} beside the jar (or the classes directory) of the demo, if writable. */
+  private static Optional<Path> binaryCache() {
+    try {
+      Path code =
+          Path.of(Engines.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+      Path parent = code.toAbsolutePath().getParent();
+      return parent != null && Files.isWritable(parent)
+          ? Optional.of(parent.resolve("embedded-pg"))
+          : Optional.empty();
+    } catch (URISyntaxException | RuntimeException e) {
+      return Optional.empty();
+    }
+  }
+
+  private static <T> T join(CompletableFuture<T> future) {
     try {
       return future.join();
     } catch (CompletionException e) {
@@ -68,9 +92,14 @@ final class Engines implements AutoCloseable {
     }
   }
 
-  /** The temporary directory holding both engines' files. */
+  /** The temporary directory holding both engines' data. */
   Path directory() {
     return directory;
+  }
+
+  /** Where the PostgreSQL binaries are. */
+  Path binaries() {
+    return binaries;
   }
 
   /** The JDBC URL of the {@code postgres} database, user {@link EmbeddedPostgresServer#USER}. */
@@ -86,14 +115,15 @@ final class Engines implements AutoCloseable {
     return kafka.bootstrapServers();
   }
 
-  /** Stops the broker and PostgreSQL, then deletes the directory. */
+  /** Stops the broker and PostgreSQL (in parallel), then deletes the directory. */
   @Override
   public void close() {
+    CompletableFuture<Void> broker = CompletableFuture.runAsync(kafka::close);
     try {
-      kafka.close();
+      postgres.close();
     } finally {
       try {
-        postgres.close();
+        join(broker);
       } finally {
         delete(directory);
       }

