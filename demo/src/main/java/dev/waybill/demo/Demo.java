@@ -224,7 +224,9 @@ final class Demo {
           options.writers());
       Instant shopStarted = Instant.now();
       Shop.Result shop =
-          new Shop(shopDb, Outbox.builder().build()).run(options.orders(), options.writers());
+          new Shop(shopDb, Outbox.builder().build())
+              .run(options.orders(), options.writers(), () -> cancelled);
+      checkCancelled();
       long written = shop.committedIds().size();
       long placementsRolledBack = shop.rolledBackKeys().size();
       console.say(

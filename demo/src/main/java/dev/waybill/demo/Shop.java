@@ -16,6 +16,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.function.BooleanSupplier;
 import javax.sql.DataSource;
 
 /**
@@ -96,8 +97,11 @@ final class Shop {
     }
   }
 
-  /** Writes orders 1 to {@code orders} on {@code writers} threads. */
-  Result run(int orders, int writers) throws InterruptedException {
+  /**
+   * Writes orders 1 to {@code orders} on {@code writers} threads; stops early, between orders, when
+   * {@code cancelled} says so.
+   */
+  Result run(int orders, int writers, BooleanSupplier cancelled) throws InterruptedException {
     Map<String, List<String>> written = new ConcurrentHashMap<>();
     Set<String> committed = ConcurrentHashMap.newKeySet();
     Set<String> rolledBack = ConcurrentHashMap.newKeySet();
@@ -112,7 +116,9 @@ final class Shop {
         work.add(
             pool.submit(
                 () -> {
-                  for (int order = first; order <= orders; order += writers) {
+                  for (int order = first;
+                      order <= orders && !cancelled.getAsBoolean();
+                      order += writers) {
                     String key = key(order);
                     List<String> types = new ArrayList<>();
                     if (!step(order, PLACED, placementRolledBack(order), committed, rolledBack)
