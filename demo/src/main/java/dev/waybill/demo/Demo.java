@@ -341,7 +341,6 @@ final class Demo {
       // 6. the checks
       Summary summary =
           verify(
-              engines,
               topics,
               shop,
               shopStarted,
@@ -369,7 +368,6 @@ final class Demo {
   }
 
   private Summary verify(
-      Engines engines,
       Topics topics,
       Shop.Result shop,
       Instant shopStarted,
