@@ -587,9 +587,14 @@ public final class RelayDrainBench {
         "relay", (tEnd - t0) / 1e9, (acked - t0) / 1e9, published, cpu, notes, figures);
   }
 
-  /** Waits until every relay owns its fair share of shards (at most 30 s). */
+  /**
+   * Waits until the shards are spread as the relays spread them (at most 30 s): all owned, none
+   * above the fair share ceil(shards / relays), so the last relay may hold the remainder (64 over 3
+   * relays: 22, 22, 20).
+   */
   private void awaitBalanced(List<Relay> relays) throws InterruptedException {
-    int fair = settings.shards() / relays.size();
+    int fair = -Math.floorDiv(-settings.shards(), relays.size());
+    int least = settings.shards() - (relays.size() - 1) * fair;
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
     while (System.nanoTime() < deadline) {
       int total = 0;
@@ -597,7 +602,7 @@ public final class RelayDrainBench {
       for (Relay r : relays) {
         int owned = r.status().ownedShards().size();
         total += owned;
-        ok &= owned >= fair;
+        ok &= owned >= Math.min(least, fair) && owned <= fair;
       }
       if (ok && total == settings.shards()) {
         return;

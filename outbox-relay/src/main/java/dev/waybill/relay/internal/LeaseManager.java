@@ -45,6 +45,7 @@ public final class LeaseManager {
   private final Duration sendTimeout;
   private final Listener listener;
   private volatile Ownership ownership = new Ownership(Set.of(), 0, false);
+  private volatile boolean belowShare;
   private Set<Integer> owned = new TreeSet<>();
 
   /** Told about changes, for metrics and logs. */
@@ -215,10 +216,24 @@ public final class LeaseManager {
       }
     }
     owned = now;
+    // the smallest share a relay holds once the shards are balanced (64 over 3 relays: 22, 22, 20)
+    int least = Math.max(0, shardCount - (live - 1) * ((shardCount + live - 1) / live));
+    belowShare = now.size() < least;
     long validUntil = start + ttl.minus(sendTimeout).minusSeconds(1).toNanos();
     ownership = new Ownership(Set.copyOf(now), validUntil, now.size() == shardCount);
     listener.renewed(now.size());
     return ownership;
+  }
+
+  /**
+   * Whether this relay held fewer shards than its share after the last {@link #tick()}: it has
+   * joined (or the others have not given shards back yet), and should tick again soon, so shards
+   * that another relay gives back do not wait a whole renewal interval for their new owner.
+   *
+   * @return true while this relay waits for shards
+   */
+  public boolean belowShare() {
+    return belowShare;
   }
 
   /** The current ownership snapshot (thread-safe read). */

@@ -11,10 +11,8 @@ import java.sql.Statement;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.StringJoiner;
 import javax.sql.DataSource;
@@ -27,10 +25,15 @@ import javax.sql.DataSource;
 public final class OutboxStore {
   private static final int IN_LIST_CHUNK = 1000;
   private static final long BACKLOG_COST_FACTOR = 50;
-  private static final int SHARD_VALUES = 1024; // the shard column: hash(msg_key) & 1023
-  private static final int MIN_PER_VALUE = 8;
+  // The claim's right plan is always a walk of the primary key in seq order that stops at the
+  // limit. Without fresh statistics (a backlog that just arrived; autovacuum behind) the planner
+  // may estimate the shard filter so selective that it scans and sorts the whole table instead
+  // (measured: 130 ms instead of 3 ms on 200,000 rows), so the other plans are switched off for
+  // this transaction.
   private static final String PLANNER_SETTINGS =
-      "SET LOCAL jit = off; SET LOCAL plan_cache_mode = force_custom_plan";
+      "SET LOCAL jit = off; SET LOCAL plan_cache_mode = force_custom_plan;"
+          + " SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off;"
+          + " SET LOCAL enable_sort = off";
 
   private final DataSource dataSource;
   private final Dialect dialect;
@@ -41,7 +44,6 @@ public final class OutboxStore {
   private final String claimShardsSql;
   private final String deleteSql;
   private long backlogNextAt = System.nanoTime();
-  private int perValueLimit;
 
   /**
    * @param dataSource the database
@@ -55,18 +57,11 @@ public final class OutboxStore {
     this.outbox = tables.outboxTable().sql();
     this.deadLetters = tables.deadLetterTable().sql();
     this.claimAllSql = claimHead() + " AND o.seq <> ALL(?)" + claimTail() + "?";
-    // per owned value of the shard column, through the (shard, seq) index; keyless rows (no shard
-    // value) belong to relay shard MOD(seq, shards). See claimWithArrays.
     this.claimShardsSql =
-        "SELECT x.* FROM (SELECT o.*, s.v FROM unnest(?::bigint[]) AS s(v) CROSS JOIN LATERAL ("
-            + claimHead()
-            + " AND o.shard = s.v AND o.seq <> ALL(?)"
+        claimHead()
+            + " AND o.seq <> ALL(?) AND MOD(COALESCE(o.shard, o.seq), ?) = ANY(?)"
             + claimTail()
-            + "?) o UNION ALL SELECT k.*, NULL FROM ("
-            + claimHead()
-            + " AND o.shard IS NULL AND MOD(o.seq, ?) = ANY(?) AND o.seq <> ALL(?)"
-            + claimTail()
-            + "?) k) x ORDER BY x.seq LIMIT ?";
+            + "?";
     this.deleteSql = "DELETE FROM " + outbox + " WHERE seq = ANY(?)";
   }
 
@@ -116,17 +111,6 @@ public final class OutboxStore {
     }
   }
 
-  /**
-   * The PostgreSQL claim. With all shards owned it walks the primary key. With a subset it reads
-   * each owned value of the {@code shard} column (1,024 values; relay shard {@code i} of {@code n}
-   * owns the values {@code v} with {@code v mod n = i}) through the {@code (shard, seq)} index, at
-   * most {@code perValueLimit} rows each, and keeps the lowest {@code limit} by {@code seq}: the
-   * cost then no longer depends on how many rows of other relays' shards lie below this relay's
-   * position. Order within a key holds (a key has one value; each value is read in {@code seq}
-   * order). The per-value limit starts at a fair share of the batch and doubles while a value fills
-   * its share and the batch is not full (a few hot keys), so a skewed backlog still drains in full
-   * batches after a few claims.
-   */
   private List<OutboxRow> claimWithArrays(
       int shardCount, Collection<Integer> ownedShards, Collection<Long> exclude, int limit)
       throws SQLException {
@@ -147,7 +131,20 @@ public final class OutboxStore {
             }
           }
         } else {
-          rows = claimPerValue(c, shardCount, ownedShards, excluded, limit);
+          Long[] shards = new Long[ownedShards.size()];
+          int k = 0;
+          for (Integer shard : ownedShards) {
+            shards[k++] = shard.longValue();
+          }
+          try (PreparedStatement st = c.prepareStatement(claimShardsSql)) {
+            st.setArray(1, excluded);
+            st.setLong(2, shardCount);
+            st.setArray(3, c.createArrayOf("bigint", shards));
+            st.setInt(4, limit);
+            try (ResultSet rs = st.executeQuery()) {
+              rows = readRows(rs, limit);
+            }
+          }
         }
         c.commit();
         return rows;
@@ -158,53 +155,6 @@ public final class OutboxStore {
         c.setAutoCommit(true);
       }
     }
-  }
-
-  private List<OutboxRow> claimPerValue(
-      Connection c, int shardCount, Collection<Integer> ownedShards, Array excluded, int limit)
-      throws SQLException {
-    List<Long> values = new ArrayList<>();
-    for (int v = 0; v < SHARD_VALUES; v++) {
-      if (ownedShards.contains(v % shardCount)) {
-        values.add((long) v);
-      }
-    }
-    Long[] shards = new Long[ownedShards.size()];
-    int k = 0;
-    for (Integer shard : ownedShards) {
-      shards[k++] = shard.longValue();
-    }
-    int fair = Math.max(MIN_PER_VALUE, -Math.floorDiv(-limit, Math.max(1, values.size())));
-    int perValue = Math.min(limit, Math.max(fair, perValueLimit));
-    List<OutboxRow> rows;
-    boolean saturated = false;
-    try (PreparedStatement st = c.prepareStatement(claimShardsSql)) {
-      st.setArray(1, c.createArrayOf("bigint", values.toArray(new Long[0])));
-      st.setArray(2, excluded);
-      st.setInt(3, perValue);
-      st.setLong(4, shardCount);
-      st.setArray(5, c.createArrayOf("bigint", shards));
-      st.setArray(6, excluded);
-      st.setInt(7, limit);
-      st.setInt(8, limit);
-      try (ResultSet rs = st.executeQuery()) {
-        rows = new ArrayList<>(limit);
-        Map<Long, Integer> perValueCount = new HashMap<>();
-        while (rs.next()) {
-          rows.add(readRow(rs));
-          long v = rs.getLong(11);
-          if (!rs.wasNull() && perValueCount.merge(v, 1, Integer::sum) >= perValue) {
-            saturated = true;
-          }
-        }
-      }
-    }
-    if (rows.size() < limit && saturated) {
-      perValueLimit = Math.min(limit, perValue * 2);
-    } else if (rows.size() < limit) {
-      perValueLimit = Math.max(fair, perValue / 2);
-    }
-    return rows;
   }
 
   private String claimHead() {
