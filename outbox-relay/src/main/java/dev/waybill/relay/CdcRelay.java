@@ -10,6 +10,7 @@ import dev.waybill.outbox.schema.SchemaMigrator;
 import dev.waybill.outbox.schema.TableNames;
 import dev.waybill.outbox.wire.LogicalMessageFormat;
 import dev.waybill.relay.internal.CdcDeadLetters;
+import dev.waybill.relay.internal.Deleter;
 import dev.waybill.relay.internal.KafkaPublisher;
 import dev.waybill.relay.internal.KafkaPublisher.Batch;
 import dev.waybill.relay.internal.KafkaPublisher.Outcome;
@@ -81,6 +82,7 @@ final class CdcRelay implements Relay {
   private LogicalSlot slot;
   private CdcDeadLetters deadLetters;
   private OutboxStore store;
+  private Deleter deleter;
   private KafkaPublisher publisher;
   private Thread loop;
   private ScheduledExecutorService maintenance;
@@ -198,6 +200,7 @@ final class CdcRelay implements Relay {
           e);
     }
     store = new OutboxStore(dataSource, dialect, tables);
+    deleter = new Deleter(store, config.instanceId(), "they stay in the table");
     metrics.registerCdc(() -> active ? 1 : 0, () -> lagBytes, this::confirmedAgeSeconds);
     publisher =
         new KafkaPublisher(
@@ -808,13 +811,9 @@ final class CdcRelay implements Relay {
       return;
     }
     try {
-      deadLetters.deleteRows(toDelete);
-    } catch (SQLException e) {
-      LOG.warn(
-          "relay {}: {} published rows could not be deleted ({}); they stay in the table",
-          config.instanceId(),
-          toDelete.size(),
-          e.getMessage());
+      deleter.submit(new ArrayList<>(toDelete)); // on the delete thread: the reader reads on
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt(); // crash or stop: the rows stay in the table
     }
     toDelete.clear();
   }
@@ -959,6 +958,9 @@ final class CdcRelay implements Relay {
     if (maintenance != null) {
       maintenance.shutdownNow();
     }
+    if (deleter != null) {
+      deleter.close();
+    }
     if (publisher != null) {
       publisher.close();
     }
@@ -993,6 +995,9 @@ final class CdcRelay implements Relay {
     }
     if (maintenance != null) {
       maintenance.shutdownNow();
+    }
+    if (deleter != null) {
+      deleter.close(0);
     }
     if (publisher != null) {
       publisher.close();

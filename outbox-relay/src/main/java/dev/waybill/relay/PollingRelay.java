@@ -119,7 +119,7 @@ final class PollingRelay implements Relay {
               + ". Apply it first: java -jar outbox-relay.jar migrate (or SchemaMigrator).");
     }
     store = new OutboxStore(dataSource, dialect, config.outbox().tables());
-    deleter = new Deleter(store, config.instanceId());
+    deleter = new Deleter(store, config.instanceId(), "they will be published again");
     leases =
         new LeaseManager(
             dataSource,

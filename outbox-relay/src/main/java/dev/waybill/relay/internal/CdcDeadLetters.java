@@ -8,7 +8,6 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Instant;
-import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import javax.sql.DataSource;
@@ -37,7 +36,6 @@ public final class CdcDeadLetters {
   private final DataSource dataSource;
   private final String insertSql;
   private final String deleteRowSql;
-  private final String deleteRowsSql;
   private final String parkedSql;
 
   /**
@@ -67,10 +65,6 @@ public final class CdcDeadLetters {
             "parks_key",
             "relay_instance");
     this.deleteRowSql = "DELETE FROM " + tables.outboxTable().sql() + " WHERE seq = ?";
-    this.deleteRowsSql =
-        dev.waybill.outbox.dialect.LogicalDecodingSql.of(dialect)
-            .orElseThrow()
-            .deleteRowsSql(tables.outboxTable());
     this.parkedSql =
         "SELECT seq, topic, msg_key FROM "
             + tables.deadLetterTable().sql()
@@ -127,18 +121,6 @@ public final class CdcDeadLetters {
       } finally {
         c.setAutoCommit(true);
       }
-    }
-  }
-
-  /** Deletes published rows that are still in the outbox table (table mode without delete). */
-  public void deleteRows(Collection<Long> seqs) throws SQLException {
-    if (seqs.isEmpty()) {
-      return;
-    }
-    try (Connection c = dataSource.getConnection();
-        PreparedStatement st = c.prepareStatement(deleteRowsSql)) {
-      st.setArray(1, c.createArrayOf("bigint", seqs.toArray()));
-      st.executeUpdate();
     }
   }
 

@@ -19,9 +19,10 @@ import org.slf4j.LoggerFactory;
 /**
  * Deletes acknowledged outbox rows on a thread of its own, so that the polling relay's loop claims
  * and sends the next batch while the previous one's DELETE commits. Rows stay in {@link #pending()}
- * until their DELETE committed or failed; the loop excludes them from its claims, so an
- * acknowledged row is never claimed again while its DELETE is on the way. A DELETE that fails only
- * makes the rows claimable again (they are published a second time: at-least-once). At most {@code
+ * until their DELETE committed or failed; the polling loop excludes them from its claims, so an
+ * acknowledged row is never claimed again while its DELETE is on the way, and a DELETE that fails
+ * only makes the rows claimable again (they are published a second time: at-least-once). The CDC
+ * relay uses it in table mode so that its WAL reader never waits for a DELETE. At most {@code
  * MAX_QUEUED} DELETEs wait at a time; {@link #submit} blocks beyond that, so a slow database slows
  * the loop instead of growing the exclusion list without bound. Used by one loop thread. Not API.
  */
@@ -31,6 +32,7 @@ public final class Deleter implements AutoCloseable {
 
   private final OutboxStore store;
   private final String instance;
+  private final String onFailure;
   private final ExecutorService executor;
   private final Set<Long> pending = ConcurrentHashMap.newKeySet();
   private final Deque<Future<?>> queued = new ArrayDeque<>();
@@ -38,10 +40,12 @@ public final class Deleter implements AutoCloseable {
   /**
    * @param store the outbox
    * @param instance the relay id, for the thread name and log lines
+   * @param onFailure what happens to rows whose DELETE failed, for the log line
    */
-  public Deleter(OutboxStore store, String instance) {
+  public Deleter(OutboxStore store, String instance, String onFailure) {
     this.store = store;
     this.instance = instance;
+    this.onFailure = onFailure;
     this.executor =
         Executors.newSingleThreadExecutor(
             r -> {
@@ -80,10 +84,11 @@ public final class Deleter implements AutoCloseable {
       store.delete(seqs);
     } catch (SQLException | RuntimeException e) {
       LOG.warn(
-          "relay {}: {} published rows could not be deleted ({}); they will be published again",
+          "relay {}: {} published rows could not be deleted ({}); {}",
           instance,
           seqs.size(),
-          e.getMessage());
+          e.getMessage(),
+          onFailure);
     } finally {
       seqs.forEach(pending::remove);
     }
