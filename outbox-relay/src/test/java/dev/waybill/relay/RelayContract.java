@@ -223,6 +223,39 @@ abstract class RelayContract {
   }
 
   @Test
+  final void aGracefulStopWithABatchInFlightLosesAndRepeatsNothing() throws Exception {
+    int keys = 40;
+    int perKey = 250;
+    List<OutboxMessage> all = new ArrayList<>();
+    for (int n = 0; n < perKey; n++) {
+      for (int k = 0; k < keys; k++) {
+        all.add(msg("k" + k, n));
+      }
+    }
+    write(all);
+    Relay r1 = start(config("r1").batchSize(100).build());
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .pollInterval(Duration.ofMillis(5))
+        .until(() -> r1.status().published() > 0);
+    r1.close(); // SIGTERM path: the batch in flight is settled, DELETEs committed, leases given
+    // back
+    long left = outboxRows();
+    assertThat(left).as("stopped in the middle of the backlog").isPositive();
+    assertThat(count("SELECT COUNT(*) FROM waybill_relay_lease WHERE owner IS NOT NULL"))
+        .as("every lease given back")
+        .isZero();
+    start(config("r2").batchSize(100).build());
+    List<Published.Rec> recs = Published.read(topic, keys * perKey, Duration.ofSeconds(60));
+    assertThat(recs.stream().map(Published.Rec::id).distinct().count()).isEqualTo(keys * perKey);
+    assertThat(recs)
+        .as("a graceful stop finishes its batch and deletes it: nothing is published twice")
+        .hasSize(keys * perKey);
+    assertPerKeyOrder(recs);
+    await().atMost(Duration.ofSeconds(20)).until(() -> outboxRows() == 0);
+  }
+
+  @Test
   final void aPoisonMessageParksOnlyItsKey() throws Exception {
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
     Relay r =
