@@ -5,9 +5,16 @@ import static org.awaitility.Awaitility.await;
 
 import dev.waybill.outbox.OutboxMessage;
 import dev.waybill.outbox.dialect.Dialect;
+import dev.waybill.relay.http.HttpEndpoint;
 import dev.waybill.testkit.TestDatabase;
 import dev.waybill.testkit.TestDatabases;
 import dev.waybill.testkit.TestKafka;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.sql.Connection;
 import java.sql.Statement;
 import java.time.Duration;
@@ -19,6 +26,26 @@ import org.junit.jupiter.api.Test;
 
 /** The relay contract on PostgreSQL, plus what only PostgreSQL has, and failure drills. */
 class PostgresRelayIT extends RelayContract {
+  private static int status(HttpClient http, URI uri) throws Exception {
+    return http.send(HttpRequest.newBuilder(uri).build(), HttpResponse.BodyHandlers.discarding())
+        .statusCode();
+  }
+
+  private static String get(HttpClient http, URI uri) throws Exception {
+    return http.send(HttpRequest.newBuilder(uri).build(), HttpResponse.BodyHandlers.ofString())
+        .body();
+  }
+
+  /** The value of an (instance-tagged) gauge in a Prometheus scrape; NaN when absent. */
+  private static double gauge(String scrape, String name) {
+    for (String line : scrape.split("\n")) {
+      if (line.startsWith(name + "{") || line.startsWith(name + " ")) {
+        return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+      }
+    }
+    return Double.NaN;
+  }
+
   @Override
   TestDatabase newDatabase() {
     return TestDatabases.postgres();
@@ -90,24 +117,49 @@ class PostgresRelayIT extends RelayContract {
 
   @Test
   void aKafkaOutageOnlyGrowsTheBacklogUntilTheBrokerIsBack() throws Exception {
-    Relay r = start(config("r1").build());
-    write(List.of(msg("before", 1)));
-    assertThat(Published.read(topic, 1, Duration.ofSeconds(20))).hasSize(1);
-    TestKafka.get().stop();
-    try {
-      List<OutboxMessage> ms = new ArrayList<>();
-      for (int i = 0; i < 30; i++) {
-        ms.add(msg("k" + (i % 5), i));
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    Relay r =
+        Relay.builder()
+            .config(config("r1").build())
+            .dataSource(db.dataSource())
+            .meterRegistry(registry)
+            .build();
+    relays.add(r);
+    r.start();
+    HttpClient http = HttpClient.newHttpClient();
+    try (HttpEndpoint endpoint = HttpEndpoint.start(0, r, registry)) {
+      URI health = URI.create("http://127.0.0.1:" + endpoint.port() + "/health");
+      URI metrics = URI.create("http://127.0.0.1:" + endpoint.port() + "/metrics");
+      write(List.of(msg("before", 1)));
+      assertThat(Published.read(topic, 1, Duration.ofSeconds(20))).hasSize(1);
+      await().atMost(Duration.ofSeconds(15)).until(() -> status(http, health) == 200);
+      TestKafka.get().stop();
+      try {
+        List<OutboxMessage> ms = new ArrayList<>();
+        for (int i = 0; i < 30; i++) {
+          ms.add(msg("k" + (i % 5), i));
+        }
+        write(ms);
+        await()
+            .atMost(Duration.ofSeconds(30))
+            .until(() -> !r.healthy() && status(http, health) == 503); // DOWN while Kafka is away
+        assertThat(outboxRows()).as("the backlog waits in the database").isEqualTo(30);
+        await()
+            .atMost(Duration.ofSeconds(15))
+            .untilAsserted(
+                () -> {
+                  String body = get(http, metrics);
+                  assertThat(gauge(body, "waybill_relay_pending")).isEqualTo(30.0);
+                  assertThat(gauge(body, "waybill_relay_oldest_age_seconds"))
+                      .as("the age to alert on grows while nothing is published")
+                      .isGreaterThan(0.5);
+                });
+      } finally {
+        TestKafka.get().start();
       }
-      write(ms);
-      await()
-          .atMost(Duration.ofSeconds(30))
-          .until(() -> !r.healthy()); // /health says DOWN while Kafka is unreachable
-      assertThat(outboxRows()).as("the backlog waits in the database").isEqualTo(30);
-    } finally {
-      TestKafka.get().start();
+      await().atMost(Duration.ofSeconds(30)).until(r::healthy);
+      await().atMost(Duration.ofSeconds(15)).until(() -> status(http, health) == 200);
     }
-    await().atMost(Duration.ofSeconds(30)).until(r::healthy);
     List<Published.Rec> recs = Published.read(topic, 31, Duration.ofSeconds(60));
     assertThat(recs.stream().map(Published.Rec::id).distinct().count()).isEqualTo(31);
     assertPerKeyOrder(recs);
