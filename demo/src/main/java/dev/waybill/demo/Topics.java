@@ -1,9 +1,9 @@
 package dev.waybill.demo;
 
+import dev.waybill.testkit.TopicRecords;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -80,28 +80,7 @@ final class Topics {
    * Every record of {@code topic}, from the beginning to its end offsets at the time of the call.
    */
   List<ConsumerRecord<byte[], byte[]>> readAll(String topic) {
-    List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
-    try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(consumerProperties())) {
-      List<TopicPartition> partitions = new ArrayList<>();
-      for (PartitionInfo info : consumer.partitionsFor(topic, TIMEOUT)) {
-        partitions.add(new TopicPartition(topic, info.partition()));
-      }
-      consumer.assign(partitions);
-      consumer.seekToBeginning(partitions);
-      Map<TopicPartition, Long> end = new HashMap<>(consumer.endOffsets(partitions, TIMEOUT));
-      end.values().removeIf(v -> v == 0);
-      long deadline = System.nanoTime() + TIMEOUT.toNanos();
-      while (!end.isEmpty()) {
-        if (System.nanoTime() > deadline) {
-          throw new IllegalStateException("could not read " + topic + " to its end in " + TIMEOUT);
-        }
-        for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
-          records.add(r);
-        }
-        end.entrySet().removeIf(e -> consumer.position(e.getKey()) >= e.getValue());
-      }
-    }
-    return records;
+    return TopicRecords.readAll(consumerProperties(), topic, TIMEOUT);
   }
 
   /** How many records {@code topic} holds (the sum of its end offsets; nothing is deleted). */

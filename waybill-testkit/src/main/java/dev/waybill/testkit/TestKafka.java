@@ -11,6 +11,7 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.TopicPartitionInfo;
 import org.apache.kafka.common.errors.TopicExistsException;
@@ -207,6 +208,20 @@ public final class TestKafka {
         ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
     properties.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
     return properties;
+  }
+
+  /**
+   * Every record of {@code topic} from its beginning to its current end ({@link
+   * TopicRecords#readAll}), within 30 s.
+   *
+   * @param topic the topic
+   * @return the records, partition by partition in offset order
+   */
+  public List<ConsumerRecord<byte[], byte[]>> readAll(String topic) {
+    return TopicRecords.readAll(
+        consumerProperties("read-all-" + java.util.UUID.randomUUID()),
+        topic,
+        Duration.ofSeconds(30));
   }
 
   /**

@@ -7,6 +7,7 @@ import static org.awaitility.Awaitility.await;
 import dev.waybill.testkit.TestDatabase;
 import dev.waybill.testkit.TestDatabases;
 import dev.waybill.testkit.TestKafka;
+import dev.waybill.testkit.TopicRecords;
 import io.micrometer.core.instrument.Counter;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
@@ -81,12 +82,12 @@ class OrdersAppIT {
     await().atMost(WAIT).until(() -> outboxRows() == 0); // deleted once Kafka acknowledged
 
     ConsumerRecord<byte[], byte[]> published = publishedOrder(first);
-    assertThat(PublishedRecords.header(published, "ce_type")).isEqualTo("OrderPlaced");
-    assertThat(PublishedRecords.header(published, "ce_source")).isEqualTo("urn:example:orders");
-    assertThat(PublishedRecords.header(published, "content-type")).isEqualTo("application/json");
+    assertThat(TopicRecords.header(published, "ce_type")).isEqualTo("OrderPlaced");
+    assertThat(TopicRecords.header(published, "ce_source")).isEqualTo("urn:example:orders");
+    assertThat(TopicRecords.header(published, "content-type")).isEqualTo("application/json");
     assertThat(OrderPlaced.fromJson(published.value()))
         .isEqualTo(new OrderPlaced(first, alice, 1_500));
-    assertThat(inboxHas(PublishedRecords.header(published, "ce_id")))
+    assertThat(inboxHas(TopicRecords.header(published, "ce_id")))
         .as("the billing group recorded the message id in its inbox")
         .isTrue();
   }
@@ -129,7 +130,7 @@ class OrdersAppIT {
     await().atMost(WAIT).until(() -> outboxRows() == 0);
     assertThat(ordersOf(dave)).isEqualTo(2);
     List<OrderPlaced> published =
-        PublishedRecords.readAll(topic).stream()
+        TestKafka.get().readAll(topic).stream()
             .map(r -> OrderPlaced.fromJson(r.value()))
             .filter(e -> e.customer().equals(dave))
             .toList();
@@ -148,7 +149,7 @@ class OrdersAppIT {
   }
 
   private ConsumerRecord<byte[], byte[]> publishedOrder(String orderId) {
-    return PublishedRecords.readAll(topic).stream()
+    return TestKafka.get().readAll(topic).stream()
         .filter(r -> orderId.equals(new String(r.key(), StandardCharsets.UTF_8)))
         .findFirst()
         .orElseThrow(() -> new AssertionError("order " + orderId + " was not published"));

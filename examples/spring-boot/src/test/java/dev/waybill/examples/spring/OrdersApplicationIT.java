@@ -8,6 +8,7 @@ import dev.waybill.outbox.OutboxMessage;
 import dev.waybill.testkit.TestDatabase;
 import dev.waybill.testkit.TestDatabases;
 import dev.waybill.testkit.TestKafka;
+import dev.waybill.testkit.TopicRecords;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.charset.StandardCharsets;
@@ -91,15 +92,15 @@ class OrdersApplicationIT {
     await().atMost(WAIT).until(() -> outboxRows() == 0); // deleted once Kafka acknowledged
 
     ConsumerRecord<byte[], byte[]> published = publishedOrder(first);
-    assertThat(PublishedRecords.header(published, "ce_type")).isEqualTo("OrderPlaced");
-    assertThat(PublishedRecords.header(published, "ce_source")).isEqualTo("urn:example:orders");
+    assertThat(TopicRecords.header(published, "ce_type")).isEqualTo("OrderPlaced");
+    assertThat(TopicRecords.header(published, "ce_source")).isEqualTo("urn:example:orders");
     assertThat(OrderPlaced.fromJson(published.value()))
         .isEqualTo(new OrderPlaced(first, alice, 1_500));
     assertThat(
             jdbc.queryForObject(
                 "SELECT COUNT(*) FROM waybill_inbox WHERE message_id = ?",
                 Long.class,
-                PublishedRecords.header(published, "ce_id")))
+                TopicRecords.header(published, "ce_id")))
         .as("the billing group recorded the message id in its inbox")
         .isEqualTo(1);
   }
@@ -120,7 +121,7 @@ class OrdersApplicationIT {
             jdbc.queryForObject("SELECT COUNT(*) FROM orders WHERE customer = ?", Long.class, dave))
         .isEqualTo(2);
     List<Long> published =
-        PublishedRecords.readAll(topic).stream()
+        TestKafka.get().readAll(topic).stream()
             .map(r -> OrderPlaced.fromJson(r.value()))
             .filter(e -> e.customer().equals(dave))
             .map(OrderPlaced::amountCents)
@@ -175,7 +176,7 @@ class OrdersApplicationIT {
   }
 
   private ConsumerRecord<byte[], byte[]> publishedOrder(String orderId) {
-    return PublishedRecords.readAll(topic).stream()
+    return TestKafka.get().readAll(topic).stream()
         .filter(r -> orderId.equals(new String(r.key(), StandardCharsets.UTF_8)))
         .findFirst()
         .orElseThrow(() -> new AssertionError("order " + orderId + " was not published"));
