@@ -7,6 +7,7 @@ import dev.waybill.outbox.OutboxConfig;
 import dev.waybill.outbox.config.Setting;
 import dev.waybill.outbox.jdbc.DatabaseSettings;
 import dev.waybill.relay.RelayConfig;
+import dev.waybill.testkit.CliOptionTables;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -17,7 +18,6 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
-import picocli.CommandLine.Model.OptionSpec;
 
 /**
  * Keeps {@code docs/configuration.md} equal to the code as a whole. It lives here because this is
@@ -72,73 +72,13 @@ class ConfigurationDocTest {
 
   @Test
   void everyDlqToolOptionIsDocumentedAndEveryDocumentedOptionExists() throws Exception {
-    Map<String, String> declared = declared(new CommandLine(new DlqMain()));
-    Map<String, String> documented = documented(doc(), MARKER);
+    Map<String, String> declared = CliOptionTables.declared(new CommandLine(new DlqMain()));
+    Map<String, String> documented = CliOptionTables.documented(doc(), MARKER);
     assertThat(documented)
         .as(
             "'option on command' → default, from the table after %s in docs/configuration.md"
                 + " (left) against DlqMain's picocli options (right)",
             MARKER)
         .containsExactlyInAnyOrderEntriesOf(declared);
-  }
-
-  /**
-   * Every (option, subcommand) pair of a picocli command tree, as {@code "`--name LABEL` on
-   * command"} → default ({@code —} when none); the standard --help/--version and the help
-   * subcommand are left out.
-   */
-  static Map<String, String> declared(CommandLine root) {
-    Map<String, String> out = new TreeMap<>();
-    collect(root, "", out);
-    return out;
-  }
-
-  private static void collect(CommandLine cl, String path, Map<String, String> out) {
-    for (OptionSpec o : cl.getCommandSpec().options()) {
-      if (o.usageHelp() || o.versionHelp() || path.isEmpty()) {
-        continue;
-      }
-      String name = "`" + o.longestName() + (o.arity().max() > 0 ? " " + o.paramLabel() : "") + "`";
-      out.put(name + " on " + path, o.defaultValue() == null ? "—" : "`" + o.defaultValue() + "`");
-    }
-    cl.getSubcommands()
-        .forEach(
-            (name, sub) -> {
-              if (!(sub.getCommand() instanceof CommandLine.HelpCommand)) {
-                collect(sub, path.isEmpty() ? name : path + " " + name, out);
-              }
-            });
-  }
-
-  /**
-   * The rows of the table after {@code marker}: {@code | `--name LABEL` | `cmd`, `cmd sub` |
-   * default | meaning |}, as {@code "`--name LABEL` on cmd"} → default.
-   */
-  static Map<String, String> documented(String doc, String marker) {
-    int at = doc.indexOf(marker);
-    assertThat(at).as("marker %s in docs/configuration.md", marker).isNotNegative();
-    List<String> table = new ArrayList<>();
-    boolean inTable = false;
-    for (String line : doc.substring(at + marker.length()).split("\n")) {
-      if (line.startsWith("|")) {
-        inTable = true;
-        table.add(line);
-      } else if (inTable || !line.isBlank()) {
-        break;
-      }
-    }
-    assertThat(table).as("a table right after %s", marker).hasSizeGreaterThan(2);
-    Map<String, String> out = new TreeMap<>();
-    for (String row : table.subList(2, table.size())) {
-      String[] cells = row.substring(1).split("(?<!\\\\)\\|");
-      assertThat(cells).as("cells of row %s", row).hasSizeGreaterThanOrEqualTo(4);
-      String name = cells[0].trim();
-      String def = cells[2].trim();
-      for (String command : cells[1].split(",")) {
-        String key = name + " on " + command.trim().replace("`", "");
-        assertThat(out.put(key, def)).as("%s is documented once", key).isNull();
-      }
-    }
-    return out;
   }
 }
