@@ -11,6 +11,7 @@ import dev.waybill.outbox.schema.TableNames;
 import dev.waybill.outbox.wire.LogicalMessageFormat;
 import dev.waybill.relay.internal.CdcDeadLetters;
 import dev.waybill.relay.internal.Deleter;
+import dev.waybill.relay.internal.KafkaHealthCheck;
 import dev.waybill.relay.internal.KafkaPublisher;
 import dev.waybill.relay.internal.KafkaPublisher.Batch;
 import dev.waybill.relay.internal.KafkaPublisher.Outcome;
@@ -35,7 +36,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Properties;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.Executors;
@@ -43,8 +43,6 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import javax.sql.DataSource;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.DescribeClusterOptions;
 import org.postgresql.replication.LogSequenceNumber;
 import org.postgresql.replication.PGReplicationStream;
 import org.slf4j.Logger;
@@ -86,7 +84,7 @@ final class CdcRelay implements Relay {
   private KafkaPublisher publisher;
   private Thread loop;
   private ScheduledExecutorService maintenance;
-  private Admin admin;
+  private final KafkaHealthCheck kafkaHealth;
   private volatile boolean stopping;
   private volatile boolean crashed;
   private volatile boolean running;
@@ -103,6 +101,7 @@ final class CdcRelay implements Relay {
 
   CdcRelay(RelayConfig config, DataSource dataSource, Dialect dialect, MeterRegistry registry) {
     this.config = config;
+    this.kafkaHealth = new KafkaHealthCheck(config.kafka(), config.instanceId());
     this.dataSource = dataSource;
     this.dialect = dialect;
     this.registry = registry;
@@ -921,20 +920,8 @@ final class CdcRelay implements Relay {
     } catch (SQLException | RuntimeException e) {
       LOG.debug("relay {}: slot query failed: {}", config.instanceId(), e.getMessage());
     }
-    try {
-      if (admin == null) {
-        Properties p = new Properties();
-        config.kafka().forEach(p::put);
-        p.put("client.id", "waybill-relay-health-" + config.instanceId());
-        admin = Admin.create(p);
-      }
-      admin
-          .describeCluster(new DescribeClusterOptions().timeoutMs(2000))
-          .clusterId()
-          .get(3, TimeUnit.SECONDS);
+    if (kafkaHealth.reachable()) {
       kafkaOkAt = System.nanoTime();
-    } catch (Exception e) {
-      LOG.debug("relay {}: Kafka health check failed: {}", config.instanceId(), e.toString());
     }
   }
 
@@ -964,9 +951,7 @@ final class CdcRelay implements Relay {
     if (publisher != null) {
       publisher.close();
     }
-    if (admin != null) {
-      admin.close(Duration.ofSeconds(2));
-    }
+    kafkaHealth.close(Duration.ofSeconds(2));
     LOG.info(
         "relay {} stopped: published {}, dead-lettered {}; slot {} confirmed at {}",
         config.instanceId(),
@@ -1002,9 +987,7 @@ final class CdcRelay implements Relay {
     if (publisher != null) {
       publisher.close();
     }
-    if (admin != null) {
-      admin.close(Duration.ZERO);
-    }
+    kafkaHealth.close(Duration.ZERO);
   }
 
   @Override

@@ -6,6 +6,7 @@ import dev.waybill.outbox.jdbc.SqlIdentifier;
 import dev.waybill.outbox.schema.SchemaComponent;
 import dev.waybill.outbox.schema.SchemaMigrator;
 import dev.waybill.relay.internal.Deleter;
+import dev.waybill.relay.internal.KafkaHealthCheck;
 import dev.waybill.relay.internal.KafkaPublisher;
 import dev.waybill.relay.internal.KafkaPublisher.Batch;
 import dev.waybill.relay.internal.KafkaPublisher.Outcome;
@@ -26,14 +27,11 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import javax.sql.DataSource;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.DescribeClusterOptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
@@ -66,7 +64,7 @@ final class PollingRelay implements Relay {
   private KafkaPublisher publisher;
   private Thread loop;
   private ScheduledExecutorService maintenance;
-  private Admin admin;
+  private final KafkaHealthCheck kafkaHealth;
   private volatile boolean stopping;
   private volatile boolean crashed;
   private volatile boolean running;
@@ -76,6 +74,7 @@ final class PollingRelay implements Relay {
 
   PollingRelay(RelayConfig config, DataSource dataSource, Dialect dialect, MeterRegistry registry) {
     this.config = config;
+    this.kafkaHealth = new KafkaHealthCheck(config.kafka(), config.instanceId());
     this.dataSource = dataSource;
     this.dialect = dialect;
     this.registry = registry;
@@ -466,20 +465,8 @@ final class PollingRelay implements Relay {
     } catch (SQLException | RuntimeException e) {
       LOG.debug("relay {}: backlog query failed: {}", config.instanceId(), e.getMessage());
     }
-    try {
-      if (admin == null) {
-        Properties p = new Properties();
-        config.kafka().forEach(p::put);
-        p.put("client.id", "waybill-relay-health-" + config.instanceId());
-        admin = Admin.create(p);
-      }
-      admin
-          .describeCluster(new DescribeClusterOptions().timeoutMs(2000))
-          .clusterId()
-          .get(3, TimeUnit.SECONDS);
+    if (kafkaHealth.reachable()) {
       kafkaOkAt = System.nanoTime();
-    } catch (Exception e) {
-      LOG.debug("relay {}: Kafka health check failed: {}", config.instanceId(), e.toString());
     }
   }
 
@@ -510,9 +497,7 @@ final class PollingRelay implements Relay {
     if (publisher != null) {
       publisher.close();
     }
-    if (admin != null) {
-      admin.close(Duration.ofSeconds(2));
-    }
+    kafkaHealth.close(Duration.ofSeconds(2));
     LOG.info(
         "relay {} stopped: published {}, dead-lettered {}",
         config.instanceId(),
