@@ -145,9 +145,7 @@ public final class CdcDrainBench {
     try (CdcBenchSupport.Server server =
             CdcBenchSupport.Server.open(settings.url(), settings.user(), settings.password());
         KafkaBrokerProcess b =
-            settings.bootstrap().isEmpty()
-                ? KafkaBrokerProcess.start(settings.workDir())
-                : KafkaBrokerProcess.external(settings.bootstrap());
+            KafkaBrokerProcess.startOrUse(settings.bootstrap(), settings.workDir());
         BenchKafka k = new BenchKafka(b.bootstrapServers());
         RelayBenchDatabase d =
             RelayBenchDatabase.create(

@@ -54,10 +54,7 @@ final class DlqRedriveBench {
     }
     a.requireValid();
     Path work = Path.of(a.string("work-dir"));
-    try (KafkaBrokerProcess broker =
-            a.string("bootstrap").isEmpty()
-                ? KafkaBrokerProcess.start(work)
-                : KafkaBrokerProcess.external(a.string("bootstrap"));
+    try (KafkaBrokerProcess broker = KafkaBrokerProcess.startOrUse(a.string("bootstrap"), work);
         BenchKafka kafka = new BenchKafka(broker.bootstrapServers())) {
       System.out.println(
           "dlq-redrive: broker " + broker.bootstrapServers() + ", Kafka " + BenchKafka.version());

@@ -52,6 +52,15 @@ final class KafkaBrokerProcess implements AutoCloseable {
     this.description = description;
   }
 
+  /**
+   * The broker at {@code bootstrap} when one is given ({@code --bootstrap}), else a new one in a
+   * separate JVM with its log dir under {@code workDir}.
+   */
+  static KafkaBrokerProcess startOrUse(String bootstrap, Path workDir)
+      throws IOException, InterruptedException {
+    return bootstrap.isEmpty() ? start(workDir) : external(bootstrap);
+  }
+
   /** A broker that runs already; never stopped by {@link #close()}. */
   static KafkaBrokerProcess external(String bootstrapServers) {
     awaitReady(bootstrapServers, null, Duration.ofSeconds(15));

@@ -233,10 +233,7 @@ public final class RelayDrainBench {
 
   private void run() throws Exception {
     long started = System.nanoTime();
-    broker =
-        settings.bootstrap().isEmpty()
-            ? KafkaBrokerProcess.start(settings.workDir())
-            : KafkaBrokerProcess.external(settings.bootstrap());
+    broker = KafkaBrokerProcess.startOrUse(settings.bootstrap(), settings.workDir());
     try (KafkaBrokerProcess b = broker;
         BenchKafka k = new BenchKafka(broker.bootstrapServers());
         RelayBenchDatabase d =

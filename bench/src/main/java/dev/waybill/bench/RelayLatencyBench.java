@@ -223,10 +223,7 @@ public final class RelayLatencyBench {
 
   private void run() throws Exception {
     long started = System.nanoTime();
-    broker =
-        settings.bootstrap().isEmpty()
-            ? KafkaBrokerProcess.start(settings.workDir())
-            : KafkaBrokerProcess.external(settings.bootstrap());
+    broker = KafkaBrokerProcess.startOrUse(settings.bootstrap(), settings.workDir());
     try (KafkaBrokerProcess b = broker;
         BenchKafka k = new BenchKafka(broker.bootstrapServers());
         RelayBenchDatabase d =
