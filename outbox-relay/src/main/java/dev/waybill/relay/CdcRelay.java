@@ -169,7 +169,8 @@ final class CdcRelay implements Relay {
             config.instanceId(),
             conn[0],
             conn[1],
-            conn[2]);
+            conn[2],
+            config.cdc().decodingMemory());
     try {
       List<String> problems = slot.prepare(config.cdc().create());
       if (!problems.isEmpty()) {
@@ -333,7 +334,10 @@ final class CdcRelay implements Relay {
     }
   }
 
-  /** One transaction as decoded: its items in WAL order and the position that confirms it. */
+  /**
+   * One transaction as decoded (or a part of a large one): its items in WAL order and the position
+   * that confirms it (0 for a part that is not the last).
+   */
   private static final class Txn {
     final Instant commitTime;
     final List<Item> items = new ArrayList<>();
@@ -341,9 +345,22 @@ final class CdcRelay implements Relay {
     long endLsn;
     int firstOutcome;
     int outcomes;
+    private Set<Long> deleted;
 
     Txn(Instant commitTime) {
       this.commitTime = commitTime;
+    }
+
+    /** The writer deleted this row in the same transaction (deleteAfterInsert). */
+    void deleted(long rowSeq) {
+      if (deleted == null) {
+        deleted = new HashSet<>();
+      }
+      deleted.add(rowSeq);
+    }
+
+    boolean isDeleted(long rowSeq) {
+      return deleted != null && deleted.contains(rowSeq);
     }
   }
 
@@ -383,7 +400,6 @@ final class CdcRelay implements Relay {
     private final Set<String> blocked = new HashSet<>();
     private final Deque<Sent> inflight = new ArrayDeque<>();
     private final List<Txn> ready = new ArrayList<>();
-    private final Set<Long> goneSeqs = new HashSet<>();
     private Txn open;
     private int readyItems;
     private int inflightItems;
@@ -466,25 +482,26 @@ final class CdcRelay implements Relay {
         if (open == null) {
           return;
         }
+        PgOutput.Tuple v = ins.values();
         if (isTable(ins.relation(), tables.outbox())) {
-          open.items.add(fromRow(ins.values(), open.commitTime, lsn));
+          open.items.add(fromRow(v, open.commitTime, lsn));
+          splitIfLarge();
         } else if (isTable(ins.relation(), tables.deadLetters())
-            && "t".equals(ins.values().get("parks_key"))
-            && ins.values().get("msg_key") != null) {
-          open.items.add(
-              Item.park(
-                  Long.parseLong(ins.values().get("seq")),
-                  ins.values().get("topic") + '\u0000' + ins.values().get("msg_key")));
+            && Boolean.TRUE.equals(v.bool("parks_key"))
+            && !v.isNull("msg_key")) {
+          open.items.add(Item.park(v.int8("seq"), v.text("topic") + '\u0000' + v.text("msg_key")));
         }
       } else if (ev instanceof PgOutput.Delete del) {
-        String seq = del.oldValues().get("seq");
+        Long seq = del.oldValues().int8("seq");
         if (open == null || seq == null) {
           return;
         }
         if (isTable(del.relation(), tables.deadLetters())) {
-          open.items.add(Item.unpark(Long.parseLong(seq)));
-        } else if (isTable(del.relation(), tables.outbox())) {
-          goneSeqs.add(Long.parseLong(seq)); // deleted by the writer: nothing to delete later
+          open.items.add(Item.unpark(seq));
+        } else if (!open.items.isEmpty() && isTable(del.relation(), tables.outbox())) {
+          // deleted by the writer in the transaction that inserted it: nothing to delete later.
+          // (The relay's own deletes arrive in transactions without items and are ignored.)
+          open.deleted(seq);
         }
       } else if (ev instanceof PgOutput.Message m) {
         if (m.prefix().equals(heartbeatPrefix)) {
@@ -496,6 +513,7 @@ final class CdcRelay implements Relay {
         Item item = fromMessage(m, open == null ? Instant.now() : open.commitTime);
         if (m.transactional() && open != null) {
           open.items.add(item);
+          splitIfLarge();
         } else {
           Txn t = new Txn(Instant.now()); // not atomic with any transaction: its own unit
           t.items.add(item);
@@ -506,32 +524,45 @@ final class CdcRelay implements Relay {
       }
     }
 
+    /**
+     * Hands the first part of a large transaction to the sender before its commit arrives, so a
+     * bulk transaction is streamed to Kafka instead of being held in memory whole. The part's
+     * {@code endLsn} stays 0: settling it confirms nothing, the slot moves past the transaction
+     * only when its last part (the one the Commit closes) is settled, as for a small one.
+     */
+    private void splitIfLarge() {
+      if (open.items.size() >= config.batchSize()) {
+        Txn part = open;
+        ready.add(part);
+        readyItems += part.items.size();
+        open = new Txn(part.commitTime);
+      }
+    }
+
     private boolean isTable(PgOutput.Relation r, String name) {
       return r.name().equals(name)
           && (tables.schema().isEmpty() || tables.schema().get().equals(r.schema()));
     }
 
-    private Item fromRow(Map<String, String> v, Instant commitTime, long lsn) {
-      long rowSeq = Long.parseLong(v.get("seq"));
+    private Item fromRow(PgOutput.Tuple v, Instant commitTime, long lsn) {
+      long rowSeq = v.int8("seq");
       long seq = CdcDeadLetters.MESSAGE_SEQ_BASE + lsn;
-      UUID id = UUID.fromString(v.get("id"));
-      Instant created =
-          v.get("created_at") == null ? commitTime : PgOutput.timestamp(v.get("created_at"));
+      UUID id = v.uuid("id");
+      Instant created = v.isNull("created_at") ? commitTime : v.timestamp("created_at");
       OutboxRow row =
           new OutboxRow(
               seq,
               id,
-              v.get("topic"),
-              v.get("msg_key"),
-              v.get("event_type"),
-              v.get("content_type"),
-              PgOutput.bytea(v.get("payload")),
-              v.get("headers"),
-              v.get("traceparent"),
+              v.text("topic"),
+              v.text("msg_key"),
+              v.text("event_type"),
+              v.text("content_type"),
+              v.bytes("payload"),
+              v.text("headers"),
+              v.text("traceparent"),
               created);
-      String due = v.get("available_at");
-      if (due != null) {
-        Instant at = PgOutput.timestamp(due);
+      Instant at = v.timestamp("available_at");
+      if (at != null) {
         if (at.isAfter(Instant.now())) {
           return Item.invalid(
               row,
@@ -658,7 +689,7 @@ final class CdcRelay implements Relay {
       while (!inflight.isEmpty()) {
         Sent s = inflight.peek();
         if (s.batch() != null) {
-          if (!wait && !done(s.batch())) {
+          if (!wait && !s.batch().done()) {
             return false;
           }
           s.batch().await();
@@ -684,7 +715,7 @@ final class CdcRelay implements Relay {
               for (int i = t.firstOutcome; i < t.firstOutcome + t.outcomes; i++) {
                 attempts.remove(s.batch().outcomes().get(i).row().seq());
                 long rowSeq = t.rowSeqs.get(i - t.firstOutcome);
-                if (rowSeq >= 0 && !goneSeqs.remove(rowSeq)) {
+                if (rowSeq >= 0 && !t.isDeleted(rowSeq)) {
                   toDelete.add(rowSeq);
                 }
               }
@@ -734,15 +765,6 @@ final class CdcRelay implements Relay {
         return true;
       }
       return false;
-    }
-
-    private boolean done(Batch b) {
-      for (Outcome o : b.outcomes()) {
-        if (o.future() != null && !o.future().isDone()) {
-          return false;
-        }
-      }
-      return true;
     }
 
     private void failure(Outcome o, long rowSeq, boolean anyAcked) {

@@ -243,6 +243,17 @@ public record RelayConfig(
           Duration.ofMinutes(1),
           "CDC: how often a standby relay tries to take the slot while another relay reads it.");
 
+  /** {@code relay.cdc.decoding.memory}. */
+  public static final Setting<String> CDC_DECODING_MEMORY =
+      Setting.string(
+          "relay.cdc.decoding.memory",
+          CdcConfig.DEFAULT_DECODING_MEMORY,
+          "CDC: logical_decoding_work_mem of the relay's WAL sender session, the memory in which"
+              + " PostgreSQL decodes a transaction before spilling it to disk (server default"
+              + " 64MB). Only large transactions use it; decoding a bulk transaction that spills is"
+              + " about 2.5 times slower (docs/cdc.md). A size in kB, MB or GB, or 'server' to"
+              + " keep the server's setting.");
+
   /** Every relay-specific setting, in documentation order. */
   public static final List<Setting<?>> SETTINGS =
       List.of(
@@ -265,7 +276,8 @@ public record RelayConfig(
           CDC_PUBLICATION,
           CDC_CREATE,
           CDC_HEARTBEAT_INTERVAL,
-          CDC_STANDBY_INTERVAL);
+          CDC_STANDBY_INTERVAL,
+          CDC_DECODING_MEMORY);
 
   /**
    * Every setting the relay process reads: {@code db.*}, {@code outbox.*} and its own.
@@ -454,6 +466,14 @@ public record RelayConfig(
     Boolean create = r.get(CDC_CREATE);
     Duration heartbeat = r.get(CDC_HEARTBEAT_INTERVAL);
     Duration standby = r.get(CDC_STANDBY_INTERVAL);
+    String decodingMemory = r.get(CDC_DECODING_MEMORY);
+    if (decodingMemory != null) {
+      try {
+        CdcConfig.checkDecodingMemory(decodingMemory.trim());
+      } catch (IllegalArgumentException e) {
+        r.problem("'" + decodingMemory + "' → relay.cdc.decoding.memory → " + e.getMessage());
+      }
+    }
     RelayMode relayMode = null;
     if (modeText != null) {
       try {
@@ -516,7 +536,8 @@ public record RelayConfig(
         port,
         kafka,
         relayMode,
-        new CdcConfig(slot.trim(), publication.name(), create, heartbeat, standby));
+        new CdcConfig(
+            slot.trim(), publication.name(), create, heartbeat, standby, decodingMemory.trim()));
   }
 
   /**
@@ -874,13 +895,22 @@ public record RelayConfig(
    *     relay.cdc.heartbeat.interval})
    * @param standbyInterval how often a standby tries to take the slot ({@code
    *     relay.cdc.standby.interval})
+   * @param decodingMemory {@code logical_decoding_work_mem} of the WAL sender session, or {@code
+   *     server} ({@code relay.cdc.decoding.memory})
    */
   public record CdcConfig(
       String slot,
       String publication,
       boolean create,
       Duration heartbeatInterval,
-      Duration standbyInterval) {
+      Duration standbyInterval,
+      String decodingMemory) {
+    /** Default {@code logical_decoding_work_mem} of the relay's WAL sender. */
+    public static final String DEFAULT_DECODING_MEMORY = "256MB";
+
+    private static final java.util.regex.Pattern MEMORY =
+        java.util.regex.Pattern.compile("([0-9]{1,10})(kB|MB|GB)");
+
     /** Default slot name. */
     public static final String DEFAULT_SLOT = "waybill_outbox";
 
@@ -893,7 +923,10 @@ public record RelayConfig(
      * @param create whether missing objects are created
      * @param heartbeatInterval the heartbeat period; zero disables heartbeats
      * @param standbyInterval how often a standby tries to take over the slot
+     * @param decodingMemory {@code logical_decoding_work_mem} for the WAL sender session (e.g.
+     *     {@code 256MB}), or {@code server}
      * @throws dev.waybill.outbox.jdbc.InvalidIdentifierException when a name is unsafe
+     * @throws IllegalArgumentException when an interval is negative or the memory size is invalid
      */
     public CdcConfig {
       LogicalDecodingSql.checkSlotName(slot, "relay.cdc.slot");
@@ -902,6 +935,38 @@ public record RelayConfig(
       Objects.requireNonNull(standbyInterval, "standbyInterval");
       if (heartbeatInterval.isNegative() || standbyInterval.isNegative()) {
         throw new IllegalArgumentException("CDC intervals must not be negative");
+      }
+      checkDecodingMemory(decodingMemory);
+    }
+
+    /**
+     * Checks a {@code relay.cdc.decoding.memory} value: {@code server}, or a whole number of kB, MB
+     * or GB between 64kB and 2147483647kB (PostgreSQL's limits). It reaches the server as a
+     * connection option, so nothing else is accepted.
+     *
+     * @param value the value
+     * @throws IllegalArgumentException naming the expected form
+     */
+    public static void checkDecodingMemory(String value) {
+      Objects.requireNonNull(value, "decodingMemory");
+      if ("server".equals(value)) {
+        return;
+      }
+      java.util.regex.Matcher m = MEMORY.matcher(value);
+      String expected =
+          "expected a size such as 256MB (units kB, MB, GB; from 64kB to 2047GB) or 'server'";
+      if (!m.matches()) {
+        throw new IllegalArgumentException(expected);
+      }
+      long kb =
+          Long.parseLong(m.group(1))
+              * switch (m.group(2)) {
+                case "kB" -> 1L;
+                case "MB" -> 1024L;
+                default -> 1024L * 1024L;
+              };
+      if (kb < 64 || kb > Integer.MAX_VALUE) {
+        throw new IllegalArgumentException(expected);
       }
     }
 
@@ -912,7 +977,12 @@ public record RelayConfig(
      */
     public static CdcConfig defaults() {
       return new CdcConfig(
-          DEFAULT_SLOT, DEFAULT_PUBLICATION, true, Duration.ofSeconds(10), Duration.ofSeconds(1));
+          DEFAULT_SLOT,
+          DEFAULT_PUBLICATION,
+          true,
+          Duration.ofSeconds(10),
+          Duration.ofSeconds(1),
+          DEFAULT_DECODING_MEMORY);
     }
 
     /**
@@ -923,7 +993,8 @@ public record RelayConfig(
      * @return a copy with those names
      */
     public CdcConfig withNames(String newSlot, String newPublication) {
-      return new CdcConfig(newSlot, newPublication, create, heartbeatInterval, standbyInterval);
+      return new CdcConfig(
+          newSlot, newPublication, create, heartbeatInterval, standbyInterval, decodingMemory);
     }
 
     /**
@@ -933,7 +1004,7 @@ public record RelayConfig(
      * @return a copy with that interval
      */
     public CdcConfig withHeartbeat(Duration interval) {
-      return new CdcConfig(slot, publication, create, interval, standbyInterval);
+      return new CdcConfig(slot, publication, create, interval, standbyInterval, decodingMemory);
     }
 
     /**
@@ -943,7 +1014,8 @@ public record RelayConfig(
      * @return a copy with that choice
      */
     public CdcConfig withCreate(boolean allowed) {
-      return new CdcConfig(slot, publication, allowed, heartbeatInterval, standbyInterval);
+      return new CdcConfig(
+          slot, publication, allowed, heartbeatInterval, standbyInterval, decodingMemory);
     }
 
     /**
@@ -953,7 +1025,17 @@ public record RelayConfig(
      * @return a copy with that interval
      */
     public CdcConfig withStandbyInterval(Duration interval) {
-      return new CdcConfig(slot, publication, create, heartbeatInterval, interval);
+      return new CdcConfig(slot, publication, create, heartbeatInterval, interval, decodingMemory);
+    }
+
+    /**
+     * The same with another WAL sender decoding memory.
+     *
+     * @param memory {@code logical_decoding_work_mem} (e.g. {@code 1GB}), or {@code server}
+     * @return a copy with that size
+     */
+    public CdcConfig withDecodingMemory(String memory) {
+      return new CdcConfig(slot, publication, create, heartbeatInterval, standbyInterval, memory);
     }
 
     @Override
@@ -968,6 +1050,8 @@ public record RelayConfig(
           + heartbeatInterval
           + ", standbyInterval="
           + standbyInterval
+          + ", decodingMemory="
+          + decodingMemory
           + "]";
     }
   }

@@ -556,4 +556,56 @@ class CdcRelayIT {
                   < 2_000_000;
             });
   }
+
+  @Test
+  void aLargeTransactionIsPublishedInPartsAndConfirmedOnlyAfterItsLastPart() throws Exception {
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    String failing = topic + "-failing";
+    TestKafka.get().createTopic(failing, 1);
+    FailingPartitioner.failing = failing; // sends to it fail (retriable) until cleared
+    Relay r =
+        Relay.builder()
+            .config(
+                config("c1")
+                    .batchSize(50)
+                    .kafka("partitioner.class", FailingPartitioner.class.getName())
+                    .build())
+            .dataSource(db.dataSource())
+            .meterRegistry(registry)
+            .build();
+    relays.add(r);
+    r.start();
+    List<OutboxMessage> txn = new ArrayList<>();
+    for (int i = 0; i < 400; i++) {
+      txn.add(msg("k" + (i % 10), i));
+    }
+    txn.add(
+        OutboxMessage.builder()
+            .topic(failing)
+            .key("last")
+            .eventType("Last")
+            .jsonPayload("{}")
+            .build());
+    write(table, txn);
+    String end = text("SELECT pg_current_wal_lsn()::text");
+    // the first parts reach Kafka although the transaction's last message cannot
+    assertThat(Published.read(topic, 400, Duration.ofSeconds(30)).size())
+        .isGreaterThanOrEqualTo(400);
+    assertThat(registry.get("waybill.relay.batch.size").summary().max())
+        .as("sent in parts of relay.batch.size, not as one batch of 401")
+        .isLessThanOrEqualTo(50);
+    await().atMost(Duration.ofSeconds(20)).until(() -> r.status().retried() > 0);
+    assertThat(confirmedMinus(end))
+        .as("not confirmed past a transaction whose last part is unacknowledged")
+        .isLessThan(0);
+    FailingPartitioner.failing = null;
+    assertThat(Published.read(failing, 1, Duration.ofSeconds(60))).isNotEmpty();
+    await().atMost(Duration.ofSeconds(20)).until(() -> confirmedMinus(end) >= 0);
+    List<Published.Rec> recs = Published.read(topic, 400, Duration.ofSeconds(30));
+    assertThat(recs.stream().map(Published.Rec::id).distinct().count()).isEqualTo(400);
+    RelayContract.assertPerKeyOrder(recs);
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> count("SELECT COUNT(*) FROM waybill_outbox") == 0);
+  }
 }

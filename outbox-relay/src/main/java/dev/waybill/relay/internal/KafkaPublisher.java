@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -119,6 +120,7 @@ public final class KafkaPublisher implements AutoCloseable {
   public Batch send(List<OutboxRow> rows, Set<String> blocked, long deadlineNanos) {
     Generation gen = generation();
     List<Outcome> outcomes = new ArrayList<>(rows.size());
+    AtomicInteger unsettled = new AtomicInteger(); // sent rows whose future is not complete
     boolean abortRest = false;
     for (OutboxRow row : rows) {
       String ok = row.orderingKey();
@@ -144,13 +146,16 @@ public final class KafkaPublisher implements AutoCloseable {
         continue;
       }
       CompletableFuture<RecordMetadata> f = new CompletableFuture<>();
+      unsettled.incrementAndGet();
       inSend.set(true);
       try {
         gen.producer.send(
             record,
             (md, ex) -> {
               if (ex == null) {
-                f.complete(md);
+                if (f.complete(md)) {
+                  unsettled.decrementAndGet();
+                }
                 return;
               }
               if (!inSend.get()) {
@@ -158,10 +163,14 @@ public final class KafkaPublisher implements AutoCloseable {
                 gen.broken = true;
                 gen.producer.close(Duration.ZERO);
               }
-              f.completeExceptionally(ex);
+              if (f.completeExceptionally(ex)) {
+                unsettled.decrementAndGet();
+              }
             });
       } catch (RuntimeException e) {
-        f.completeExceptionally(e);
+        if (f.completeExceptionally(e)) {
+          unsettled.decrementAndGet();
+        }
       } finally {
         inSend.set(false);
       }
@@ -182,7 +191,7 @@ public final class KafkaPublisher implements AutoCloseable {
       }
       outcomes.add(Outcome.sent(row, f));
     }
-    return new Batch(outcomes);
+    return new Batch(outcomes, unsettled);
   }
 
   /** Whether an error is about the message itself, so retrying it cannot help. */
@@ -295,9 +304,16 @@ public final class KafkaPublisher implements AutoCloseable {
   /** The rows of one send, with their outcomes. */
   public static final class Batch {
     private final List<Outcome> outcomes;
+    private final AtomicInteger unsettled;
 
-    Batch(List<Outcome> outcomes) {
+    Batch(List<Outcome> outcomes, AtomicInteger unsettled) {
       this.outcomes = outcomes;
+      this.unsettled = unsettled;
+    }
+
+    /** Whether every sent row is acknowledged or failed (does not wait). */
+    public boolean done() {
+      return unsettled.get() == 0;
     }
 
     /** Every row's outcome, in claim order. */

@@ -40,6 +40,7 @@ public final class LogicalSlot {
   private final String url;
   private final String user;
   private final String password;
+  private final String decodingMemory;
 
   /**
    * @param dataSource ordinary connections (checks, creation, heartbeats, lag)
@@ -51,6 +52,8 @@ public final class LogicalSlot {
    * @param url JDBC URL for the replication connection
    * @param user its user
    * @param password its password
+   * @param decodingMemory {@code logical_decoding_work_mem} for the replication session (checked by
+   *     {@code RelayConfig.CdcConfig}), or {@code server} to keep the server's
    */
   public LogicalSlot(
       DataSource dataSource,
@@ -61,7 +64,8 @@ public final class LogicalSlot {
       String instance,
       String url,
       String user,
-      String password) {
+      String password,
+      String decodingMemory) {
     this.dataSource = dataSource;
     this.sql = sql;
     this.slot = LogicalDecodingSql.checkSlotName(slot, "relay.cdc.slot");
@@ -71,6 +75,7 @@ public final class LogicalSlot {
     this.url = url;
     this.user = user;
     this.password = password;
+    this.decodingMemory = decodingMemory;
   }
 
   /** The slot name. */
@@ -344,6 +349,10 @@ public final class LogicalSlot {
     PGProperty.APPLICATION_NAME.set(p, "waybill-relay-" + instance);
     PGProperty.CONNECT_TIMEOUT.set(p, "10");
     PGProperty.TCP_KEEP_ALIVE.set(p, "true");
+    if (!"server".equals(decodingMemory)) {
+      // a large transaction is decoded in memory instead of being spilled to disk and read back
+      PGProperty.OPTIONS.set(p, "-c logical_decoding_work_mem=" + decodingMemory);
+    }
     return DriverManager.getConnection(url, p);
   }
 
@@ -363,6 +372,7 @@ public final class LogicalSlot {
         .withSlotOption("proto_version", 1)
         .withSlotOption("publication_names", publicationName)
         .withSlotOption("messages", true)
+        .withSlotOption("binary", true) // typed values: no hex bytea, no timestamp text to parse
         .withStatusInterval(1, TimeUnit.SECONDS)
         .start();
   }
