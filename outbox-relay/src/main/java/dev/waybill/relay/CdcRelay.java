@@ -63,6 +63,7 @@ final class CdcRelay implements Relay {
   private static final Logger LOG = LoggerFactory.getLogger(CdcRelay.class);
   private static final long STATUS_EVERY_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
   private static final long DELETE_EVERY_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
+  private static final int MAX_UNDELETED = 100_000;
 
   private final RelayConfig config;
   private final DataSource dataSource;
@@ -449,7 +450,10 @@ final class CdcRelay implements Relay {
           statusSentAt = now;
         }
         if (!toDelete.isEmpty() && now - deletedAt > DELETE_EVERY_NANOS) {
-          flushDeletes();
+          flushDeletes(false);
+          if (toDelete.isEmpty()) {
+            deletedAt = now; // one DELETE per interval at most, whatever the batch size
+          }
         }
       }
       // graceful stop: send what was decoded completely, wait for it, confirm
@@ -458,7 +462,7 @@ final class CdcRelay implements Relay {
           send();
         }
         settle(true);
-        flushDeletes();
+        flushDeletes(true);
         if (confirmDirty) {
           sendStatus();
         }
@@ -827,14 +831,24 @@ final class CdcRelay implements Relay {
         || e instanceof IllegalStateException;
   }
 
-  private void flushDeletes() {
+  /**
+   * Hands the published rows to the delete thread. While it is busy (a slow commit), the rows wait
+   * here and go with the next ones, so the WAL reader is not held up; only beyond {@code
+   * MAX_UNDELETED} rows (or with {@code wait}, at a stop) does it wait for the delete thread.
+   */
+  private void flushDeletes(boolean wait) {
     if (toDelete.isEmpty()) {
       return;
     }
-    try {
-      deleter.submit(new ArrayList<>(toDelete)); // on the delete thread: the reader reads on
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt(); // crash or stop: the rows stay in the table
+    if (!wait && toDelete.size() < MAX_UNDELETED && !deleter.offer(new ArrayList<>(toDelete))) {
+      return;
+    }
+    if (wait || toDelete.size() >= MAX_UNDELETED) {
+      try {
+        deleter.submit(new ArrayList<>(toDelete));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt(); // crash or stop: the rows stay in the table
+      }
     }
     toDelete.clear();
   }

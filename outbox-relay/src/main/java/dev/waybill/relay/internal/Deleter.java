@@ -67,6 +67,26 @@ public final class Deleter implements AutoCloseable {
     queued.addLast(executor.submit(() -> delete(seqs)));
   }
 
+  /**
+   * Queues a DELETE of these rows unless {@code MAX_QUEUED} are still waiting; never blocks.
+   *
+   * @return whether the DELETE was queued (when not, the caller keeps the rows and offers them
+   *     again later, together with newer ones)
+   */
+  public boolean offer(List<Long> seqs) {
+    while (!queued.isEmpty() && queued.peekFirst().isDone()) {
+      queued.removeFirst();
+    }
+    if (queued.size() >= MAX_QUEUED) {
+      return false;
+    }
+    if (!seqs.isEmpty()) {
+      pending.addAll(seqs);
+      queued.addLast(executor.submit(() -> delete(seqs)));
+    }
+    return true;
+  }
+
   /** Rows whose DELETE has not committed yet (a live view; claims must skip them). */
   public Collection<Long> pending() {
     return Collections.unmodifiableSet(pending);
