@@ -643,8 +643,8 @@ final class CdcRelay implements Relay {
           if (skipped.contains(row.seq())) {
             continue; // dead-lettered in an earlier session, skip mode
           }
-          String ok = row.orderingKey();
-          Long parkedBy = ok == null ? null : parked.get(ok);
+          Long parkedBy =
+              parked.isEmpty() || row.key() == null ? null : parked.get(row.orderingKey());
           if (parkedBy != null) {
             if (parkedBy != row.seq()) {
               follow(row, item.rowSeq(), item.availableAt(), parkedBy);

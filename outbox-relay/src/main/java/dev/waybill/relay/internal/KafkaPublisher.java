@@ -123,7 +123,8 @@ public final class KafkaPublisher implements AutoCloseable {
     AtomicInteger unsettled = new AtomicInteger(); // sent rows whose future is not complete
     boolean abortRest = false;
     for (OutboxRow row : rows) {
-      String ok = row.orderingKey();
+      // the ordering key is built only when a key may be blocked (it is a string concatenation)
+      String ok = blocked.isEmpty() ? null : row.orderingKey();
       if (!abortRest && deadlineNanos != Long.MAX_VALUE && System.nanoTime() - deadlineNanos > 0) {
         abortRest = true;
       }
@@ -140,8 +141,8 @@ public final class KafkaPublisher implements AutoCloseable {
         record = toRecord(row);
       } catch (RuntimeException e) {
         outcomes.add(Outcome.rejected(row, e));
-        if (ok != null) {
-          blocked.add(ok);
+        if (row.key() != null) {
+          blocked.add(row.orderingKey());
         }
         continue;
       }
@@ -178,8 +179,8 @@ public final class KafkaPublisher implements AutoCloseable {
         Throwable cause = causeOf(f);
         if (isPermanent(cause)) {
           outcomes.add(Outcome.rejected(row, cause));
-          if (ok != null) {
-            blocked.add(ok);
+          if (row.key() != null) {
+            blocked.add(row.orderingKey());
           }
         } else {
           // the client cannot send at all right now (metadata timeout, closed): stop this batch
