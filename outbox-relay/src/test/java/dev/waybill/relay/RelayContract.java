@@ -486,13 +486,19 @@ abstract class RelayContract {
 
   @Test
   final void shardsAreSpreadAndTakenOverWithinTheLeaseTimeAfterACrash() throws Exception {
+    SimpleMeterRegistry registry1 = new SimpleMeterRegistry();
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
-    PollingRelay r1 = (PollingRelay) start(config("r1").build());
+    PollingRelay r1 = (PollingRelay) start(config("r1").build(), registry1);
     PollingRelay r2 = (PollingRelay) start(config("r2").build(), registry);
     await()
         .atMost(Duration.ofSeconds(15))
         .until(
             () -> r1.status().ownedShards().size() == 4 && r2.status().ownedShards().size() == 4);
+    assertThat(
+            counter(registry1, "waybill.relay.lease.acquired")
+                - counter(registry1, "waybill.relay.lease.released"))
+        .as("r1 holds what it took minus what it gave back to r2")
+        .isEqualTo(4);
     r1.crash(); // stops without giving its leases back, like kill -9
     Map<Integer, String> before = new LinkedHashMap<>();
     r2.status().ownedShards().forEach(s -> before.put(s, "r2"));
