@@ -1092,6 +1092,7 @@ public final class DlqMain implements Callable<Integer> {
       for (String unknown : settings.unknownKeys(List.of("db.", "outbox."), known)) {
         r.problem("(unknown) → " + unknown + " → not a setting; see docs/configuration.md (typo?)");
       }
+      settings.unknownVariables(List.of("db.", "outbox."), known).forEach(r::problem);
       DatabaseSettings db = DatabaseSettings.read(r);
       OutboxConfig outbox = OutboxConfig.read(r);
       r.finish();

@@ -443,14 +443,27 @@ public record InboxConfig(
   }
 
   /**
-   * Reads the {@code inbox.*} settings.
+   * Reads the {@code inbox.*} settings. An {@code inbox.*} key that is not declared is a problem
+   * naming the closest declared key, and so is a misspelt {@code WAYBILL_INBOX_*} environment
+   * variable ({@link Settings#unknownVariables}); other families are left to their readers.
    *
    * @param settings the raw settings of the process
    * @return the validated configuration
-   * @throws ConfigException listing every missing or invalid setting
+   * @throws ConfigException listing every unknown, missing or invalid setting
    */
   public static InboxConfig read(Settings settings) {
     Settings.Reader r = settings.reader();
+    for (String unknown : settings.unknownKeys(List.of("inbox."), SETTINGS)) {
+      r.problem(
+          "(unknown) → "
+              + unknown
+              + " → not a setting"
+              + Settings.closestKey(unknown, SETTINGS)
+                  .map(k -> "; did you mean " + k + "?")
+                  .orElse("")
+              + " (see docs/configuration.md)");
+    }
+    settings.unknownVariables(List.of("inbox."), SETTINGS).forEach(r::problem);
     String group = r.get(GROUP_ID);
     String topics = r.get(TOPICS);
     SqlIdentifier table = r.get(TABLE);

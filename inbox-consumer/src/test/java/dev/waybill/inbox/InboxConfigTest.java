@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.waybill.outbox.config.ConfigException;
 import dev.waybill.outbox.config.Settings;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -49,6 +50,51 @@ class InboxConfigTest {
                     .anyMatch(p -> p.contains("inbox.retry.jitter"))
                     .anyMatch(p -> p.contains("a consumed topic"))
                     .anyMatch(p -> p.contains("inbox.dedup.window")));
+  }
+
+  @Test
+  void anUnknownInboxKeyFailsNamingTheClosestKey() {
+    Map<String, String> m =
+        Map.of(
+            "inbox.group.id", "billing",
+            "inbox.topics", "orders",
+            "inbox.retry.max.attempt", "3",
+            "inbox.concurency", "4",
+            "inbox.whatever.this.is", "x",
+            "db.url", "jdbc:postgresql://db/app", // another family: not the consumer's business
+            "relay.batch.size", "10");
+    assertThatThrownBy(() -> InboxConfig.read(Settings.of(m)))
+        .isInstanceOfSatisfying(
+            ConfigException.class,
+            e ->
+                assertThat(e.problems())
+                    .containsExactlyInAnyOrder(
+                        "(unknown) → inbox.concurency → not a setting; did you mean"
+                            + " inbox.concurrency? (see docs/configuration.md)",
+                        "(unknown) → inbox.retry.max.attempt → not a setting; did you mean"
+                            + " inbox.retry.max.attempts? (see docs/configuration.md)",
+                        "(unknown) → inbox.whatever.this.is → not a setting (see"
+                            + " docs/configuration.md)"));
+    Settings env =
+        Settings.builder()
+            .environment(
+                Map.of(
+                    "WAYBILL_INBOX_GROUP_ID", "billing",
+                    "WAYBILL_INBOX_TOPICS", "orders",
+                    "WAYBILL_INBOX_ORDRED", "true",
+                    "WAYBILL_DB_URL", "jdbc:postgresql://db/app"),
+                InboxConfig.SETTINGS,
+                List.of())
+            .build();
+    assertThatThrownBy(() -> InboxConfig.read(env))
+        .isInstanceOfSatisfying(
+            ConfigException.class,
+            e ->
+                assertThat(e.problems())
+                    .containsExactly(
+                        "(environment) → WAYBILL_INBOX_ORDRED → not the environment variable of a"
+                            + " setting; did you mean WAYBILL_INBOX_ORDERED? (see"
+                            + " docs/configuration.md)"));
   }
 
   @Test

@@ -11,6 +11,7 @@ import dev.waybill.inbox.internal.InboxMetrics;
 import dev.waybill.inbox.spi.Upcaster;
 import dev.waybill.outbox.wire.DeadLetterHeaders;
 import dev.waybill.testkit.TestDatabase;
+import io.micrometer.core.instrument.Timer;
 import java.io.File;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -30,8 +31,12 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AlterConfigOp;
+import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.config.ConfigResource;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -50,6 +55,10 @@ abstract class InboxConsumerContract {
 
   /** The {@code applied} table's auto-numbered first column, named {@code n}. */
   abstract String serialColumn();
+
+  static double gauge(InboxConsumer c, String name) {
+    return c.meterRegistry().get(name).gauge().value();
+  }
 
   @BeforeEach
   void setUp() throws SQLException {
@@ -213,6 +222,9 @@ abstract class InboxConsumerContract {
         .as("records of different keys ran on different workers")
         .hasSizeGreaterThan(1);
     assertThat(count(c, InboxMetrics.RETRIES)).isGreaterThan(0);
+    assertThat(count(c, InboxMetrics.BATCH_FALLBACKS))
+        .as("a failing handler in a shared transaction replays its batch record by record")
+        .isGreaterThan(0);
     fx.awaitCommittedToEnd(group, topic, 2);
   }
 
@@ -348,6 +360,7 @@ abstract class InboxConsumerContract {
     await().atMost(WAIT).until(() -> settled(c) == 5);
     assertThat(fx.appliedIds()).containsExactly("j-1", "j-2");
     assertThat(c.parkedKeys()).containsEntry(topic + "/k", "k-1");
+    assertThat(gauge(c, InboxMetrics.PARKED_KEYS)).isEqualTo(1);
     List<ConsumerRecord<byte[], byte[]>> dead = fx.readAll(topic + ".DLT", 3);
     assertThat(dead).extracting(r -> header(r, "ce_id")).containsExactly("k-1", "k-2", "k-3");
     assertThat(dead)
@@ -366,6 +379,7 @@ abstract class InboxConsumerContract {
     InboxConsumer c2 =
         fx.start(fx.builder(group, topic, b -> b.ordered(true).maxAttempts(2)).defaultHandler(h));
     assertThat(c2.parkedKeys()).containsEntry(topic + "/k", "k-1");
+    assertThat(gauge(c2, InboxMetrics.PARKED_KEYS)).as("read back from the database").isEqualTo(1);
 
     // redrive: the parked message first, then the ones behind it, then new traffic
     broken.set(false);
@@ -378,6 +392,120 @@ abstract class InboxConsumerContract {
     await().atMost(WAIT).until(() -> fx.appliedIds().size() == 7);
     assertThat(fx.appliedIds()).containsExactly("j-1", "j-2", "k-1", "k-2", "k-3", "k-4", "k-5");
     assertThat(c2.parkedKeys()).isEmpty();
+    assertThat(gauge(c2, InboxMetrics.PARKED_KEYS)).isZero();
+  }
+
+  @Test
+  final void inFlightLagAndHandlerTimeShowARecordThatHoldsItsPartition() throws Exception {
+    String topic = fx.topic(1);
+    String group = ConsumerFixture.group();
+    CountDownLatch entered = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    MessageHandler h =
+        (m, tx) -> {
+          if (m.messageId().equals("r-0")) {
+            entered.countDown();
+            release.await(60, TimeUnit.SECONDS);
+          }
+          recording().handle(m, tx);
+        };
+    for (int i = 0; i < 10; i++) {
+      fx.send(topic, "a", "r-" + i, "T", i);
+    }
+    fx.flush();
+    InboxConsumer c =
+        fx.start(
+            fx.builder(group, topic, b -> b.maxInFlight(1).batchEnabled(false))
+                .kafka(Map.of("max.poll.records", "1"))
+                .defaultHandler(h));
+    assertThat(entered.await(60, TimeUnit.SECONDS)).isTrue();
+    long heldFrom = System.nanoTime();
+    // one record polled and not done: fetching pauses, the other nine wait in Kafka
+    await()
+        .atMost(WAIT)
+        .untilAsserted(
+            () -> {
+              assertThat(gauge(c, InboxMetrics.IN_FLIGHT)).isEqualTo(1);
+              assertThat(gauge(c, InboxMetrics.LAG)).isEqualTo(9);
+            });
+    Thread.sleep(300);
+    long heldNanos = System.nanoTime() - heldFrom;
+    release.countDown();
+    await().atMost(WAIT).until(() -> count(c, InboxMetrics.HANDLED) == 10);
+    await()
+        .atMost(WAIT)
+        .untilAsserted(
+            () -> {
+              assertThat(gauge(c, InboxMetrics.IN_FLIGHT)).isZero();
+              assertThat(gauge(c, InboxMetrics.LAG)).isZero();
+            });
+    Timer handlerTime =
+        c.meterRegistry().get(InboxMetrics.HANDLER_DURATION).tag("topic", topic).timer();
+    assertThat(handlerTime.count()).isEqualTo(10);
+    assertThat(handlerTime.max(TimeUnit.NANOSECONDS))
+        .as("the held record's handler ran at least as long as it was held")
+        .isGreaterThanOrEqualTo(heldNanos);
+    fx.awaitCommittedToEnd(group, topic, 1);
+  }
+
+  @Test
+  final void aDeadLetterTopicThatCannotBeWrittenHoldsThePartitionAndIsCounted() throws Exception {
+    String topic = fx.topic(1);
+    String group = ConsumerFixture.group();
+    String dlt = topic + ".DLT";
+    // the dead-letter topic refuses every record: a dead letter (headers with a stack trace) is
+    // far larger than 64 bytes
+    try (Admin admin = Admin.create(Map.of("bootstrap.servers", fx.kafka.bootstrapServers()))) {
+      ConfigResource dltConfig = new ConfigResource(ConfigResource.Type.TOPIC, dlt);
+      admin
+          .incrementalAlterConfigs(
+              Map.of(
+                  dltConfig,
+                  List.of(
+                      new AlterConfigOp(
+                          new ConfigEntry("max.message.bytes", "64"), AlterConfigOp.OpType.SET))))
+          .all()
+          .get(30, TimeUnit.SECONDS);
+      MessageHandler h =
+          (m, tx) -> {
+            if (m.messageId().equals("bad")) {
+              throw new NonRetriableException("rejected");
+            }
+            recording().handle(m, tx);
+          };
+      fx.send(topic, "a", "ok-1", "T", 1);
+      fx.send(topic, "b", "bad", "T", 2);
+      fx.send(topic, "a", "ok-2", "T", 3);
+      fx.flush();
+      InboxConsumer c =
+          fx.start(
+              fx.builder(group, topic, b -> {})
+                  .producer(
+                      Map.of(
+                          "delivery.timeout.ms", "1500",
+                          "request.timeout.ms", "1000",
+                          "max.block.ms", "1000"))
+                  .defaultHandler(h));
+      await().atMost(WAIT).until(() -> count(c, InboxMetrics.INFRASTRUCTURE_FAILURES) >= 2);
+      TopicPartition tp = new TopicPartition(topic, 0);
+      assertThat(fx.committed(group).getOrDefault(tp, 0L))
+          .as("the partition waits at the record that could not be dead-lettered")
+          .isLessThanOrEqualTo(1L);
+      assertThat(count(c, InboxMetrics.DEAD_LETTERED)).isZero();
+      admin
+          .incrementalAlterConfigs(
+              Map.of(
+                  dltConfig,
+                  List.of(
+                      new AlterConfigOp(
+                          new ConfigEntry("max.message.bytes", ""), AlterConfigOp.OpType.DELETE))))
+          .all()
+          .get(30, TimeUnit.SECONDS);
+      fx.awaitCommittedToEnd(group, topic, 1);
+      assertThat(count(c, InboxMetrics.DEAD_LETTERED)).isEqualTo(1);
+      assertThat(fx.readAll(dlt, 1)).extracting(r -> header(r, "ce_id")).contains("bad");
+      assertThat(fx.appliedIds()).containsExactlyInAnyOrder("ok-1", "ok-2");
+    }
   }
 
   @Test

@@ -378,8 +378,8 @@ final class CdcRelay implements Relay {
       return new Item(row, rowSeq, availableAt, null, null, null, null);
     }
 
-    static Item invalid(OutboxRow row, long rowSeq, String why) {
-      return new Item(row, rowSeq, null, why, null, null, null);
+    static Item invalid(OutboxRow row, long rowSeq, Instant availableAt, String why) {
+      return new Item(row, rowSeq, availableAt, why, null, null, null);
     }
 
     static Item park(long seq, String key) {
@@ -571,6 +571,7 @@ final class CdcRelay implements Relay {
           return Item.invalid(
               row,
               rowSeq,
+              at, // the dead letter keeps the row as written: a retry restores its due time
               "available_at "
                   + at
                   + " is in the future: the CDC relay publishes in commit order and cannot delay"
@@ -621,7 +622,10 @@ final class CdcRelay implements Relay {
                 null,
                 commitTime);
         return Item.invalid(
-            raw, -1, "message at " + LogSequenceNumber.valueOf(m.lsn()) + ": " + e.getMessage());
+            raw,
+            -1,
+            null,
+            "message at " + LogSequenceNumber.valueOf(m.lsn()) + ": " + e.getMessage());
       }
     }
 

@@ -444,6 +444,7 @@ public record RelayConfig(
               + unknown
               + " → not a setting; see docs/configuration.md for the list (typo?)");
     }
+    settings.unknownVariables(OWNED_PREFIXES, allSettings()).forEach(r::problem);
     DatabaseSettings db = DatabaseSettings.read(r);
     OutboxConfig outbox = OutboxConfig.read(r);
     String instance = r.get(INSTANCE_ID);

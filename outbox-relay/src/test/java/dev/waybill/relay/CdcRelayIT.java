@@ -161,7 +161,25 @@ class CdcRelayIT {
 
   @Test
   void publishesBothWriteModesWithTheSameHeadersAndLeavesTheTableEmpty() throws Exception {
-    Relay r = start(config("c1").source("urn:test:cdc").build());
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    Relay r =
+        Relay.builder()
+            .config(config("c1").source("urn:test:cdc").build())
+            .dataSource(db.dataSource())
+            .meterRegistry(registry)
+            .build();
+    relays.add(r);
+    r.start();
+    await().atMost(Duration.ofSeconds(10)).until(() -> r.status().cdc().orElseThrow().active());
+    SimpleMeterRegistry standbyRegistry = new SimpleMeterRegistry();
+    Relay standby =
+        Relay.builder()
+            .config(config("c2").build())
+            .dataSource(db.dataSource())
+            .meterRegistry(standbyRegistry)
+            .build();
+    relays.add(standby);
+    standby.start();
     OutboxMessage rowMsg =
         OutboxMessage.builder()
             .topic(topic)
@@ -241,6 +259,14 @@ class CdcRelayIT {
               assertThat(s.confirmedLsn()).isNotBlank();
             });
     assertThat(r.status().published()).isEqualTo(4);
+    assertThat(registry.get("waybill.relay.cdc.active").gauge().value()).isEqualTo(1);
+    assertThat(standbyRegistry.get("waybill.relay.cdc.active").gauge().value())
+        .as("the second relay stands by")
+        .isZero();
+    assertThat(standby.status().published()).isZero();
+    assertThat(registry.get("waybill.relay.batch.size").summary().totalAmount())
+        .as("every published message was in a batch")
+        .isGreaterThanOrEqualTo(4);
   }
 
   @Test
@@ -300,7 +326,15 @@ class CdcRelayIT {
 
   @Test
   void aKafkaOutageNeverConfirmsUnacknowledgedMessagesAndLosesNothing() throws Exception {
-    Relay r = start(config("c1").build());
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    Relay r =
+        Relay.builder()
+            .config(config("c1").build())
+            .dataSource(db.dataSource())
+            .meterRegistry(registry)
+            .build();
+    relays.add(r);
+    r.start();
     write(messages, List.of(msg("before", 1)));
     assertThat(Published.read(topic, 1, Duration.ofSeconds(20))).hasSize(1);
     TestKafka.get().stop();
@@ -315,6 +349,9 @@ class CdcRelayIT {
       assertThat(confirmedMinus(before))
           .as("the slot never confirms past a message Kafka did not acknowledge")
           .isLessThanOrEqualTo(0);
+      assertThat(registry.get("waybill.relay.cdc.confirmed.age").gauge().value())
+          .as("nothing confirmed since the outage began: the age to alert on grows")
+          .isGreaterThan(5);
     } finally {
       TestKafka.get().start();
     }
@@ -322,6 +359,9 @@ class CdcRelayIT {
     assertThat(recs.stream().map(Published.Rec::id).distinct().count()).isEqualTo(31);
     RelayContract.assertPerKeyOrder(recs);
     await().atMost(Duration.ofSeconds(20)).until(() -> confirmedMinus(before) > 0);
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> registry.get("waybill.relay.cdc.confirmed.age").gauge().value() < 3);
     assertThat(count("SELECT COUNT(*) FROM waybill_outbox_dead_letter")).isZero();
   }
 
@@ -408,6 +448,80 @@ class CdcRelayIT {
         .atMost(Duration.ofSeconds(10))
         .until(() -> count("SELECT COUNT(*) FROM waybill_outbox") == 0);
     assertThat(r.status().deadLettered()).isEqualTo(1);
+  }
+
+  @Test
+  void malformedMessageContentAndADelayedRowAreDeadLetteredWithTheReason() throws Exception {
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    Relay r =
+        Relay.builder()
+            .config(config("c1").build())
+            .dataSource(db.dataSource())
+            .meterRegistry(registry)
+            .build();
+    relays.add(r);
+    r.start();
+    try (Connection c = db.connect();
+        Statement st = c.createStatement()) {
+      // the relay's prefix, but no line feed between the envelope and the payload
+      st.execute(
+          "SELECT pg_logical_emit_message(true, 'waybill_outbox', convert_to('not a waybill"
+              + " message', 'UTF8'))");
+      st.execute(
+          "INSERT INTO waybill_outbox (topic, msg_key, event_type, payload, available_at)"
+              + " VALUES ('"
+              + topic
+              + "', 'later', 'Reminder', convert_to('{}', 'UTF8'), now() + interval '1 hour')");
+    }
+    write(table, List.of(msg("later", 2), msg("good", 1)));
+    assertThat(Published.read(topic, 1, Duration.ofSeconds(20)))
+        .extracting(Published.Rec::value)
+        .containsExactly("{\"key\":\"good\",\"n\":1}");
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> count("SELECT COUNT(*) FROM waybill_outbox_dead_letter") == 3);
+    String invalid = CdcRelay.class.getName() + "$InvalidMessageException";
+    assertThat(
+            text(
+                "SELECT error_message FROM waybill_outbox_dead_letter WHERE topic = '(malformed)'"
+                    + " AND msg_key IS NULL AND NOT parks_key AND attempts = 1 AND error_class"
+                    + " = '"
+                    + invalid
+                    + "'"))
+        .startsWith("message at ")
+        .contains("no line feed");
+    assertThat(
+            text(
+                "SELECT error_message FROM waybill_outbox_dead_letter WHERE msg_key = 'later' AND"
+                    + " parks_key AND attempts = 1 AND available_at > now() AND error_class = '"
+                    + invalid
+                    + "'"))
+        .contains("is in the future: the CDC relay publishes in commit order and cannot delay");
+    assertThat(
+            count(
+                "SELECT COUNT(*) FROM waybill_outbox_dead_letter WHERE msg_key = 'later' AND"
+                    + " NOT parks_key AND error_class = '"
+                    + CdcDeadLetters.FOLLOWER
+                    + "'"))
+        .as("the later message of the delayed row's key waits behind it")
+        .isEqualTo(1);
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> count("SELECT COUNT(*) FROM waybill_outbox") == 0);
+    assertThat(registry.get("waybill.relay.dead.lettered").counter().count()).isEqualTo(2);
+    assertThat(registry.get("waybill.relay.held").counter().count()).isEqualTo(1);
+    assertThat(r.status().deadLettered()).isEqualTo(2);
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(
+            () -> {
+              assertThat(registry.get("waybill.relay.parked.keys").gauge().value()).isEqualTo(1);
+              assertThat(registry.get("waybill.relay.dead.letters").gauge().value())
+                  .as("failures only: the follower is a parked message")
+                  .isEqualTo(2);
+              assertThat(registry.get("waybill.relay.parked.messages").gauge().value())
+                  .isEqualTo(1);
+            });
   }
 
   @Test

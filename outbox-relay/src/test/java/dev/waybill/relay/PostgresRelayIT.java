@@ -1,27 +1,35 @@
 package dev.waybill.relay;
 
+import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.waybill.outbox.OutboxMessage;
 import dev.waybill.outbox.dialect.Dialect;
 import dev.waybill.relay.http.HttpEndpoint;
+import dev.waybill.testkit.InProcessKafka;
 import dev.waybill.testkit.TestDatabase;
 import dev.waybill.testkit.TestDatabases;
 import dev.waybill.testkit.TestKafka;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
 import org.junit.jupiter.api.Test;
 
 /** The relay contract on PostgreSQL, plus what only PostgreSQL has, and failure drills. */
@@ -168,6 +176,68 @@ class PostgresRelayIT extends RelayContract {
         .as("an outage dead-letters nothing")
         .isZero();
     assertThat(r.status().deadLettered()).isZero();
+  }
+
+  @Test
+  void aMessageThatKeepsFailingWhileOthersAreAcknowledgedIsDeadLetteredAfterMaxAttempts()
+      throws Exception {
+    // a broker that does not create topics on demand: a message to a missing topic can never be
+    // sent (the producer waits for its metadata until max.block.ms), while other topics work
+    try (InProcessKafka strict =
+            InProcessKafka.launch(
+                Path.of("target").toAbsolutePath(), Map.of("auto.create.topics.enable", "false"));
+        Admin admin = Admin.create(Map.of("bootstrap.servers", strict.bootstrapServers()))) {
+      admin.createTopics(List.of(new NewTopic(topic, 3, (short) 1))).all().get(30, SECONDS);
+      insertRow(topic + "-missing", "stuck", null);
+      SimpleMeterRegistry registry = new SimpleMeterRegistry();
+      start(
+          config("r1")
+              .bootstrapServers(strict.bootstrapServers())
+              .kafka("max.block.ms", "500")
+              .maxAttempts(2)
+              .build(),
+          registry);
+      AtomicBoolean writing = new AtomicBoolean(true);
+      AtomicInteger written = new AtomicInteger();
+      Thread writer = // other messages keep being acknowledged, so the failures count as attempts
+          new Thread(
+              () -> {
+                try {
+                  while (writing.get()) {
+                    write(List.of(msg("good", written.getAndIncrement())));
+                    Thread.sleep(100);
+                  }
+                } catch (Exception e) {
+                  throw new IllegalStateException(e);
+                }
+              });
+      writer.start();
+      try {
+        await()
+            .atMost(Duration.ofSeconds(30))
+            .until(() -> count("SELECT COUNT(*) FROM waybill_outbox_dead_letter") == 1);
+      } finally {
+        writing.set(false);
+        writer.join(10_000);
+      }
+      assertThat(
+              text(
+                  "SELECT error_class FROM waybill_outbox_dead_letter WHERE msg_key = 'stuck' AND"
+                      + " parks_key AND attempts = 2"))
+          .endsWith("RetriesExhaustedException");
+      assertThat(text("SELECT error_message FROM waybill_outbox_dead_letter"))
+          .startsWith("retries exhausted after 2 attempts; last error: ")
+          .contains("TimeoutException")
+          .contains(topic + "-missing");
+      assertThat(counter(registry, "waybill.relay.retried"))
+          .as("each failed send of the stuck message")
+          .isGreaterThanOrEqualTo(2);
+      assertThat(counter(registry, "waybill.relay.dead.lettered")).isEqualTo(1);
+      await().atMost(Duration.ofSeconds(20)).until(() -> outboxRows() == 0);
+      assertThat(counter(registry, "waybill.relay.published"))
+          .as("every other message was published")
+          .isGreaterThanOrEqualTo(written.get());
+    }
   }
 
   @Test

@@ -1,10 +1,12 @@
 package dev.waybill.relay;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.waybill.outbox.config.ConfigException;
 import dev.waybill.outbox.config.Setting;
 import dev.waybill.outbox.config.Settings;
+import dev.waybill.outbox.config.SettingsSources;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -151,6 +153,37 @@ class RelayConfigTest {
             "(unknown) → db.ulr → not a setting; see docs/configuration.md for the list (typo?)",
             "(unknown) → relay.batchsize → not a setting; see docs/configuration.md for the list"
                 + " (typo?)");
+  }
+
+  @Test
+  void aMisspeltEnvironmentVariableFailsNamingTheSettingItResembles() {
+    Map<String, String> env = new HashMap<>();
+    env.put("WAYBILL_DB_URL", "jdbc:postgresql://db:5432/app");
+    env.put("WAYBILL_DB_USER", "app");
+    env.put("WAYBILL_DB_PASSWORD", "s3cret");
+    env.put("WAYBILL_KAFKA_BOOTSTRAP_SERVERS", "kafka:9092");
+    env.put("WAYBILL_KAFKA_COMPRESSION_TYPE", "lz4"); // pass-through
+    env.put("WAYBILL_TEST_PG_URL", "jdbc:postgresql://ci/test"); // what CI exports
+    env.put("WAYBILL_INBOX_GROUP_ID", "billing"); // the consumer's, in a shared environment
+    Settings fine =
+        SettingsSources.load(null, List.of(), env, RelayConfig.allSettings(), List.of("kafka."));
+    assertThat(RelayConfig.read(fine).batchSize()).isEqualTo(1000);
+    env.put("WAYBILL_RELAY_BACH_SIZE", "10");
+    env.put("WAYBILL_HTTP_PROT", "9090");
+    Settings typos =
+        SettingsSources.load(null, List.of(), env, RelayConfig.allSettings(), List.of("kafka."));
+    assertThatThrownBy(() -> RelayConfig.read(typos))
+        .isInstanceOfSatisfying(
+            ConfigException.class,
+            e ->
+                assertThat(e.problems())
+                    .containsExactlyInAnyOrder(
+                        "(environment) → WAYBILL_HTTP_PROT → not the environment variable of a"
+                            + " setting; did you mean WAYBILL_HTTP_PORT? (see"
+                            + " docs/configuration.md)",
+                        "(environment) → WAYBILL_RELAY_BACH_SIZE → not the environment variable"
+                            + " of a setting; did you mean WAYBILL_RELAY_BATCH_SIZE? (see"
+                            + " docs/configuration.md)"));
   }
 
   @Test

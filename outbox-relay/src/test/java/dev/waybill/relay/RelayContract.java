@@ -11,10 +11,14 @@ import dev.waybill.outbox.schema.SchemaMigrator;
 import dev.waybill.relay.cli.RelayMain;
 import dev.waybill.testkit.TestDatabase;
 import dev.waybill.testkit.TestKafka;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -75,10 +79,43 @@ abstract class RelayContract {
   }
 
   Relay start(RelayConfig config) {
-    Relay r = Relay.builder().config(config).dataSource(db.dataSource()).build();
+    return start(config, new SimpleMeterRegistry());
+  }
+
+  Relay start(RelayConfig config, MeterRegistry registry) {
+    Relay r =
+        Relay.builder().config(config).dataSource(db.dataSource()).meterRegistry(registry).build();
     relays.add(r);
     r.start();
     return r;
+  }
+
+  /** Inserts a row with plain SQL, as an application in another language would. */
+  void insertRow(String rowTopic, String key, String headers) throws SQLException {
+    try (Connection c = db.connect();
+        PreparedStatement st =
+            c.prepareStatement(
+                "INSERT INTO waybill_outbox (topic, msg_key, event_type, payload, headers)"
+                    + " VALUES (?, ?, 'Plain', ?, ?)")) {
+      st.setString(1, rowTopic);
+      st.setString(2, key);
+      st.setBytes(3, "{}".getBytes(StandardCharsets.UTF_8));
+      st.setString(4, headers);
+      st.executeUpdate();
+    }
+  }
+
+  String text(String sql) throws SQLException {
+    try (Connection c = db.connect();
+        Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery(sql)) {
+      assertThat(rs.next()).as("a row for %s", sql).isTrue();
+      return rs.getString(1);
+    }
+  }
+
+  static double counter(MeterRegistry registry, String name) {
+    return registry.get(name).counter().count();
   }
 
   void write(List<OutboxMessage> messages) throws SQLException {
@@ -331,6 +368,83 @@ abstract class RelayContract {
   }
 
   @Test
+  final void rowsWithAnInvalidTopicOrHeadersColumnAreDeadLetteredAndParkOnlyTheirKeys()
+      throws Exception {
+    insertRow("bad topic", "k-topic", null); // a space: not a Kafka topic name
+    insertRow(topic, "k-headers", "[\"not\", \"an object\"]");
+    insertRow("bad topic", "k-topic", null); // the key's next message, on the same topic
+    write(List.of(msg("k-headers", 2), msg("good", 1), msg("good", 2)));
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    Relay r = start(config("r1").build(), registry);
+    List<Published.Rec> recs = Published.read(topic, 2, Duration.ofSeconds(20));
+    assertThat(recs)
+        .extracting(Published.Rec::value)
+        .containsExactly("{\"key\":\"good\",\"n\":1}", "{\"key\":\"good\",\"n\":2}");
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> count("SELECT COUNT(*) FROM waybill_outbox_dead_letter") == 2);
+    assertThat(
+            text(
+                "SELECT error_class FROM waybill_outbox_dead_letter WHERE msg_key = 'k-topic'"
+                    + " AND topic = 'bad topic' AND parks_key = TRUE AND attempts = 1"))
+        .isEqualTo("org.apache.kafka.common.errors.InvalidTopicException");
+    assertThat(
+            text("SELECT error_message FROM waybill_outbox_dead_letter WHERE msg_key = 'k-topic'"))
+        .contains("topic 'bad topic' of message")
+        .contains("is invalid");
+    assertThat(
+            text(
+                "SELECT error_class FROM waybill_outbox_dead_letter WHERE msg_key = 'k-headers'"
+                    + " AND parks_key = TRUE AND attempts = 1"))
+        .endsWith("KafkaPublisher$InvalidRowException");
+    assertThat(
+            text(
+                "SELECT error_message FROM waybill_outbox_dead_letter WHERE msg_key ="
+                    + " 'k-headers'"))
+        .contains("are not a JSON object of strings");
+    // neither row is retried: each failed once and the later message of each key waits
+    Thread.sleep(500);
+    assertThat(count("SELECT COUNT(*) FROM waybill_outbox")).isEqualTo(2);
+    assertThat(Published.read(topic, 3, Duration.ofSeconds(2))).hasSize(2);
+    assertThat(counter(registry, "waybill.relay.dead.lettered")).isEqualTo(2);
+    assertThat(counter(registry, "waybill.relay.retried")).as("permanent: no retry").isZero();
+    assertThat(counter(registry, "waybill.relay.held"))
+        .as("the later messages of both keys, held in the first batch")
+        .isEqualTo(2);
+    DistributionSummary batches = registry.get("waybill.relay.batch.size").summary();
+    assertThat(batches.count()).isPositive();
+    assertThat(batches.max()).as("all six rows claimed in one batch").isEqualTo(6);
+    assertThat(r.status().deadLettered()).isEqualTo(2);
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(
+            () ->
+                assertThat(registry.get("waybill.relay.parked.keys").gauge().value()).isEqualTo(2));
+    StringWriter out = new StringWriter();
+    int exit =
+        RelayMain.execute(
+            new PrintWriter(out),
+            new PrintWriter(new StringWriter()),
+            "status",
+            "--json",
+            "--set",
+            "db.url=" + db.jdbcUrl(),
+            "--set",
+            "db.user=" + db.user(),
+            "--set",
+            "db.password=" + db.password(),
+            "--set",
+            "relay.shards=8");
+    assertThat(exit).isZero();
+    assertThat(out.toString())
+        .contains("\"parkedKeys\":2")
+        .contains("\"key\":\"k-topic\"")
+        .contains("\"key\":\"k-headers\"")
+        .contains("InvalidTopicException")
+        .contains("InvalidRowException");
+  }
+
+  @Test
   final void skipModeLetsTheKeyFlowAfterADeadLetter() throws Exception {
     start(config("r1").failureMode(FailureMode.SKIP).kafka("max.request.size", "4096").build());
     write(
@@ -372,12 +486,19 @@ abstract class RelayContract {
 
   @Test
   final void shardsAreSpreadAndTakenOverWithinTheLeaseTimeAfterACrash() throws Exception {
-    PollingRelay r1 = (PollingRelay) start(config("r1").build());
-    PollingRelay r2 = (PollingRelay) start(config("r2").build());
+    SimpleMeterRegistry registry1 = new SimpleMeterRegistry();
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    PollingRelay r1 = (PollingRelay) start(config("r1").build(), registry1);
+    PollingRelay r2 = (PollingRelay) start(config("r2").build(), registry);
     await()
         .atMost(Duration.ofSeconds(15))
         .until(
             () -> r1.status().ownedShards().size() == 4 && r2.status().ownedShards().size() == 4);
+    assertThat(
+            counter(registry1, "waybill.relay.lease.acquired")
+                - counter(registry1, "waybill.relay.lease.released"))
+        .as("r1 holds what it took minus what it gave back to r2")
+        .isEqualTo(4);
     r1.crash(); // stops without giving its leases back, like kill -9
     Map<Integer, String> before = new LinkedHashMap<>();
     r2.status().ownedShards().forEach(s -> before.put(s, "r2"));
@@ -390,5 +511,23 @@ abstract class RelayContract {
     List<Published.Rec> recs = Published.read(topic, 40, Duration.ofSeconds(30));
     assertThat(recs.stream().map(Published.Rec::id).distinct().count()).isEqualTo(40);
     assertThat(before).hasSize(4);
+    assertThat(counter(registry, "waybill.relay.lease.acquired"))
+        .as("4 at the start (or more, given back in the rebalance), the crashed relay's 4 later")
+        .isGreaterThanOrEqualTo(8);
+    assertThat(
+            counter(registry, "waybill.relay.lease.acquired")
+                - counter(registry, "waybill.relay.lease.released"))
+        .isEqualTo(8);
+    assertThat(counter(registry, "waybill.relay.lease.renewals")).isGreaterThan(1);
+    assertThat(counter(registry, "waybill.relay.lease.losses")).isZero();
+    assertThat(registry.get("waybill.relay.shards.owned").gauge().value()).isEqualTo(8);
+    // another owner takes a shard before r2 renews it: r2 counts a lost lease
+    try (Connection c = db.connect();
+        Statement st = c.createStatement()) {
+      st.executeUpdate("UPDATE waybill_relay_lease SET owner = 'intruder' WHERE shard = 0");
+    }
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> counter(registry, "waybill.relay.lease.losses") == 1);
   }
 }

@@ -24,6 +24,7 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -73,6 +74,14 @@ class RelayProcessIT {
   }
 
   Process launch(String command, List<String> args, Path log) throws IOException {
+    return launch(command, args, log, Map.of());
+  }
+
+  /**
+   * Starts the jar with this JVM's environment (the CI's WAYBILL_TEST_* included) plus {@code env}.
+   */
+  Process launch(String command, List<String> args, Path log, Map<String, String> env)
+      throws IOException {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.add("-Xmx256m");
@@ -80,15 +89,21 @@ class RelayProcessIT {
     cmd.add(JAR.toString());
     cmd.add(command);
     cmd.addAll(args);
-    Process p =
-        new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    ProcessBuilder pb =
+        new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
+    pb.environment().putAll(env);
+    Process p = pb.start();
     processes.add(p);
     return p;
   }
 
   Result runToEnd(String command, List<String> args) throws Exception {
+    return runToEnd(command, args, Map.of());
+  }
+
+  Result runToEnd(String command, List<String> args, Map<String, String> env) throws Exception {
     Path log = Files.createTempFile("relay-" + command, ".log");
-    Process p = launch(command, args, log);
+    Process p = launch(command, args, log, env);
     assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
     return new Result(p.exitValue(), Files.readString(log));
   }
@@ -233,7 +248,8 @@ class RelayProcessIT {
                 "--set", "relay.lease.ttl=5s",
                 "--set", "relay.failure.mode=explode",
                 "--set", "relay.batchsize=10",
-                "--set", "kafka.acks=1"));
+                "--set", "kafka.acks=1"),
+            Map.of("WAYBILL_DB_URLL", "jdbc:postgresql://typo/app"));
     assertThat(r.exit()).isEqualTo(2);
     assertThat(r.output())
         .contains("invalid configuration (")
@@ -245,6 +261,10 @@ class RelayProcessIT {
         .contains("'1' → kafka.acks → must be all")
         .contains("relay.lease.ttl → must exceed relay.send.timeout")
         .contains("db.url → no Waybill dialect for JDBC URL scheme 'jdbc:oracle:'")
+        .contains(
+            "(environment) → WAYBILL_DB_URLL → not the environment variable of a setting; did"
+                + " you mean WAYBILL_DB_URL?")
+        .doesNotContain("WAYBILL_TEST_") // the CI's variables are not the relay's business
         .doesNotContain("hunter2");
     Result help = runToEnd("run", List.of("--help"));
     assertThat(help.exit()).isZero();

@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Comparator;
+import java.util.Map;
 import java.util.Properties;
 import java.util.stream.Stream;
 import kafka.server.KafkaConfig;
@@ -56,10 +57,11 @@ public final class InProcessKafka implements KafkaBroker, AutoCloseable {
   private KafkaRaftServer server;
   private boolean closed;
 
-  private InProcessKafka(Path directory, int brokerPort, int controllerPort) {
+  private InProcessKafka(
+      Path directory, int brokerPort, int controllerPort, Map<String, String> overrides) {
     this.directory = directory;
     this.bootstrapServers = "127.0.0.1:" + brokerPort;
-    this.config = config(directory.resolve("data"), brokerPort, controllerPort);
+    this.config = config(directory.resolve("data"), brokerPort, controllerPort, overrides);
   }
 
   /**
@@ -81,11 +83,25 @@ public final class InProcessKafka implements KafkaBroker, AutoCloseable {
    * @throws IllegalStateException if no broker could be started in 3 attempts
    */
   public static InProcessKafka launch(Path parentDirectory) {
+    return launch(parentDirectory, Map.of());
+  }
+
+  /**
+   * As {@link #launch(Path)}, with broker properties that replace the testkit's, e.g. {@code
+   * auto.create.topics.enable=false} for a test that needs a topic the producer can never find.
+   *
+   * @param parentDirectory where the broker's directory is created
+   * @param overrides broker properties set after the testkit's own
+   * @return the running broker; the caller closes it
+   * @throws IllegalStateException if no broker could be started in 3 attempts
+   */
+  public static InProcessKafka launch(Path parentDirectory, Map<String, String> overrides) {
     guardJvmExit();
     RuntimeException failure = null;
     for (int attempt = 1; attempt <= ATTEMPTS; attempt++) {
       int[] ports = freePorts(2);
-      InProcessKafka kafka = new InProcessKafka(newDirectory(parentDirectory), ports[0], ports[1]);
+      InProcessKafka kafka =
+          new InProcessKafka(newDirectory(parentDirectory), ports[0], ports[1], overrides);
       try {
         long started = System.nanoTime();
         kafka.format();
@@ -257,7 +273,8 @@ public final class InProcessKafka implements KafkaBroker, AutoCloseable {
     }
   }
 
-  private static Properties config(Path logDir, int brokerPort, int controllerPort) {
+  private static Properties config(
+      Path logDir, int brokerPort, int controllerPort, Map<String, String> overrides) {
     Properties properties = new Properties();
     properties.put("process.roles", "broker,controller");
     properties.put("node.id", "1");
@@ -284,6 +301,7 @@ public final class InProcessKafka implements KafkaBroker, AutoCloseable {
     properties.put("log.cleaner.dedupe.buffer.size", "2097152");
     properties.put("num.network.threads", "2");
     properties.put("num.io.threads", "4");
+    properties.putAll(overrides);
     return properties;
   }
 

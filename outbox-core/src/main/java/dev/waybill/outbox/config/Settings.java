@@ -4,11 +4,15 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
 import java.util.TreeSet;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Raw setting values gathered from properties, the environment and explicit overrides; later
@@ -16,10 +20,35 @@ import java.util.TreeSet;
  * which collects every problem and reports them together. Immutable.
  */
 public final class Settings {
-  private final Map<String, String> values;
+  private static final Logger LOG = LoggerFactory.getLogger(Settings.class);
 
-  private Settings(Map<String, String> values) {
+  /** The prefix of every environment variable Waybill reads. */
+  public static final String ENV_PREFIX = "WAYBILL_";
+
+  /**
+   * The key families of all Waybill modules. A {@code WAYBILL_*} variable of a family another
+   * process owns (e.g. {@code WAYBILL_INBOX_...} seen by the relay) is left alone.
+   */
+  public static final List<String> FAMILIES =
+      List.of("db.", "outbox.", "relay.", "http.", "kafka.", "inbox.");
+
+  /**
+   * {@code WAYBILL_*} variables that are not settings and are never reported: the test and
+   * benchmark engines' addresses ({@code WAYBILL_TEST_*}, {@code WAYBILL_BENCH_*}) and the jars'
+   * log level ({@code WAYBILL_LOG_LEVEL}).
+   */
+  public static final List<String> RESERVED_VARIABLES =
+      List.of("WAYBILL_TEST_", "WAYBILL_BENCH_", "WAYBILL_LOG_LEVEL");
+
+  /** Largest edit distance at which a variable outside every family counts as a typo. */
+  static final int TYPO_DISTANCE = 2;
+
+  private final Map<String, String> values;
+  private final Set<String> unusedVariables;
+
+  private Settings(Map<String, String> values, Set<String> unusedVariables) {
     this.values = Map.copyOf(values);
+    this.unusedVariables = Set.copyOf(unusedVariables);
   }
 
   /**
@@ -89,6 +118,124 @@ public final class Settings {
     return out;
   }
 
+  /**
+   * The {@code WAYBILL_*} environment variables that were given but that name no setting and no
+   * pass-through family the environment was read for, and are not reserved ({@link
+   * #RESERVED_VARIABLES}). Names only: values may be secret.
+   *
+   * @return the variable names, sorted; unmodifiable
+   */
+  public Set<String> unusedVariables() {
+    return new TreeSet<>(unusedVariables);
+  }
+
+  /**
+   * The misspelt {@code WAYBILL_*} environment variables among {@link #unusedVariables()}, as
+   * problems in the form {@code value → variable → reason}; logs a WARN for the other unused ones
+   * that no Waybill process reads. The rules (docs/configuration.md):
+   *
+   * <ul>
+   *   <li>an unused variable of an owned family (e.g. {@code WAYBILL_DB_URLL} when {@code db.} is
+   *       owned) is a problem, like an unknown key of that family;
+   *   <li>an unused variable of a family another process owns ({@link #FAMILIES}, e.g. {@code
+   *       WAYBILL_INBOX_...} seen by the relay) is ignored;
+   *   <li>any other unused variable is a problem when it is within {@value #TYPO_DISTANCE} edits of
+   *       a declared variable ({@code WAYBILL_DBURL}), else it is logged at WARN and ignored.
+   * </ul>
+   *
+   * <p>Each problem names the closest declared variable when there is one.
+   *
+   * @param prefixes the key families the caller owns, e.g. {@code db.} and {@code relay.}
+   * @param known the declared settings
+   * @return the problems; empty when there are none
+   */
+  public List<String> unknownVariables(Collection<String> prefixes, Collection<Setting<?>> known) {
+    List<String> problems = new ArrayList<>();
+    List<String> names = new ArrayList<>();
+    known.forEach(s -> names.add(s.environmentName()));
+    for (String v : unusedVariables) {
+      Optional<String> closest = closest(v, names);
+      String hint = closest.map(c -> "; did you mean " + c + "?").orElse("");
+      boolean owned = prefixes.stream().anyMatch(p -> v.startsWith(variablePrefix(p)));
+      boolean otherFamily = FAMILIES.stream().anyMatch(p -> v.startsWith(variablePrefix(p)));
+      boolean nearMiss = closest.isPresent() && distance(v, closest.get()) <= TYPO_DISTANCE;
+      if (owned || (!otherFamily && nearMiss)) {
+        problems.add(
+            "(environment) → "
+                + v
+                + " → not the environment variable of a setting"
+                + hint
+                + " (see docs/configuration.md)");
+      } else if (!otherFamily) {
+        LOG.warn(
+            "environment variable {} is not a Waybill setting and is ignored{}",
+            v,
+            hint.isEmpty() ? "" : hint);
+      }
+    }
+    return problems;
+  }
+
+  /** {@code db.} → {@code WAYBILL_DB_}. */
+  static String variablePrefix(String keyPrefix) {
+    return ENV_PREFIX + keyPrefix.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_');
+  }
+
+  /**
+   * The declared key nearest to {@code key}, for a "did you mean" hint.
+   *
+   * @param key a key that is not declared, e.g. {@code inbox.retry.max.attempt}
+   * @param known the declared settings
+   * @return the declared key at most {@value #HINT_DISTANCE} edits away with the fewest edits, or
+   *     empty
+   */
+  public static Optional<String> closestKey(String key, Collection<Setting<?>> known) {
+    List<String> keys = new ArrayList<>();
+    known.forEach(s -> keys.add(s.key()));
+    return closest(key, keys);
+  }
+
+  /** Largest edit distance at which a declared name is suggested. */
+  static final int HINT_DISTANCE = 3;
+
+  /** The name nearest to {@code v}, when it is at most {@link #HINT_DISTANCE} edits away. */
+  static Optional<String> closest(String v, Collection<String> names) {
+    String best = null;
+    int bestDistance = Integer.MAX_VALUE;
+    for (String n : names) {
+      int d = distance(v, n);
+      if (d < bestDistance) {
+        best = n;
+        bestDistance = d;
+      }
+    }
+    return bestDistance <= HINT_DISTANCE ? Optional.ofNullable(best) : Optional.empty();
+  }
+
+  /** Optimal string alignment distance: insertions, deletions, substitutions, transpositions. */
+  static int distance(String a, String b) {
+    int[][] d = new int[a.length() + 1][b.length() + 1];
+    for (int i = 0; i <= a.length(); i++) {
+      d[i][0] = i;
+    }
+    for (int j = 0; j <= b.length(); j++) {
+      d[0][j] = j;
+    }
+    for (int i = 1; i <= a.length(); i++) {
+      for (int j = 1; j <= b.length(); j++) {
+        int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
+        d[i][j] = Math.min(Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1), d[i - 1][j - 1] + cost);
+        if (i > 1
+            && j > 1
+            && a.charAt(i - 1) == b.charAt(j - 2)
+            && a.charAt(i - 2) == b.charAt(j - 1)) {
+          d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+        }
+      }
+    }
+    return d[a.length()][b.length()];
+  }
+
   /** Shows keys only: values may be secret. */
   @Override
   public String toString() {
@@ -98,6 +245,7 @@ public final class Settings {
   /** Collects raw values. Not thread-safe. */
   public static final class Builder {
     private final Map<String, String> values = new LinkedHashMap<>();
+    private final Set<String> unusedVariables = new TreeSet<>();
 
     private Builder() {}
 
@@ -118,7 +266,8 @@ public final class Settings {
      * Adds the environment variables that name one of {@code known} ({@link
      * Setting#environmentName()}), plus {@code WAYBILL_<PREFIX>_...} variables for pass-through
      * families like {@code kafka.}: those are turned into keys by lower-casing and replacing {@code
-     * _} with {@code .}.
+     * _} with {@code .}. The names of the other {@code WAYBILL_*} variables (except {@link
+     * #RESERVED_VARIABLES}) are kept for {@link Settings#unknownVariables}.
      *
      * @param env the environment, e.g. {@code System.getenv()}
      * @param known the declared settings whose variables are looked for
@@ -127,10 +276,20 @@ public final class Settings {
      */
     public Builder environment(
         Map<String, String> env, Collection<Setting<?>> known, Collection<String> passThrough) {
+      Set<String> used = new TreeSet<>();
       for (Setting<?> s : known) {
         String v = env.get(s.environmentName());
+        used.add(s.environmentName());
         if (v != null) {
           values.put(s.key(), v);
+        }
+      }
+      for (String k : env.keySet()) {
+        if (k.startsWith(ENV_PREFIX)
+            && !used.contains(k)
+            && passThrough.stream().noneMatch(p -> k.startsWith(variablePrefix(p)))
+            && RESERVED_VARIABLES.stream().noneMatch(k::startsWith)) {
+          unusedVariables.add(k);
         }
       }
       for (String prefix : passThrough) {
@@ -178,7 +337,7 @@ public final class Settings {
      * @return the settings; later sources have replaced earlier values of the same key
      */
     public Settings build() {
-      return new Settings(values);
+      return new Settings(values, unusedVariables);
     }
   }
 

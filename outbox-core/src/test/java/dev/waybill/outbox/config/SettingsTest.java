@@ -2,14 +2,22 @@ package dev.waybill.outbox.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.tuple;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import dev.waybill.outbox.OutboxConfig;
 import dev.waybill.outbox.jdbc.DatabaseSettings;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 
 class SettingsTest {
 
@@ -36,6 +44,71 @@ class SettingsTest {
     assertThat(db.url()).isEqualTo("jdbc:postgresql://file/app");
     assertThat(db.user()).isEqualTo("env-user");
     assertThat(s.raw("kafka.sasl.mechanism")).contains("PLAIN");
+  }
+
+  @Test
+  void misspeltEnvironmentVariablesAreReportedNamingTheClosestSettingAndOthersAreLeftAlone() {
+    Map<String, String> env = new HashMap<>();
+    env.put("WAYBILL_DB_URLL", "jdbc:postgresql://typo/app"); // owned family: a typo
+    env.put("WAYBILL_DBURL", "jdbc:postgresql://typo/app"); // no family, 1 edit from a setting
+    env.put("WAYBILL_OUTBOX_TABEL", "orders"); // owned family, a transposition
+    env.put("WAYBILL_DB_USER", "app"); // a setting
+    env.put("WAYBILL_TEST_PG_URL", "jdbc:postgresql://ci/test"); // reserved for the tests
+    env.put("WAYBILL_LOG_LEVEL", "DEBUG"); // reserved: the jars' log level
+    env.put("WAYBILL_INBOX_GROUP_ID", "billing"); // another process's family
+    env.put("WAYBILL_RELAY_BACH_SIZE", "10"); // another process's family, even misspelt
+    env.put("WAYBILL_SOMETHING_ELSE", "x"); // no family, far from every setting: a warning
+    env.put("PATH", "/usr/bin");
+    List<Setting<?>> known = new ArrayList<>(DatabaseSettings.SETTINGS);
+    known.addAll(OutboxConfig.SETTINGS);
+    Settings s = Settings.builder().environment(env, known, List.of()).build();
+    assertThat(s.unusedVariables())
+        .containsExactly(
+            "WAYBILL_DBURL",
+            "WAYBILL_DB_URLL",
+            "WAYBILL_INBOX_GROUP_ID",
+            "WAYBILL_OUTBOX_TABEL",
+            "WAYBILL_RELAY_BACH_SIZE",
+            "WAYBILL_SOMETHING_ELSE");
+    Logger logger = (Logger) LoggerFactory.getLogger(Settings.class);
+    ListAppender<ILoggingEvent> logged = new ListAppender<>();
+    logged.start();
+    logger.addAppender(logged);
+    List<String> problems;
+    try {
+      problems = s.unknownVariables(List.of("db.", "outbox."), known);
+    } finally {
+      logger.detachAppender(logged);
+    }
+    assertThat(problems)
+        .containsExactlyInAnyOrder(
+            "(environment) → WAYBILL_DBURL → not the environment variable of a setting; did you"
+                + " mean WAYBILL_DB_URL? (see docs/configuration.md)",
+            "(environment) → WAYBILL_DB_URLL → not the environment variable of a setting; did you"
+                + " mean WAYBILL_DB_URL? (see docs/configuration.md)",
+            "(environment) → WAYBILL_OUTBOX_TABEL → not the environment variable of a setting;"
+                + " did you mean WAYBILL_OUTBOX_TABLE? (see docs/configuration.md)")
+        .noneMatch(p -> p.contains("typo/app"));
+    assertThat(logged.list)
+        .extracting(ILoggingEvent::getLevel, ILoggingEvent::getFormattedMessage)
+        .containsExactly(
+            tuple(
+                Level.WARN,
+                "environment variable WAYBILL_SOMETHING_ELSE is not a Waybill setting and is"
+                    + " ignored"));
+    // the environment's own values are still read
+    assertThat(s.raw("db.user")).contains("app");
+    assertThat(Settings.of(Map.of()).unknownVariables(List.of("db."), known)).isEmpty();
+  }
+
+  @Test
+  void closestKeyIsSuggestedOnlyWhenItIsFewEditsAway() {
+    assertThat(Settings.closestKey("db.pool.sise", DatabaseSettings.SETTINGS))
+        .contains("db.pool.size");
+    assertThat(Settings.closestKey("db.connection.timeout.ms", DatabaseSettings.SETTINGS))
+        .isEmpty();
+    assertThat(Settings.distance("WAYBILL_DB_URL", "WAYBILL_DB_URLL")).isEqualTo(1);
+    assertThat(Settings.distance("TABLE", "TABEL")).as("a transposition is one edit").isEqualTo(1);
   }
 
   @Test

@@ -140,6 +140,9 @@ public final class RelayMain implements Callable<Integer> {
         settings.unknownKeys(RelayConfig.OWNED_PREFIXES, RelayConfig.allSettings())) {
       r.problem("(unknown) → " + unknown + " → not a setting; see docs/configuration.md (typo?)");
     }
+    settings
+        .unknownVariables(RelayConfig.OWNED_PREFIXES, RelayConfig.allSettings())
+        .forEach(r::problem);
     DatabaseSettings db = DatabaseSettings.read(r);
     OutboxConfig outbox = OutboxConfig.read(r);
     Integer shards = r.get(RelayConfig.SHARDS);

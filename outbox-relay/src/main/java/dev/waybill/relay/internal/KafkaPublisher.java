@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -21,6 +22,7 @@ import org.apache.kafka.common.InvalidRecordException;
 import org.apache.kafka.common.errors.InvalidTopicException;
 import org.apache.kafka.common.errors.RecordBatchTooLargeException;
 import org.apache.kafka.common.errors.RecordTooLargeException;
+import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.errors.TopicAuthorizationException;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.internals.Topic;
@@ -35,7 +37,9 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * later record of that partition can then reach the broker before the failed one is sent again, so
  * an earlier message never appears for the first time after a later one. The next batch uses a new
  * producer. A record rejected before it leaves the client (too large, invalid topic or headers)
- * only blocks the later records of its key in the same and later batches. Not API.
+ * only blocks the later records of its key in the same and later batches. A record the producer
+ * does not accept within {@code max.block.ms} (no metadata for its topic) leaves the rest of its
+ * topic's rows unsent in this batch and fails like any retriable send. Not API.
  */
 public final class KafkaPublisher implements AutoCloseable {
   private final Map<String, Object> props;
@@ -122,13 +126,14 @@ public final class KafkaPublisher implements AutoCloseable {
     List<Outcome> outcomes = new ArrayList<>(rows.size());
     AtomicInteger unsettled = new AtomicInteger(); // sent rows whose future is not complete
     boolean abortRest = false;
+    Set<String> unavailableTopics = new HashSet<>();
     for (OutboxRow row : rows) {
       // the ordering key is built only when a key may be blocked (it is a string concatenation)
       String ok = blocked.isEmpty() ? null : row.orderingKey();
       if (!abortRest && deadlineNanos != Long.MAX_VALUE && System.nanoTime() - deadlineNanos > 0) {
         abortRest = true;
       }
-      if (abortRest || gen.broken) {
+      if (abortRest || gen.broken || unavailableTopics.contains(row.topic())) {
         outcomes.add(Outcome.notSent(row));
         continue;
       }
@@ -182,8 +187,17 @@ public final class KafkaPublisher implements AutoCloseable {
           if (row.key() != null) {
             blocked.add(row.orderingKey());
           }
+        } else if (cause instanceof TimeoutException) {
+          // not accepted within max.block.ms, typically no metadata for this topic (a missing
+          // topic the broker does not create, or no broker at all): the record never left the
+          // client, so the producer stays usable. Later rows of this topic are not tried in this
+          // batch (each would block as long); other topics go on, so the failure counts as an
+          // attempt when they are acknowledged and a topic that never appears is dead-lettered
+          // after relay.retry.max.attempts instead of stalling every batch.
+          outcomes.add(Outcome.sent(row, f));
+          unavailableTopics.add(row.topic());
         } else {
-          // the client cannot send at all right now (metadata timeout, closed): stop this batch
+          // the client cannot send at all right now (closed): stop this batch
           outcomes.add(Outcome.sent(row, f));
           abortRest = true;
           gen.broken = true;
