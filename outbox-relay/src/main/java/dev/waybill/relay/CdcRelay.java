@@ -391,6 +391,9 @@ final class CdcRelay implements Relay {
     }
   }
 
+  /** A settled transaction waiting for the DELETE with this ticket before it is confirmed. */
+  private record AfterDelete(long lsn, Instant commitTime, long ticket) {}
+
   /** A group of transactions sent together. */
   private record Sent(List<Txn> txns, Batch batch) {}
 
@@ -401,6 +404,7 @@ final class CdcRelay implements Relay {
     private final Set<String> blocked = new HashSet<>();
     private final Deque<Sent> inflight = new ArrayDeque<>();
     private final List<Txn> ready = new ArrayList<>();
+    private final Deque<AfterDelete> afterDelete = new ArrayDeque<>();
     private Txn open;
     private int readyItems;
     private int inflightItems;
@@ -434,7 +438,12 @@ final class CdcRelay implements Relay {
         }
         long now = System.nanoTime();
         if (buf == null) {
-          if (open == null && ready.isEmpty() && inflight.isEmpty()) {
+          if (open == null
+              && ready.isEmpty()
+              && inflight.isEmpty()
+              && afterDelete.isEmpty()
+              && toDelete.isEmpty()
+              && deleter.completed() == deleter.submitted()) {
             LogSequenceNumber last = stream.getLastReceiveLSN();
             if (last.asLong() > confirmed) {
               confirm(last.asLong(), null);
@@ -455,6 +464,7 @@ final class CdcRelay implements Relay {
             deletedAt = now; // one DELETE per interval at most, whatever the batch size
           }
         }
+        confirmDeleted();
       }
       // graceful stop: send what was decoded completely, wait for it, confirm
       if (!crashed) {
@@ -463,6 +473,12 @@ final class CdcRelay implements Relay {
         }
         settle(true);
         flushDeletes(true);
+        try {
+          deleter.drain();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        confirmDeleted();
         if (confirmDirty) {
           sendStatus();
         }
@@ -728,7 +744,7 @@ final class CdcRelay implements Relay {
                 }
               }
             }
-            confirm(t.endLsn, t.commitTime);
+            confirmAfterDeletes(t.endLsn, t.commitTime);
           }
           if (anyAcked) {
             kafkaOkAt = System.nanoTime();
@@ -752,7 +768,13 @@ final class CdcRelay implements Relay {
             }
           }
           if (confirming && allAcked) {
-            confirm(t.endLsn, t.commitTime);
+            for (int i = 0; i < t.outcomes; i++) {
+              long rowSeq = t.rowSeqs.get(i);
+              if (rowSeq >= 0 && !t.isDeleted(rowSeq)) {
+                toDelete.add(rowSeq);
+              }
+            }
+            confirmAfterDeletes(t.endLsn, t.commitTime);
           } else {
             confirming = false;
           }
@@ -801,6 +823,29 @@ final class CdcRelay implements Relay {
           config.maxAttempts());
       if (n >= config.maxAttempts()) {
         deadLetter(row, rowSeq, null, n, new PollingRelay.RetriesExhaustedException(n, error));
+      }
+    }
+
+    /**
+     * Confirms a settled transaction once the DELETE of its rows (table mode, rows kept) committed:
+     * a relay that dies before that leaves no row behind that a successor would never read again.
+     * The rows in {@code toDelete} go with the next DELETE, whose ticket is one past the last.
+     */
+    private void confirmAfterDeletes(long lsn, Instant commitTime) {
+      long ticket = toDelete.isEmpty() ? deleter.submitted() : deleter.submitted() + 1;
+      if (afterDelete.isEmpty() && ticket <= deleter.completed()) {
+        confirm(lsn, commitTime);
+      } else {
+        afterDelete.addLast(new AfterDelete(lsn, commitTime, ticket));
+      }
+    }
+
+    /** Confirms the transactions whose rows are deleted by now, in order. */
+    private void confirmDeleted() {
+      long done = deleter.completed();
+      while (!afterDelete.isEmpty() && afterDelete.peekFirst().ticket() <= done) {
+        AfterDelete a = afterDelete.removeFirst();
+        confirm(a.lsn(), a.commitTime());
       }
     }
 

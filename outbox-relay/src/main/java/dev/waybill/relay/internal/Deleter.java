@@ -36,6 +36,8 @@ public final class Deleter implements AutoCloseable {
   private final ExecutorService executor;
   private final Set<Long> pending = ConcurrentHashMap.newKeySet();
   private final Deque<Future<?>> queued = new ArrayDeque<>();
+  private long submitted;
+  private volatile long completed;
 
   /**
    * @param store the outbox
@@ -63,8 +65,34 @@ public final class Deleter implements AutoCloseable {
     while (queued.size() >= MAX_QUEUED) {
       await(queued.removeFirst());
     }
+    enqueue(seqs);
+  }
+
+  private void enqueue(List<Long> seqs) {
     pending.addAll(seqs);
-    queued.addLast(executor.submit(() -> delete(seqs)));
+    long ticket = ++submitted;
+    queued.addLast(
+        executor.submit(
+            () -> {
+              try {
+                delete(seqs);
+              } finally {
+                completed = ticket; // one thread, in submission order: monotonic
+              }
+            }));
+  }
+
+  /** How many DELETEs were queued so far (their tickets are 1 to this number). */
+  public long submitted() {
+    return submitted;
+  }
+
+  /**
+   * The ticket of the last DELETE that committed or failed; every earlier one has too. A failed
+   * DELETE counts as done (its rows stay in the table, as logged).
+   */
+  public long completed() {
+    return completed;
   }
 
   /**
@@ -81,8 +109,7 @@ public final class Deleter implements AutoCloseable {
       return false;
     }
     if (!seqs.isEmpty()) {
-      pending.addAll(seqs);
-      queued.addLast(executor.submit(() -> delete(seqs)));
+      enqueue(seqs);
     }
     return true;
   }
