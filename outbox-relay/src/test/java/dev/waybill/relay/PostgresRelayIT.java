@@ -5,7 +5,9 @@ import static org.awaitility.Awaitility.await;
 
 import dev.waybill.outbox.OutboxMessage;
 import dev.waybill.outbox.dialect.Dialect;
+import dev.waybill.outbox.schema.SchemaMigrator;
 import dev.waybill.relay.http.HttpEndpoint;
+import dev.waybill.testkit.EmbeddedPostgresServer;
 import dev.waybill.testkit.TestDatabase;
 import dev.waybill.testkit.TestDatabases;
 import dev.waybill.testkit.TestKafka;
@@ -22,6 +24,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicInteger;
+import javax.sql.DataSource;
 import org.junit.jupiter.api.Test;
 
 /** The relay contract on PostgreSQL, plus what only PostgreSQL has, and failure drills. */
@@ -54,6 +57,55 @@ class PostgresRelayIT extends RelayContract {
   @Override
   Dialect dialect() {
     return Dialect.postgres();
+  }
+
+  /**
+   * A real server restart: a PostgreSQL server of this test's own (embedded, never the machine's
+   * shared one) is stopped with a fast shutdown, which ends every session, and started again on the
+   * same data directory and port.
+   */
+  @Override
+  DatabaseOutage databaseOutage() {
+    EmbeddedPostgresServer server = EmbeddedPostgresServer.start();
+    TestDatabase database;
+    try {
+      database = server.createDatabase();
+      SchemaMigrator.builder().dataSource(database.dataSource()).build().migrate();
+    } catch (RuntimeException e) {
+      server.close();
+      throw e;
+    }
+    return new DatabaseOutage() {
+      @Override
+      public TestDatabase database() {
+        return database;
+      }
+
+      @Override
+      public DataSource relayDataSource() {
+        return database.dataSource();
+      }
+
+      @Override
+      public void takeDown() {
+        server.stop();
+      }
+
+      @Override
+      public void bringBack() {
+        server.restart();
+      }
+
+      @Override
+      public void close() {
+        try {
+          server.restart(); // running, so that the database can be dropped
+          database.close();
+        } finally {
+          server.close();
+        }
+      }
+    };
   }
 
   @Test
