@@ -10,13 +10,20 @@ import dev.waybill.outbox.Payload;
 import dev.waybill.outbox.dialect.Dialect;
 import dev.waybill.outbox.schema.SchemaMigrator;
 import dev.waybill.relay.cli.RelayMain;
+import dev.waybill.relay.http.HttpEndpoint;
 import dev.waybill.relay.internal.KafkaPublisher;
 import dev.waybill.testkit.TcpProxy;
 import dev.waybill.testkit.TestDatabase;
 import dev.waybill.testkit.TestKafka;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -710,6 +717,145 @@ abstract class RelayContract {
         ResultSet rs = st.executeQuery(sql)) {
       rs.next();
       return rs.getLong(1);
+    }
+  }
+
+  private static int status(HttpClient http, URI uri) throws Exception {
+    return http.send(HttpRequest.newBuilder(uri).build(), HttpResponse.BodyHandlers.discarding())
+        .statusCode();
+  }
+
+  private static String get(HttpClient http, URI uri) throws Exception {
+    return http.send(HttpRequest.newBuilder(uri).build(), HttpResponse.BodyHandlers.ofString())
+        .body();
+  }
+
+  /** The value of an (instance-tagged) gauge in a Prometheus scrape; NaN when absent. */
+  private static double gauge(String scrape, String name) {
+    for (String line : scrape.split("\n")) {
+      if (line.startsWith(name + "{") || line.startsWith(name + " ")) {
+        return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+      }
+    }
+    return Double.NaN;
+  }
+
+  @Test
+  final void aKafkaOutageOnlyGrowsTheBacklogUntilTheBrokerIsBack() throws Exception {
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    Relay r =
+        Relay.builder()
+            .config(config("r1").build())
+            .dataSource(db.dataSource())
+            .meterRegistry(registry)
+            .build();
+    relays.add(r);
+    r.start();
+    HttpClient http = HttpClient.newHttpClient();
+    try (HttpEndpoint endpoint = HttpEndpoint.start(0, r, registry)) {
+      URI health = URI.create("http://127.0.0.1:" + endpoint.port() + "/health");
+      URI metrics = URI.create("http://127.0.0.1:" + endpoint.port() + "/metrics");
+      write(List.of(msg("before", 1)));
+      assertThat(Published.read(topic, 1, Duration.ofSeconds(20))).hasSize(1);
+      await().atMost(Duration.ofSeconds(15)).until(() -> status(http, health) == 200);
+      TestKafka.get().stop();
+      try {
+        List<OutboxMessage> ms = new ArrayList<>();
+        for (int i = 0; i < 30; i++) {
+          ms.add(msg("k" + (i % 5), i));
+        }
+        write(ms);
+        await()
+            .atMost(Duration.ofSeconds(30))
+            .until(() -> !r.healthy() && status(http, health) == 503); // DOWN while Kafka is away
+        assertThat(outboxRows()).as("the backlog waits in the database").isEqualTo(30);
+        await()
+            .atMost(Duration.ofSeconds(15))
+            .untilAsserted(
+                () -> {
+                  String body = get(http, metrics);
+                  assertThat(gauge(body, "waybill_relay_pending")).isEqualTo(30.0);
+                  assertThat(gauge(body, "waybill_relay_oldest_age_seconds"))
+                      .as("the age to alert on grows while nothing is published")
+                      .isGreaterThan(0.5);
+                });
+      } finally {
+        TestKafka.get().start();
+      }
+      await().atMost(Duration.ofSeconds(30)).until(r::healthy);
+      await().atMost(Duration.ofSeconds(15)).until(() -> status(http, health) == 200);
+    }
+    List<Published.Rec> recs = Published.read(topic, 31, Duration.ofSeconds(60));
+    assertThat(recs.stream().map(Published.Rec::id).distinct().count()).isEqualTo(31);
+    assertPerKeyOrder(recs);
+    await().atMost(Duration.ofSeconds(20)).until(() -> outboxRows() == 0);
+    assertThat(count("SELECT COUNT(*) FROM waybill_outbox_dead_letter"))
+        .as("an outage dead-letters nothing")
+        .isZero();
+    assertThat(r.status().deadLettered()).isZero();
+  }
+
+  @Test
+  final void droppedDatabaseConnectionsLoseNothing() throws Exception {
+    start(config("r1").batchSize(20).build());
+    int total = 0;
+    for (int round = 0; round < 5; round++) {
+      List<OutboxMessage> ms = new ArrayList<>();
+      for (int i = 0; i < 40; i++) {
+        ms.add(msg("k" + (i % 4), total++));
+      }
+      write(ms);
+      terminateOtherSessions();
+      Thread.sleep(300);
+    }
+    List<Published.Rec> recs = Published.read(topic, total, Duration.ofSeconds(60));
+    assertThat(recs.stream().map(Published.Rec::id).distinct().count()).isEqualTo(total);
+    assertPerKeyOrder(recs);
+    await().atMost(Duration.ofSeconds(20)).until(() -> outboxRows() == 0);
+  }
+
+  /** Ends every other session of this test's database, from the server side. */
+  void terminateOtherSessions() throws SQLException {
+    try (Connection c = db.connect();
+        Statement st = c.createStatement()) {
+      switch (db.kind()) {
+        case POSTGRES ->
+            st.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname ="
+                    + " current_database() AND pid <> pg_backend_pid()");
+        case MARIADB -> {
+          List<Long> ids = new ArrayList<>();
+          try (ResultSet rs =
+              st.executeQuery(
+                  "SELECT id FROM information_schema.processlist WHERE db = DATABASE()"
+                      + " AND id <> CONNECTION_ID()")) {
+            while (rs.next()) {
+              ids.add(rs.getLong(1));
+            }
+          }
+          for (long id : ids) {
+            try {
+              st.execute("KILL CONNECTION " + id);
+            } catch (SQLException e) {
+              // ended meanwhile
+            }
+          }
+        }
+        case H2 -> {
+          List<Long> ids = new ArrayList<>();
+          try (ResultSet rs =
+              st.executeQuery(
+                  "SELECT session_id FROM information_schema.sessions"
+                      + " WHERE session_id <> SESSION_ID()")) {
+            while (rs.next()) {
+              ids.add(rs.getLong(1));
+            }
+          }
+          for (long id : ids) {
+            st.execute("CALL ABORT_SESSION(" + id + ")");
+          }
+        }
+      }
     }
   }
 }
