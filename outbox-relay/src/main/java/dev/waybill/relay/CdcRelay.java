@@ -64,6 +64,7 @@ final class CdcRelay implements Relay {
   private static final long STATUS_EVERY_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
   private static final long DELETE_EVERY_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
   private static final int MAX_UNDELETED = 100_000;
+  private static final long SEND_AFTER_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
 
   private final RelayConfig config;
   private final DataSource dataSource;
@@ -405,6 +406,7 @@ final class CdcRelay implements Relay {
     private final Deque<Sent> inflight = new ArrayDeque<>();
     private final List<Txn> ready = new ArrayList<>();
     private final Deque<AfterDelete> afterDelete = new ArrayDeque<>();
+    private long readySince;
     private Txn open;
     private int readyItems;
     private int inflightItems;
@@ -430,7 +432,13 @@ final class CdcRelay implements Relay {
           dbOkAt = System.nanoTime();
           receive(decoder.decode(buf), stream.getLastReceiveLSN().asLong());
         }
-        if (!ready.isEmpty() && (buf == null || readyItems >= config.batchSize())) {
+        // Send when the stream pauses, a batch is full, or the first ready transaction has waited
+        // SEND_AFTER: at a steady rate the stream may never pause for long, and waiting for a full
+        // batch would hold a message for seconds.
+        if (!ready.isEmpty()
+            && (buf == null
+                || readyItems >= config.batchSize()
+                || System.nanoTime() - readySince >= SEND_AFTER_NANOS)) {
           send();
         }
         if (settle(false)) {
@@ -486,6 +494,12 @@ final class CdcRelay implements Relay {
       return false;
     }
 
+    private void markReady() {
+      if (ready.isEmpty()) {
+        readySince = System.nanoTime();
+      }
+    }
+
     /** Handles one decoded message; {@code lsn} is its WAL position (unique per change). */
     private void receive(PgOutput.Event ev, long lsn) {
       if (ev instanceof PgOutput.Begin b) {
@@ -495,6 +509,7 @@ final class CdcRelay implements Relay {
           return;
         }
         open.endLsn = c.endLsn();
+        markReady();
         ready.add(open);
         readyItems += Math.max(1, open.items.size());
         open = null;
@@ -538,6 +553,7 @@ final class CdcRelay implements Relay {
           Txn t = new Txn(Instant.now()); // not atomic with any transaction: its own unit
           t.items.add(item);
           t.endLsn = m.lsn() + 1;
+          markReady();
           ready.add(t);
           readyItems++;
         }
@@ -553,6 +569,7 @@ final class CdcRelay implements Relay {
     private void splitIfLarge() {
       if (open.items.size() >= config.batchSize()) {
         Txn part = open;
+        markReady();
         ready.add(part);
         readyItems += part.items.size();
         open = new Txn(part.commitTime);

@@ -6,21 +6,13 @@ import static org.awaitility.Awaitility.await;
 
 import dev.waybill.outbox.OutboxMessage;
 import dev.waybill.outbox.dialect.Dialect;
-import dev.waybill.relay.http.HttpEndpoint;
+import dev.waybill.outbox.schema.SchemaMigrator;
+import dev.waybill.testkit.EmbeddedPostgresServer;
 import dev.waybill.testkit.InProcessKafka;
 import dev.waybill.testkit.TestDatabase;
 import dev.waybill.testkit.TestDatabases;
-import dev.waybill.testkit.TestKafka;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import io.micrometer.prometheusmetrics.PrometheusConfig;
-import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,32 +20,13 @@ import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import javax.sql.DataSource;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.junit.jupiter.api.Test;
 
 /** The relay contract on PostgreSQL, plus what only PostgreSQL has, and failure drills. */
 class PostgresRelayIT extends RelayContract {
-  private static int status(HttpClient http, URI uri) throws Exception {
-    return http.send(HttpRequest.newBuilder(uri).build(), HttpResponse.BodyHandlers.discarding())
-        .statusCode();
-  }
-
-  private static String get(HttpClient http, URI uri) throws Exception {
-    return http.send(HttpRequest.newBuilder(uri).build(), HttpResponse.BodyHandlers.ofString())
-        .body();
-  }
-
-  /** The value of an (instance-tagged) gauge in a Prometheus scrape; NaN when absent. */
-  private static double gauge(String scrape, String name) {
-    for (String line : scrape.split("\n")) {
-      if (line.startsWith(name + "{") || line.startsWith(name + " ")) {
-        return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
-      }
-    }
-    return Double.NaN;
-  }
-
   @Override
   TestDatabase newDatabase() {
     return TestDatabases.postgres();
@@ -62,6 +35,55 @@ class PostgresRelayIT extends RelayContract {
   @Override
   Dialect dialect() {
     return Dialect.postgres();
+  }
+
+  /**
+   * A real server restart: a PostgreSQL server of this test's own (embedded, never the machine's
+   * shared one) is stopped with a fast shutdown, which ends every session, and started again on the
+   * same data directory and port.
+   */
+  @Override
+  DatabaseOutage databaseOutage() {
+    EmbeddedPostgresServer server = EmbeddedPostgresServer.start();
+    TestDatabase database;
+    try {
+      database = server.createDatabase();
+      SchemaMigrator.builder().dataSource(database.dataSource()).build().migrate();
+    } catch (RuntimeException e) {
+      server.close();
+      throw e;
+    }
+    return new DatabaseOutage() {
+      @Override
+      public TestDatabase database() {
+        return database;
+      }
+
+      @Override
+      public DataSource relayDataSource() {
+        return database.dataSource();
+      }
+
+      @Override
+      public void takeDown() {
+        server.stop();
+      }
+
+      @Override
+      public void bringBack() {
+        server.restart();
+      }
+
+      @Override
+      public void close() {
+        try {
+          server.restart(); // running, so that the database can be dropped
+          database.close();
+        } finally {
+          server.close();
+        }
+      }
+    };
   }
 
   @Test
@@ -124,61 +146,6 @@ class PostgresRelayIT extends RelayContract {
   }
 
   @Test
-  void aKafkaOutageOnlyGrowsTheBacklogUntilTheBrokerIsBack() throws Exception {
-    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    Relay r =
-        Relay.builder()
-            .config(config("r1").build())
-            .dataSource(db.dataSource())
-            .meterRegistry(registry)
-            .build();
-    relays.add(r);
-    r.start();
-    HttpClient http = HttpClient.newHttpClient();
-    try (HttpEndpoint endpoint = HttpEndpoint.start(0, r, registry)) {
-      URI health = URI.create("http://127.0.0.1:" + endpoint.port() + "/health");
-      URI metrics = URI.create("http://127.0.0.1:" + endpoint.port() + "/metrics");
-      write(List.of(msg("before", 1)));
-      assertThat(Published.read(topic, 1, Duration.ofSeconds(20))).hasSize(1);
-      await().atMost(Duration.ofSeconds(15)).until(() -> status(http, health) == 200);
-      TestKafka.get().stop();
-      try {
-        List<OutboxMessage> ms = new ArrayList<>();
-        for (int i = 0; i < 30; i++) {
-          ms.add(msg("k" + (i % 5), i));
-        }
-        write(ms);
-        await()
-            .atMost(Duration.ofSeconds(30))
-            .until(() -> !r.healthy() && status(http, health) == 503); // DOWN while Kafka is away
-        assertThat(outboxRows()).as("the backlog waits in the database").isEqualTo(30);
-        await()
-            .atMost(Duration.ofSeconds(15))
-            .untilAsserted(
-                () -> {
-                  String body = get(http, metrics);
-                  assertThat(gauge(body, "waybill_relay_pending")).isEqualTo(30.0);
-                  assertThat(gauge(body, "waybill_relay_oldest_age_seconds"))
-                      .as("the age to alert on grows while nothing is published")
-                      .isGreaterThan(0.5);
-                });
-      } finally {
-        TestKafka.get().start();
-      }
-      await().atMost(Duration.ofSeconds(30)).until(r::healthy);
-      await().atMost(Duration.ofSeconds(15)).until(() -> status(http, health) == 200);
-    }
-    List<Published.Rec> recs = Published.read(topic, 31, Duration.ofSeconds(60));
-    assertThat(recs.stream().map(Published.Rec::id).distinct().count()).isEqualTo(31);
-    assertPerKeyOrder(recs);
-    await().atMost(Duration.ofSeconds(20)).until(() -> outboxRows() == 0);
-    assertThat(count("SELECT COUNT(*) FROM waybill_outbox_dead_letter"))
-        .as("an outage dead-letters nothing")
-        .isZero();
-    assertThat(r.status().deadLettered()).isZero();
-  }
-
-  @Test
   void aMessageThatKeepsFailingWhileOthersAreAcknowledgedIsDeadLetteredAfterMaxAttempts()
       throws Exception {
     // a broker that does not create topics on demand: a message to a missing topic can never be
@@ -238,29 +205,5 @@ class PostgresRelayIT extends RelayContract {
           .as("every other message was published")
           .isGreaterThanOrEqualTo(written.get());
     }
-  }
-
-  @Test
-  void droppedDatabaseConnectionsLoseNothing() throws Exception {
-    start(config("r1").batchSize(20).build());
-    int total = 0;
-    for (int round = 0; round < 5; round++) {
-      List<OutboxMessage> ms = new ArrayList<>();
-      for (int i = 0; i < 40; i++) {
-        ms.add(msg("k" + (i % 4), total++));
-      }
-      write(ms);
-      try (Connection c = db.connect();
-          Statement st = c.createStatement()) {
-        st.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname ="
-                + " current_database() AND pid <> pg_backend_pid()");
-      }
-      Thread.sleep(300);
-    }
-    List<Published.Rec> recs = Published.read(topic, total, Duration.ofSeconds(60));
-    assertThat(recs.stream().map(Published.Rec::id).distinct().count()).isEqualTo(total);
-    assertPerKeyOrder(recs);
-    await().atMost(Duration.ofSeconds(20)).until(() -> outboxRows() == 0);
   }
 }

@@ -25,10 +25,23 @@ final class Published {
    * @param key key (UTF-8) or null
    * @param value value (UTF-8)
    * @param headers last value of each header (UTF-8)
+   * @param timestamp the record's timestamp (CreateTime: the producer's clock when {@code send()}
+   *     was called), epoch millis
    */
-  record Rec(int partition, long offset, String key, String value, Map<String, String> headers) {
+  record Rec(
+      int partition,
+      long offset,
+      String key,
+      String value,
+      Map<String, String> headers,
+      long timestamp) {
     String id() {
       return headers.get("ce_id");
+    }
+
+    /** The {@code ce_source} header: which relay sent it, when each relay has its own source. */
+    String source() {
+      return headers.get("ce_source");
     }
   }
 
@@ -53,7 +66,8 @@ final class Published {
                   r.offset(),
                   r.key() == null ? null : new String(r.key(), StandardCharsets.UTF_8),
                   new String(r.value(), StandardCharsets.UTF_8),
-                  h));
+                  h,
+                  r.timestamp()));
         }
         if (out.size() >= atLeast) {
           // keep reading briefly to catch duplicates or extras

