@@ -1,9 +1,14 @@
 package dev.waybill.bench;
 
 import com.zaxxer.hikari.HikariDataSource;
+import dev.waybill.outbox.Outbox;
+import dev.waybill.outbox.OutboxConfig;
+import dev.waybill.outbox.OutboxMessage;
+import dev.waybill.outbox.Payload;
 import dev.waybill.relay.Relay;
 import dev.waybill.relay.RelayConfig;
 import java.nio.file.Path;
+import java.sql.Connection;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -35,7 +40,11 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  *   <li>{@code cdc}: one CDC relay on a slot created before the backlog was written (so the WAL
  *       holds the inserts), timed from just before {@code start()} until the end offsets add up to
  *       N and the table is empty (the CDC relay deletes the rows it published, as in table mode);
- *       the slot is dropped after every run.
+ *       the slot is dropped after every run;
+ *   <li>{@code cdc-transient}, {@code cdc-message}: the same N messages written by the outbox
+ *       writer in one transaction so that the table stays empty (rows inserted and deleted in the
+ *       transaction, {@code deleteAfterInsert}; or message mode, {@code pg_logical_emit_message})
+ *       and drained by a CDC relay, which then has no rows to delete.
  * </ul>
  *
  * Variants alternate within each round and their order rotates from round to round; the first
@@ -43,7 +52,8 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * per-round ratios, are reported. Figures never decide an exit code.
  */
 public final class CdcDrainBench {
-  static final List<String> ALL_VARIANTS = List.of("bare", "polling", "cdc");
+  static final List<String> ALL_VARIANTS =
+      List.of("bare", "polling", "cdc", "cdc-transient", "cdc-message");
 
   private record Settings(
       String url,
@@ -94,7 +104,10 @@ public final class CdcDrainBench {
             .option("partitions", "6", "partitions of each (fresh) topic")
             .option("runs", "3", "counted rounds (each runs every variant once)")
             .option("warmup-runs", "1", "rounds run first and not counted")
-            .option("variants", "bare,polling,cdc", "comma-separated, from " + ALL_VARIANTS)
+            .option(
+                "variants",
+                "bare,polling,cdc,cdc-transient,cdc-message",
+                "comma-separated, from " + ALL_VARIANTS)
             .option("batch-size", "2000", "relay.batch.size of the polling relay (as relay-drain)")
             .option(
                 "bootstrap",
@@ -185,6 +198,8 @@ public final class CdcDrainBench {
               switch (variant) {
                 case "bare" -> bare(topic, load);
                 case "polling" -> polling(topic, round, load);
+                case "cdc-message" -> cdcWritten(topic, round, load, true);
+                case "cdc-transient" -> cdcWritten(topic, round, load, false);
                 default -> cdc(topic, round, load);
               };
           kafka.deleteTopic(topic);
@@ -287,6 +302,57 @@ public final class CdcDrainBench {
     }
   }
 
+  /**
+   * The same backlog written through the outbox writer in one transaction so that the table stays
+   * empty: in message mode ({@code pg_logical_emit_message}, no table rows) or in table mode with
+   * {@code deleteAfterInsert} (each row inserted and deleted in the transaction; the relay reads
+   * the inserts and has nothing to delete).
+   */
+  private Result cdcWritten(String topic, int round, String load, boolean messageMode)
+      throws Exception {
+    db.truncate();
+    String slot = "waybill_bench_cdc" + (messageMode ? "m_" : "t_") + round;
+    CdcBenchSupport.createSlot(db, slot);
+    try (HikariDataSource pool = db.pool("relay-" + slot, 4)) {
+      try {
+        Outbox outbox =
+            Outbox.builder()
+                .config(
+                    messageMode
+                        ? OutboxConfig.builder().writeMode(OutboxConfig.WriteMode.MESSAGE).build()
+                        : OutboxConfig.builder().deleteAfterInsert(true).build())
+                .build();
+        try (Connection c = db.connect()) {
+          c.setAutoCommit(false);
+          List<OutboxMessage> chunk = new ArrayList<>(1000);
+          for (int i = 0; i < settings.messages(); i++) {
+            chunk.add(
+                OutboxMessage.builder()
+                    .topic(topic)
+                    .key(backlog.key(i))
+                    .eventType(RelayBenchDatabase.Backlog.EVENT_TYPE)
+                    .payload(Payload.of(backlog.payload(i), Payload.APPLICATION_JSON))
+                    .build());
+            if (chunk.size() == 1000) {
+              outbox.writeAll(c, chunk);
+              chunk.clear();
+            }
+          }
+          outbox.writeAll(c, chunk);
+          c.commit();
+        }
+        db.settle();
+        RelayConfig config =
+            CdcBenchSupport.cdcRelay("bench-" + slot, slot, db)
+                .bootstrapServers(kafka.bootstrap())
+                .build();
+        return drain(topic, Relay.builder().config(config).dataSource(pool).build(), load);
+      } finally {
+        CdcBenchSupport.dropSlot(pool, slot);
+      }
+    }
+  }
+
   /** Starts the relay and waits until the topic holds N records and the table is empty. */
   private Result drain(String topic, Relay relay, String load) throws Exception {
     int n = settings.messages();
@@ -349,6 +415,13 @@ public final class CdcDrainBench {
           LatencyStats.median(rs.stream().mapToDouble(r -> r.cpu().busyPercent()).toArray()));
     }
     System.out.println();
+    for (String v : List.of("cdc-transient", "cdc-message")) {
+      String mm = ratio(results, v, "polling");
+      if (!mm.equals("–")) {
+        System.out.printf(
+            "%s (the table stays empty) / polling = %s (median of per-round ratios)%n", v, mm);
+      }
+    }
     String m = ratio(results, "cdc", "polling");
     if (!m.equals("–")) {
       double v = Double.parseDouble(m);
