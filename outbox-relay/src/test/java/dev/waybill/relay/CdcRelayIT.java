@@ -15,6 +15,7 @@ import dev.waybill.relay.internal.LogicalSlot;
 import dev.waybill.testkit.TestDatabase;
 import dev.waybill.testkit.TestDatabases;
 import dev.waybill.testkit.TestKafka;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.nio.charset.StandardCharsets;
@@ -104,6 +105,14 @@ class CdcRelayIT {
         .backoff(Duration.ofMillis(50), Duration.ofMillis(500));
   }
 
+  Relay start(RelayConfig config, MeterRegistry registry) {
+    Relay r =
+        Relay.builder().config(config).dataSource(db.dataSource()).meterRegistry(registry).build();
+    relays.add(r);
+    r.start();
+    return r;
+  }
+
   Relay start(RelayConfig config) {
     Relay r = Relay.builder().config(config).dataSource(db.dataSource()).build();
     relays.add(r);
@@ -163,24 +172,10 @@ class CdcRelayIT {
   @Test
   void publishesBothWriteModesWithTheSameHeadersAndLeavesTheTableEmpty() throws Exception {
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
-    Relay r =
-        Relay.builder()
-            .config(config("c1").source("urn:test:cdc").build())
-            .dataSource(db.dataSource())
-            .meterRegistry(registry)
-            .build();
-    relays.add(r);
-    r.start();
+    Relay r = start(config("c1").source("urn:test:cdc").build(), registry);
     await().atMost(Duration.ofSeconds(10)).until(() -> r.status().cdc().orElseThrow().active());
     SimpleMeterRegistry standbyRegistry = new SimpleMeterRegistry();
-    Relay standby =
-        Relay.builder()
-            .config(config("c2").build())
-            .dataSource(db.dataSource())
-            .meterRegistry(standbyRegistry)
-            .build();
-    relays.add(standby);
-    standby.start();
+    Relay standby = start(config("c2").build(), standbyRegistry);
     OutboxMessage rowMsg =
         OutboxMessage.builder()
             .topic(topic)
@@ -328,14 +323,7 @@ class CdcRelayIT {
   @Test
   void aKafkaOutageNeverConfirmsUnacknowledgedMessagesAndLosesNothing() throws Exception {
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
-    Relay r =
-        Relay.builder()
-            .config(config("c1").build())
-            .dataSource(db.dataSource())
-            .meterRegistry(registry)
-            .build();
-    relays.add(r);
-    r.start();
+    Relay r = start(config("c1").build(), registry);
     write(messages, List.of(msg("before", 1)));
     assertThat(Published.read(topic, 1, Duration.ofSeconds(20))).hasSize(1);
     TestKafka.get().stop();
@@ -373,14 +361,7 @@ class CdcRelayIT {
   @Test
   void aPoisonMessageParksItsKeyAndItsFollowersAreReleasedInOrderByARetry() throws Exception {
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
-    Relay r =
-        Relay.builder()
-            .config(config("c1").kafka("max.request.size", "4096").build())
-            .dataSource(db.dataSource())
-            .meterRegistry(registry)
-            .build();
-    relays.add(r);
-    r.start();
+    Relay r = start(config("c1").kafka("max.request.size", "4096").build(), registry);
     write(
         messages,
         List.of(
@@ -458,14 +439,7 @@ class CdcRelayIT {
   @Test
   void malformedMessageContentAndADelayedRowAreDeadLetteredWithTheReason() throws Exception {
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
-    Relay r =
-        Relay.builder()
-            .config(config("c1").build())
-            .dataSource(db.dataSource())
-            .meterRegistry(registry)
-            .build();
-    relays.add(r);
-    r.start();
+    Relay r = start(config("c1").build(), registry);
     try (Connection c = db.connect();
         Statement st = c.createStatement()) {
       // the relay's prefix, but no line feed between the envelope and the payload
@@ -683,17 +657,12 @@ class CdcRelayIT {
     TestKafka.get().createTopic(failing, 1);
     FailingPartitioner.failing = failing; // sends to it fail (retriable) until cleared
     Relay r =
-        Relay.builder()
-            .config(
-                config("c1")
-                    .batchSize(50)
-                    .kafka("partitioner.class", FailingPartitioner.class.getName())
-                    .build())
-            .dataSource(db.dataSource())
-            .meterRegistry(registry)
-            .build();
-    relays.add(r);
-    r.start();
+        start(
+            config("c1")
+                .batchSize(50)
+                .kafka("partitioner.class", FailingPartitioner.class.getName())
+                .build(),
+            registry);
     List<OutboxMessage> txn = new ArrayList<>();
     for (int i = 0; i < 400; i++) {
       txn.add(msg("k" + (i % 10), i));

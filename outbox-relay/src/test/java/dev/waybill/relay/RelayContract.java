@@ -198,6 +198,27 @@ abstract class RelayContract {
     };
   }
 
+  /** {@code outbox-relay status --json} on this database (8 shards), asserting exit code 0. */
+  String statusJson() {
+    StringWriter out = new StringWriter();
+    int exit =
+        RelayMain.execute(
+            new PrintWriter(out),
+            new PrintWriter(new StringWriter()),
+            "status",
+            "--json",
+            "--set",
+            "db.url=" + db.jdbcUrl(),
+            "--set",
+            "db.user=" + db.user(),
+            "--set",
+            "db.password=" + db.password(),
+            "--set",
+            "relay.shards=8");
+    assertThat(exit).as("status exit code").isZero();
+    return out.toString();
+  }
+
   void write(List<OutboxMessage> messages) throws SQLException {
     try (Connection c = db.connect()) {
       c.setAutoCommit(false);
@@ -422,23 +443,7 @@ abstract class RelayContract {
             });
     assertThat(registry.get("waybill.relay.dead.lettered").counter().count()).isEqualTo(1);
     assertThat(registry.get("waybill.relay.published").counter().count()).isEqualTo(2);
-    StringWriter out = new StringWriter();
-    int exit =
-        RelayMain.execute(
-            new PrintWriter(out),
-            new PrintWriter(new StringWriter()),
-            "status",
-            "--json",
-            "--set",
-            "db.url=" + db.jdbcUrl(),
-            "--set",
-            "db.user=" + db.user(),
-            "--set",
-            "db.password=" + db.password(),
-            "--set",
-            "relay.shards=8");
-    assertThat(exit).isZero();
-    assertThat(out.toString())
+    assertThat(statusJson())
         .contains("\"parkedKeys\":1")
         .contains("\"heldMessages\":1")
         .contains("\"deadLetters\":1")
@@ -500,23 +505,7 @@ abstract class RelayContract {
         .untilAsserted(
             () ->
                 assertThat(registry.get("waybill.relay.parked.keys").gauge().value()).isEqualTo(2));
-    StringWriter out = new StringWriter();
-    int exit =
-        RelayMain.execute(
-            new PrintWriter(out),
-            new PrintWriter(new StringWriter()),
-            "status",
-            "--json",
-            "--set",
-            "db.url=" + db.jdbcUrl(),
-            "--set",
-            "db.user=" + db.user(),
-            "--set",
-            "db.password=" + db.password(),
-            "--set",
-            "relay.shards=8");
-    assertThat(exit).isZero();
-    assertThat(out.toString())
+    assertThat(statusJson())
         .contains("\"parkedKeys\":2")
         .contains("\"key\":\"k-topic\"")
         .contains("\"key\":\"k-headers\"")
