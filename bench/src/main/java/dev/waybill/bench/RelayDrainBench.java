@@ -454,11 +454,8 @@ public final class RelayDrainBench {
     }
   }
 
-  /** DESIGN.md's naive SQL relay ({@link NaiveSqlRelay}) on the same backlog. */
-  private Result naive(String topic) throws Exception {
-    int n = settings.messages();
-    db.truncate();
-    List<String> notes = new ArrayList<>();
+  /** Writes the backlog (untimed) and settles the table; notes how long that took. */
+  private void writeBacklog(String topic, List<String> notes) throws java.sql.SQLException {
     long w0 = System.nanoTime();
     db.insertBacklog(backlog, topic, false);
     long w1 = System.nanoTime();
@@ -467,6 +464,14 @@ public final class RelayDrainBench {
         String.format(
             "backlog written in %.1f s, VACUUM ANALYZE + CHECKPOINT %.1f s (untimed)",
             (w1 - w0) / 1e9, (System.nanoTime() - w1) / 1e9));
+  }
+
+  /** DESIGN.md's naive SQL relay ({@link NaiveSqlRelay}) on the same backlog. */
+  private Result naive(String topic) throws Exception {
+    int n = settings.messages();
+    db.truncate();
+    List<String> notes = new ArrayList<>();
+    writeBacklog(topic, notes);
     kafka.endOffsetSum(topic, settings.partitions()); // metadata of the topic fetched, untimed
     try (java.sql.Connection c = db.connect()) {
       CpuMeter.Snapshot cpu0 = new CpuMeter.Snapshot(broker.pid());
@@ -502,14 +507,7 @@ public final class RelayDrainBench {
     db.truncate();
     List<String> notes = new ArrayList<>();
     if (!warm) {
-      long w0 = System.nanoTime();
-      db.insertBacklog(backlog, topic, false);
-      long w1 = System.nanoTime();
-      db.settle();
-      notes.add(
-          String.format(
-              "backlog written in %.1f s, VACUUM ANALYZE + CHECKPOINT %.1f s (untimed)",
-              (w1 - w0) / 1e9, (System.nanoTime() - w1) / 1e9));
+      writeBacklog(topic, notes);
     }
     SqlTimer timer = new SqlTimer();
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
