@@ -349,11 +349,19 @@ public final class LogicalSlot {
     PGProperty.APPLICATION_NAME.set(p, "waybill-relay-" + instance);
     PGProperty.CONNECT_TIMEOUT.set(p, "10");
     PGProperty.TCP_KEEP_ALIVE.set(p, "true");
+    Connection c = DriverManager.getConnection(url, p);
     if (!"server".equals(decodingMemory)) {
-      // a large transaction is decoded in memory instead of being spilled to disk and read back
-      PGProperty.OPTIONS.set(p, "-c logical_decoding_work_mem=" + decodingMemory);
+      // A large transaction is decoded in memory instead of being spilled to disk and read back.
+      // Set with SQL, not as a startup option, so that options= in the user's URL still apply.
+      // The value was checked by RelayConfig.CdcConfig (digits and a unit, nothing else).
+      try (Statement st = c.createStatement()) {
+        st.execute("SET logical_decoding_work_mem = '" + decodingMemory + "'");
+      } catch (SQLException e) {
+        c.close();
+        throw e;
+      }
     }
-    return DriverManager.getConnection(url, p);
+    return c;
   }
 
   /**

@@ -147,6 +147,22 @@ class PgOutputIT {
       rs.next();
       assertThat(rs.getString(1)).isEqualTo("300MB");
     }
+    // options= in the user's URL are kept, and the relay's setting still applies
+    String url =
+        db.jdbcUrl()
+            + (db.jdbcUrl().contains("?") ? "&" : "?")
+            + "options=-c%20statement_timeout%3D12345";
+    try (Connection rc = slot("300MB", url).openReplicationConnection();
+        Statement st = rc.createStatement()) {
+      try (ResultSet rs = st.executeQuery("SHOW statement_timeout")) {
+        rs.next();
+        assertThat(rs.getString(1)).isEqualTo("12345ms");
+      }
+      try (ResultSet rs = st.executeQuery("SHOW logical_decoding_work_mem")) {
+        rs.next();
+        assertThat(rs.getString(1)).isEqualTo("300MB");
+      }
+    }
     String server;
     try (Connection c = db.connect();
         Statement st = c.createStatement();
@@ -163,6 +179,10 @@ class PgOutputIT {
   }
 
   LogicalSlot slot(String memory) {
+    return slot(memory, db.jdbcUrl());
+  }
+
+  LogicalSlot slot(String memory, String url) {
     return new LogicalSlot(
         db.dataSource(),
         LogicalDecodingSql.of(Dialect.postgres()).orElseThrow(),
@@ -170,7 +190,7 @@ class PgOutputIT {
         publication,
         TableNames.defaults(),
         "pgo",
-        db.jdbcUrl(),
+        url,
         db.user(),
         db.password(),
         memory);
