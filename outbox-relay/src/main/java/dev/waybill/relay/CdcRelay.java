@@ -63,6 +63,8 @@ final class CdcRelay implements Relay {
   private static final Logger LOG = LoggerFactory.getLogger(CdcRelay.class);
   private static final long STATUS_EVERY_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
   private static final long DELETE_EVERY_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
+  // once everything read is acknowledged, the rows need not wait a whole DELETE_EVERY
+  private static final long DELETE_IDLE_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
   private static final int MAX_UNDELETED = 100_000;
   private static final long SEND_AFTER_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
 
@@ -466,7 +468,9 @@ final class CdcRelay implements Relay {
           stream.forceUpdateStatus(); // stay alive for wal_sender_timeout while Kafka catches up
           statusSentAt = now;
         }
-        if (!toDelete.isEmpty() && now - deletedAt > DELETE_EVERY_NANOS) {
+        boolean settled = buf == null && open == null && ready.isEmpty() && inflight.isEmpty();
+        if (!toDelete.isEmpty()
+            && now - deletedAt > (settled ? DELETE_IDLE_NANOS : DELETE_EVERY_NANOS)) {
           flushDeletes(false);
           if (toDelete.isEmpty()) {
             deletedAt = now; // one DELETE per interval at most, whatever the batch size
