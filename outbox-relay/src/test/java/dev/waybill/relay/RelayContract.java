@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import ch.qos.logback.classic.Level;
 import dev.waybill.outbox.Outbox;
 import dev.waybill.outbox.OutboxMessage;
 import dev.waybill.outbox.Payload;
@@ -17,6 +18,7 @@ import dev.waybill.testkit.TestDatabase;
 import dev.waybill.testkit.TestKafka;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -403,19 +405,41 @@ abstract class RelayContract {
             .meterRegistry(registry)
             .build();
     relays.add(r);
-    r.start();
     String big = "x".repeat(6000);
-    write(
-        List.of(
-            msg("good", 1),
-            OutboxMessage.builder()
-                .topic(topic)
-                .key("bad")
-                .eventType("Huge")
-                .payload(Payload.text(big))
-                .build(),
-            msg("bad", 2),
-            msg("good", 2)));
+    OutboxMessage poison =
+        OutboxMessage.builder()
+            .topic(topic)
+            .key("bad")
+            .eventType("Huge")
+            .payload(Payload.text(big))
+            .build();
+    // written a second before the relay starts: the publish latency is measured from the write
+    write(List.of(msg("good", 1), poison, msg("bad", 2), msg("good", 2)));
+    Thread.sleep(1100);
+    LogLines logs = LogLines.ofRelay();
+    try {
+      r.start();
+      checkPoisonParksOnlyItsKey(r, registry);
+      // the log line names the message, its topic and key, the reason and what happens next
+      assertThat(logs.atLeast(Level.WARN))
+          .anySatisfy(
+              line ->
+                  assertThat(line)
+                      .contains("message " + poison.id())
+                      .contains("topic " + topic)
+                      .contains("key bad")
+                      .contains("RecordTooLargeException")
+                      .contains("its key is parked"));
+    } finally {
+      logs.close();
+    }
+    // commit-to-acknowledgement latency: one sample per published message, from its write
+    Timer latency = registry.get("waybill.relay.publish.latency").timer();
+    assertThat(latency.count()).isEqualTo(2);
+    assertThat(latency.max(TimeUnit.MILLISECONDS)).isBetween(1000.0, 30_000.0);
+  }
+
+  private void checkPoisonParksOnlyItsKey(Relay r, SimpleMeterRegistry registry) throws Exception {
     List<Published.Rec> recs = Published.read(topic, 2, Duration.ofSeconds(20));
     assertThat(recs).extracting(Published.Rec::key).containsExactly("good", "good");
     await()
