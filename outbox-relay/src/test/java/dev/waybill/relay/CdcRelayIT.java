@@ -27,10 +27,12 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import org.apache.kafka.common.config.TopicConfig;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -434,6 +436,54 @@ class CdcRelayIT {
         .atMost(Duration.ofSeconds(10))
         .until(() -> count("SELECT COUNT(*) FROM waybill_outbox") == 0);
     assertThat(r.status().deadLettered()).isEqualTo(1);
+  }
+
+  /**
+   * A record the broker refuses (no key on a compacted topic) is dead-lettered with the broker's
+   * reason in both write modes; the keyed messages of the same transactions, failed by Kafka with
+   * it because they shared its request, are published again in order, not dead-lettered.
+   */
+  @Test
+  void aRecordTheBrokerRefusesIsDeadLetteredAndItsBatchNeighboursArePublished() throws Exception {
+    String compacted = topic + "-compacted";
+    TestKafka.get().createTopic(compacted, 1, Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, "compact"));
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    start(config("c1").build(), registry);
+    int n = 0;
+    for (Outbox outbox : List.of(table, messages)) {
+      List<OutboxMessage> batch = new ArrayList<>();
+      for (int i = 0; i < 3; i++) {
+        batch.add(RelayContract.msg(compacted, "a", ++n));
+      }
+      batch.add(RelayContract.msg(compacted, null, 0));
+      for (int i = 0; i < 3; i++) {
+        batch.add(RelayContract.msg(compacted, "a", ++n));
+      }
+      write(outbox, batch);
+    }
+    int total = n;
+    List<String> expected = new ArrayList<>();
+    for (int i = 1; i <= total; i++) {
+      expected.add("{\"key\":\"a\",\"n\":" + i + "}");
+    }
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .untilAsserted(
+            () ->
+                assertThat(Published.read(compacted, total, Duration.ofSeconds(1)))
+                    .extracting(Published.Rec::value)
+                    .containsSubsequence(expected));
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> count("SELECT COUNT(*) FROM waybill_outbox_dead_letter") == 2);
+    assertThat(
+            count(
+                "SELECT COUNT(*) FROM waybill_outbox_dead_letter WHERE msg_key IS NULL AND topic"
+                    + " = '"
+                    + compacted
+                    + "' AND error_class = 'org.apache.kafka.common.InvalidRecordException'"))
+        .isEqualTo(2);
+    assertThat(registry.get("waybill.relay.dead.lettered").counter().count()).isEqualTo(2);
   }
 
   @Test

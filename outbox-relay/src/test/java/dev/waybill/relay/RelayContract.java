@@ -45,6 +45,7 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import javax.sql.DataSource;
+import org.apache.kafka.common.config.TopicConfig;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -230,6 +231,10 @@ abstract class RelayContract {
   }
 
   OutboxMessage msg(String key, int n) {
+    return msg(topic, key, n);
+  }
+
+  static OutboxMessage msg(String topic, String key, int n) {
     return OutboxMessage.builder()
         .topic(topic)
         .key(key)
@@ -474,6 +479,51 @@ abstract class RelayContract {
         .contains("\"key\":\"bad\"")
         .contains("RecordTooLargeException")
         .contains("\"owner\":\"r1\",\"shards\":8");
+  }
+
+  /**
+   * A record the broker itself refuses (here: no key on a compacted topic, InvalidRecordException
+   * from the broker, after the record left the client) is dead-lettered with the broker's reason;
+   * the keyed messages that travelled in the same request are published, not dead-lettered.
+   */
+  @Test
+  final void aRecordTheBrokerRefusesIsDeadLetteredAndItsBatchNeighboursArePublished()
+      throws Exception {
+    String compacted = topic + "-compacted";
+    TestKafka.get().createTopic(compacted, 1, Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, "compact"));
+    List<OutboxMessage> batch = new ArrayList<>();
+    for (int n = 1; n <= 3; n++) {
+      batch.add(msg(compacted, "a", n));
+    }
+    batch.add(msg(compacted, null, 0));
+    for (int n = 4; n <= 6; n++) {
+      batch.add(msg(compacted, "a", n));
+    }
+    write(batch);
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    start(config("r1").build(), registry);
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> count("SELECT COUNT(*) FROM waybill_outbox") == 0);
+    List<Published.Rec> recs = Published.read(compacted, 6, Duration.ofSeconds(20));
+    assertThat(recs)
+        .extracting(Published.Rec::value)
+        .containsSubsequence(
+            "{\"key\":\"a\",\"n\":1}",
+            "{\"key\":\"a\",\"n\":2}",
+            "{\"key\":\"a\",\"n\":3}",
+            "{\"key\":\"a\",\"n\":4}",
+            "{\"key\":\"a\",\"n\":5}",
+            "{\"key\":\"a\",\"n\":6}");
+    assertThat(count("SELECT COUNT(*) FROM waybill_outbox_dead_letter")).isEqualTo(1);
+    assertThat(
+            text(
+                "SELECT error_class FROM waybill_outbox_dead_letter WHERE msg_key IS NULL"
+                    + " AND topic = '"
+                    + compacted
+                    + "'"))
+        .isEqualTo("org.apache.kafka.common.InvalidRecordException");
+    assertThat(counter(registry, "waybill.relay.dead.lettered")).isEqualTo(1);
   }
 
   @Test

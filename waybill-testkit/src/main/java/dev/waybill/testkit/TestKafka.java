@@ -2,6 +2,7 @@ package dev.waybill.testkit;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.ExecutionException;
@@ -117,10 +118,22 @@ public final class TestKafka {
    *     created within 30 s
    */
   public void createTopic(String name, int partitions) {
+    createTopic(name, partitions, Map.of());
+  }
+
+  /**
+   * Creates a topic with replication factor 1 and the given topic configs (for example {@code
+   * cleanup.policy=compact}), and waits until every partition has a leader. Does nothing if the
+   * topic already exists with that many partitions (its configs are then left as they are).
+   *
+   * @throws IllegalStateException if the topic exists with another partition count, or cannot be
+   *     created within 30 s
+   */
+  public void createTopic(String name, int partitions, Map<String, String> configs) {
     try (Admin admin = Admin.create(KafkaAdmin.properties(bootstrapServers(), TOPIC_TIMEOUT))) {
       try {
         admin
-            .createTopics(List.of(new NewTopic(name, partitions, (short) 1)))
+            .createTopics(List.of(new NewTopic(name, partitions, (short) 1).configs(configs)))
             .all()
             .get(TOPIC_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
       } catch (ExecutionException e) {
