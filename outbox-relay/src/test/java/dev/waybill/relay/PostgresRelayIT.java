@@ -23,6 +23,13 @@ import java.util.concurrent.atomic.AtomicInteger;
 import javax.sql.DataSource;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.acl.AccessControlEntry;
+import org.apache.kafka.common.acl.AclBinding;
+import org.apache.kafka.common.acl.AclOperation;
+import org.apache.kafka.common.acl.AclPermissionType;
+import org.apache.kafka.common.resource.PatternType;
+import org.apache.kafka.common.resource.ResourcePattern;
+import org.apache.kafka.common.resource.ResourceType;
 import org.junit.jupiter.api.Test;
 
 /** The relay contract on PostgreSQL, plus what only PostgreSQL has, and failure drills. */
@@ -204,6 +211,58 @@ class PostgresRelayIT extends RelayContract {
       assertThat(counter(registry, "waybill.relay.published"))
           .as("every other message was published")
           .isGreaterThanOrEqualTo(written.get());
+    }
+  }
+
+  @Test
+  void aTopicTheRelayMayNotWriteIsDeadLetteredAndOtherTopicsKeepFlowing() throws Exception {
+    // a broker with an authorizer that allows everything except writing to one topic
+    String forbidden = topic + "-forbidden";
+    try (InProcessKafka guarded =
+            InProcessKafka.launch(
+                Path.of("target").toAbsolutePath(),
+                Map.of(
+                    "authorizer.class.name",
+                    "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+                    "allow.everyone.if.no.acl.found",
+                    "true"));
+        Admin admin = Admin.create(Map.of("bootstrap.servers", guarded.bootstrapServers()))) {
+      admin
+          .createTopics(
+              List.of(new NewTopic(topic, 3, (short) 1), new NewTopic(forbidden, 1, (short) 1)))
+          .all()
+          .get(30, SECONDS);
+      admin
+          .createAcls(
+              List.of(
+                  new AclBinding(
+                      new ResourcePattern(ResourceType.TOPIC, forbidden, PatternType.LITERAL),
+                      new AccessControlEntry(
+                          "User:ANONYMOUS", "*", AclOperation.WRITE, AclPermissionType.DENY))))
+          .all()
+          .get(30, SECONDS);
+      write(
+          List.of(msg(forbidden, "k", 1), msg(forbidden, "k", 2), msg("good", 1), msg("good", 2)));
+      SimpleMeterRegistry registry = new SimpleMeterRegistry();
+      start(config("r1").bootstrapServers(guarded.bootstrapServers()).build(), registry);
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .until(() -> count("SELECT COUNT(*) FROM waybill_outbox_dead_letter") == 1);
+      assertThat(
+              text(
+                  "SELECT error_class FROM waybill_outbox_dead_letter WHERE msg_key = 'k' AND"
+                      + " parks_key AND attempts = 1 AND topic = '"
+                      + forbidden
+                      + "'"))
+          .isEqualTo("org.apache.kafka.common.errors.TopicAuthorizationException");
+      await()
+          .atMost(Duration.ofSeconds(20))
+          .until(() -> count("SELECT COUNT(*) FROM waybill_outbox WHERE msg_key = 'good'") == 0);
+      assertThat(count("SELECT COUNT(*) FROM waybill_outbox WHERE msg_key = 'k'"))
+          .as("the key's next message waits behind the dead letter")
+          .isEqualTo(1);
+      assertThat(counter(registry, "waybill.relay.dead.lettered")).isEqualTo(1);
+      assertThat(counter(registry, "waybill.relay.retried")).as("permanent: no retry").isZero();
     }
   }
 }
