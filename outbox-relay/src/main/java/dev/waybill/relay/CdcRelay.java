@@ -983,7 +983,9 @@ final class CdcRelay implements Relay {
             : "later messages keep flowing");
   }
 
+  /** Called after a failed session, whose batches are all settled or abandoned. */
   private int pause(int failedRounds) {
+    publisher.recover(); // a producer broken by the failure is replaced only now
     int round = failedRounds + 1;
     long millis = backoff.apply(round);
     LOG.debug("relay {}: pausing {} ms after failed round {}", config.instanceId(), millis, round);

@@ -431,7 +431,9 @@ final class PollingRelay implements Relay {
     return false;
   }
 
+  /** Called after a failed round, once every batch sent is settled. */
   private int pause(int failedRounds) {
+    publisher.recover(); // a producer broken by the failure is replaced only now
     int round = failedRounds + 1;
     long millis = backoff.apply(round);
     LOG.debug("relay {}: pausing {} ms after failed round {}", config.instanceId(), millis, round);

@@ -441,7 +441,8 @@ class CdcRelayIT {
   /**
    * A record the broker refuses (no key on a compacted topic) is dead-lettered with the broker's
    * reason in both write modes; the keyed messages of the same transactions, failed by Kafka with
-   * it because they shared its request, are published again in order, not dead-lettered.
+   * it because they shared its request or stopped because they waited behind it, are published
+   * again in order, not dead-lettered.
    */
   @Test
   void aRecordTheBrokerRefusesIsDeadLetteredAndItsBatchNeighboursArePublished() throws Exception {
@@ -451,15 +452,24 @@ class CdcRelayIT {
     start(config("c1").build(), registry);
     int n = 0;
     for (Outbox outbox : List.of(table, messages)) {
-      List<OutboxMessage> batch = new ArrayList<>();
+      List<OutboxMessage> first = new ArrayList<>();
       for (int i = 0; i < 3; i++) {
-        batch.add(RelayContract.msg(compacted, "a", ++n));
+        first.add(RelayContract.msg(compacted, "a", ++n));
       }
-      batch.add(RelayContract.msg(compacted, null, 0));
+      first.add(RelayContract.msg(compacted, null, 0));
       for (int i = 0; i < 3; i++) {
-        batch.add(RelayContract.msg(compacted, "a", ++n));
+        first.add(RelayContract.msg(compacted, "a", ++n));
       }
-      write(outbox, batch);
+      write(outbox, first);
+      // later transactions of the key, handed to the producer while the first one's request is
+      // out: they must be stopped, not sent ahead of its neighbours' second attempt
+      for (int t = 0; t < 20; t++) {
+        List<OutboxMessage> later = new ArrayList<>();
+        for (int i = 0; i < 50; i++) {
+          later.add(RelayContract.msg(compacted, "a", ++n));
+        }
+        write(outbox, later);
+      }
     }
     int total = n;
     List<String> expected = new ArrayList<>();
@@ -473,6 +483,7 @@ class CdcRelayIT {
                 assertThat(Published.read(compacted, total, Duration.ofSeconds(1)))
                     .extracting(Published.Rec::value)
                     .containsSubsequence(expected));
+    RelayContract.assertPerKeyOrder(Published.read(compacted, total, Duration.ofSeconds(5)));
     await()
         .atMost(Duration.ofSeconds(10))
         .until(() -> count("SELECT COUNT(*) FROM waybill_outbox_dead_letter") == 2);

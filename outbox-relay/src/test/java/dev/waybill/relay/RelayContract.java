@@ -526,6 +526,36 @@ abstract class RelayContract {
     assertThat(counter(registry, "waybill.relay.dead.lettered")).isEqualTo(1);
   }
 
+  /**
+   * The case the one-request-in-flight rule and the close-on-failure exist for: the broker fails
+   * one request of a partition while later records of the same key wait in the producer behind it.
+   * The idempotent producer would send those later records as soon as the failed request returns
+   * (it renumbers them), so they would reach the partition before the failed ones are sent again.
+   * The relay must stop them instead: every message of the key first appears in write order.
+   */
+  @Test
+  final void aRequestTheBrokerFailsStopsTheLaterRecordsOfItsKeySoOrderHolds() throws Exception {
+    String compacted = topic + "-ordered";
+    TestKafka.get().createTopic(compacted, 1, Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, "compact"));
+    int total = 3000;
+    List<OutboxMessage> rows = new ArrayList<>();
+    rows.add(msg(compacted, "a", 1));
+    rows.add(msg(compacted, null, 0)); // refused by the broker, in the first request
+    for (int n = 2; n <= total; n++) {
+      rows.add(msg(compacted, "a", n));
+    }
+    write(rows);
+    // small batches: the next batch is claimed and sent while the failing one is out, so a
+    // producer replaced too early would publish it ahead of the failed batch's second attempt
+    start(config("r1").batchSize(100).build());
+    await().atMost(Duration.ofSeconds(60)).until(() -> outboxRows() == 0);
+    List<Published.Rec> recs = Published.read(compacted, total, Duration.ofSeconds(30));
+    assertPerKeyOrder(recs);
+    assertThat(recs.stream().map(Published.Rec::value).distinct().count()).isEqualTo(total);
+    assertThat(count("SELECT COUNT(*) FROM waybill_outbox_dead_letter WHERE msg_key IS NULL"))
+        .isEqualTo(1);
+  }
+
   @Test
   final void rowsWithAnInvalidTopicOrHeadersColumnAreDeadLetteredAndParkOnlyTheirKeys()
       throws Exception {

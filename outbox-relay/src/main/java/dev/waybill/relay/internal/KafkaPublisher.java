@@ -258,22 +258,23 @@ public final class KafkaPublisher implements AutoCloseable {
   }
 
   private synchronized Generation generation() {
-    if (generation == null || generation.broken) {
-      if (generation != null) {
-        generation.producer.close(Duration.ZERO);
-      }
+    if (generation == null) {
       generation = new Generation(new KafkaProducer<>(new HashMap<>(props)));
     }
     return generation;
   }
 
-  /** Checks that the brokers answer, by asking for a topic's partitions (metadata request). */
-  public boolean reachable(String topic) {
-    try {
-      generation().producer.partitionsFor(topic);
-      return true;
-    } catch (RuntimeException e) {
-      return false;
+  /**
+   * Replaces a producer that broke (a send failed after it left the client) by a new one at the
+   * next {@link #send}. Until this is called, every later send answers {@link
+   * Outcome.Kind#NOT_SENT} for all its rows: a new producer must not publish later messages of a
+   * key before the relay has settled the batches that failed and will send their rows again first.
+   * Call it only once every batch sent through the broken producer is settled.
+   */
+  public synchronized void recover() {
+    if (generation != null && generation.broken) {
+      generation.producer.close(Duration.ZERO);
+      generation = null;
     }
   }
 
