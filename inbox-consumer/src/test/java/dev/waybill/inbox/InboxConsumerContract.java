@@ -7,9 +7,11 @@ import static dev.waybill.inbox.ConsumerFixture.settled;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import com.zaxxer.hikari.HikariDataSource;
 import dev.waybill.inbox.internal.InboxMetrics;
 import dev.waybill.inbox.spi.Upcaster;
 import dev.waybill.outbox.wire.DeadLetterHeaders;
+import dev.waybill.testkit.TcpProxy;
 import dev.waybill.testkit.TestDatabase;
 import io.micrometer.core.instrument.Timer;
 import java.io.File;
@@ -17,10 +19,13 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -31,6 +36,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import javax.sql.DataSource;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AlterConfigOp;
 import org.apache.kafka.clients.admin.ConfigEntry;
@@ -58,6 +64,75 @@ abstract class InboxConsumerContract {
 
   static double gauge(InboxConsumer c, String name) {
     return c.meterRegistry().get(name).gauge().value();
+  }
+
+  /**
+   * A fixture whose database can be taken away from the consumer under test, and how it goes away
+   * and comes back. Writers, readers and assertions use {@link #fixture()} directly; only the
+   * consumer connects through {@link #consumerDataSource()}.
+   */
+  interface DatabaseOutage extends AutoCloseable {
+    /** The fixture of the drill (its database, broker and helpers). */
+    ConsumerFixture fixture();
+
+    /** What the consumer under test connects with. */
+    DataSource consumerDataSource();
+
+    /** The database goes away: open sessions end, new connections fail. */
+    void takeDown();
+
+    /** The database is back. */
+    void bringBack();
+
+    @Override
+    void close() throws SQLException;
+  }
+
+  /**
+   * The outage drill of this database. By default the consumer reaches the database through a
+   * {@link TcpProxy} that resets every connection and refuses new ones while "down", as a stopped
+   * server would; PostgreSQL restarts a real (embedded) server instead. There is no H2 variant: H2
+   * runs in memory inside the consumer's JVM, so there is no server to lose.
+   */
+  DatabaseOutage databaseOutage() throws SQLException {
+    TcpProxy proxy = fx.db.startProxy();
+    DataSource through = failFast(fx.db.dataSourceThrough(proxy));
+    return new DatabaseOutage() {
+      @Override
+      public ConsumerFixture fixture() {
+        return fx;
+      }
+
+      @Override
+      public DataSource consumerDataSource() {
+        return through;
+      }
+
+      @Override
+      public void takeDown() {
+        proxy.down();
+      }
+
+      @Override
+      public void bringBack() {
+        proxy.up();
+      }
+
+      @Override
+      public void close() {
+        proxy.close();
+      }
+    };
+  }
+
+  /**
+   * A pool that gives up on getting a connection after 1 s (HikariCP's default is 30 s), so that
+   * the consumer sees "getting a connection" fail while the database is away instead of waiting
+   * inside the pool.
+   */
+  static DataSource failFast(DataSource pool) {
+    ((HikariDataSource) pool).getHikariConfigMXBean().setConnectionTimeout(1_000);
+    return pool;
   }
 
   @BeforeEach
@@ -613,5 +688,371 @@ abstract class InboxConsumerContract {
                 fx.column("SELECT message_id FROM waybill_inbox ORDER BY message_id")
                     .equals(List.of("fresh", "o")));
     assertThat(count(c, InboxMetrics.EXPIRED_DELETED)).isEqualTo(3);
+  }
+
+  @Test
+  final void aDatabaseOutageUnderARunningConsumerLosesNothingAndAppliesNothingTwice()
+      throws Exception {
+    try (DatabaseOutage outage = databaseOutage()) {
+      ConsumerFixture f = outage.fixture();
+      String topic = f.topic(2);
+      String group = ConsumerFixture.group();
+      CountDownLatch held = new CountDownLatch(1);
+      CountDownLatch outageBegan = new CountDownLatch(1);
+      MessageHandler h =
+          (m, tx) -> {
+            if (m.messageId().equals("held") && held.getCount() > 0) {
+              // inside its transaction (the id is recorded, not committed) when the database goes
+              held.countDown();
+              outageBegan.await(60, TimeUnit.SECONDS);
+            }
+            recording().handle(m, tx);
+          };
+      InboxConsumer c =
+          f.start(
+              f.builder(group, topic, b -> b.concurrency(3))
+                  .dataSource(outage.consumerDataSource())
+                  .defaultHandler(h));
+      List<String> sent = Collections.synchronizedList(new ArrayList<>());
+      AtomicBoolean producing = new AtomicBoolean(true);
+      Thread writer =
+          new Thread(
+              () -> {
+                for (int seq = 0; producing.get(); ) {
+                  for (int i = 0; i < 10; i++, seq++) {
+                    String id = seq == 60 ? "held" : "m-" + seq;
+                    f.send(topic, "k" + (seq % 8), id, "T", seq);
+                    sent.add(id);
+                  }
+                  f.flush();
+                  try {
+                    Thread.sleep(50);
+                  } catch (InterruptedException e) {
+                    return;
+                  }
+                }
+              },
+              "outage-drill-writer");
+      writer.start();
+      try {
+        assertThat(held.await(60, TimeUnit.SECONDS))
+            .as("the held record reached its handler")
+            .isTrue();
+        outage.takeDown();
+        int atDown = sent.size();
+        try {
+          outageBegan.countDown();
+          // the held transaction's next statement fails, then getting a connection does, again
+          // and again (1 s each, 3 workers), while records keep arriving; a consumer that took
+          // these for handler failures would retry and dead-letter meanwhile (asserted below)
+          await()
+              .atMost(WAIT)
+              .until(
+                  () ->
+                      attemptOrDeadLetter(c)
+                          || count(c, InboxMetrics.INFRASTRUCTURE_FAILURES) >= 8
+                              && sent.size() >= atDown + 300);
+          assertThat(count(c, InboxMetrics.RETRIES))
+              .as("database failures are not handler attempts")
+              .isZero();
+          assertThat(count(c, InboxMetrics.DEAD_LETTERED))
+              .as("database failures never dead-letter a record")
+              .isZero();
+        } finally {
+          outage.bringBack();
+        }
+        int atReturn = sent.size();
+        await().atMost(WAIT).until(() -> sent.size() >= atReturn + 100);
+      } finally {
+        producing.set(false);
+        writer.join(10_000);
+      }
+      await()
+          .alias("the consumer resumes by itself once the database is back")
+          .atMost(WAIT)
+          .until(() -> settled(c) >= sent.size());
+      f.awaitCommittedToEnd(group, topic, 2);
+
+      assertThat(f.column("SELECT message_id FROM applied GROUP BY message_id HAVING COUNT(*) > 1"))
+          .as("ids applied more than once")
+          .isEmpty();
+      assertThat(f.appliedIds())
+          .as("every record produced before, during and after the outage, applied once")
+          .containsExactlyInAnyOrderElementsOf(sent);
+      assertThat(inboxIds(f, group)).containsExactlyInAnyOrderElementsOf(sent);
+      assertPerKeyOrder(f.column("SELECT msg_key, seq FROM applied ORDER BY n"));
+      assertThat(f.endOffsets(topic + ".DLT", 1).values())
+          .as("records on the dead-letter topic")
+          .containsOnly(0L);
+      assertThat(count(c, InboxMetrics.DEAD_LETTERED)).isZero();
+      assertThat(count(c, InboxMetrics.RETRIES))
+          .as("database failures are not handler attempts")
+          .isZero();
+      assertThat(settled(c)).as("each record settled once").isEqualTo(sent.size());
+      assertThat(count(c, InboxMetrics.INFRASTRUCTURE_FAILURES)).isGreaterThanOrEqualTo(8);
+      c.close();
+    }
+  }
+
+  @Test
+  final void eachDatabaseStepOfARecordThatLosesTheDatabaseIsWaitedOutAndNoOffsetPassesIt()
+      throws Exception {
+    try (DatabaseOutage outage = databaseOutage()) {
+      ConsumerFixture f = outage.fixture();
+      String topic = f.topic(1);
+      String group = ConsumerFixture.group();
+      CountDownLatch inHandler = new CountDownLatch(1);
+      CountDownLatch handlerGoesOn = new CountDownLatch(1);
+      CountDownLatch atCommit = new CountDownLatch(1);
+      CountDownLatch commitGoesOn = new CountDownLatch(1);
+      MessageHandler h =
+          (m, tx) -> {
+            if (m.messageId().equals("in-handler") && inHandler.getCount() > 0) {
+              inHandler.countDown();
+              handlerGoesOn.await(60, TimeUnit.SECONDS); // then its statement finds no database
+            }
+            recording().handle(m, tx);
+            if (m.messageId().equals("at-commit") && atCommit.getCount() > 0) {
+              atCommit.countDown();
+              commitGoesOn.await(60, TimeUnit.SECONDS); // then the commit finds no database
+            }
+          };
+      List<String> ids =
+          List.of("r-0", "at-insert", "r-2", "in-handler", "r-4", "at-commit", "r-6", "r-7");
+      for (int i = 0; i < ids.size(); i++) {
+        f.send(topic, "k", ids.get(i), "T", i);
+      }
+      f.flush();
+      // another transaction holds the inbox row of "at-insert": recording that id waits for it
+      Connection lock = f.db.connect();
+      lock.setAutoCommit(false);
+      try (PreparedStatement st =
+          lock.prepareStatement(
+              "INSERT INTO waybill_inbox (consumer_group, message_id) VALUES (?, ?)")) {
+        st.setString(1, group);
+        st.setString(2, "at-insert");
+        st.executeUpdate();
+      }
+      InboxConsumer c1 =
+          f.start(
+              f.builder(group, topic, b -> b.batchEnabled(false))
+                  .dataSource(outage.consumerDataSource())
+                  .defaultHandler(h));
+
+      // 1. recording the id (the inbox's own statement) loses the database
+      await().atMost(WAIT).until(() -> lockWaits(f) == 1);
+      double before = count(c1, InboxMetrics.INFRASTRUCTURE_FAILURES);
+      outage.takeDown();
+      try {
+        awaitInfrastructureFailure(c1, before);
+      } finally {
+        closeQuietly(lock); // rolls the other transaction back (the stopped server did already)
+        outage.bringBack();
+      }
+
+      // 2. a statement of the handler, inside the inbox transaction, loses the database
+      assertThat(inHandler.await(60, TimeUnit.SECONDS))
+          .as("the consumer resumed by itself after the first outage")
+          .isTrue();
+      double before2 = count(c1, InboxMetrics.INFRASTRUCTURE_FAILURES);
+      outage.takeDown();
+      try {
+        handlerGoesOn.countDown();
+        awaitInfrastructureFailure(c1, before2);
+      } finally {
+        outage.bringBack();
+      }
+
+      // 3. the commit loses the database, and the consumer is closed before it is back
+      assertThat(atCommit.await(60, TimeUnit.SECONDS))
+          .as("the consumer resumed by itself after the second outage")
+          .isTrue();
+      double before3 = count(c1, InboxMetrics.INFRASTRUCTURE_FAILURES);
+      outage.takeDown();
+      try {
+        commitGoesOn.countDown();
+        awaitInfrastructureFailure(c1, before3);
+        c1.close();
+        assertThat(f.committed(group).get(new TopicPartition(topic, 0)))
+            .as("the committed offset stops at the record whose transaction did not commit")
+            .isEqualTo(5L);
+      } finally {
+        outage.bringBack();
+      }
+      assertThat(count(c1, InboxMetrics.RETRIES))
+          .as("database failures are not handler attempts")
+          .isZero();
+      assertThat(count(c1, InboxMetrics.DEAD_LETTERED)).isZero();
+      assertThat(count(c1, InboxMetrics.INFRASTRUCTURE_FAILURES)).isGreaterThanOrEqualTo(3);
+      assertThat(count(c1, InboxMetrics.HANDLED))
+          .as("r-0, at-insert, r-2, in-handler, r-4")
+          .isEqualTo(5);
+
+      InboxConsumer c2 =
+          f.start(
+              f.builder(group, topic, b -> b.batchEnabled(false))
+                  .dataSource(outage.consumerDataSource())
+                  .defaultHandler(h));
+      await().atMost(WAIT).until(() -> settled(c2) >= 3);
+      f.awaitCommittedToEnd(group, topic, 1);
+      assertThat(f.appliedIds())
+          .as("every record applied once, in order")
+          .containsExactlyElementsOf(ids);
+      assertThat(inboxIds(f, group)).containsExactlyInAnyOrderElementsOf(ids);
+      assertThat(f.endOffsets(topic + ".DLT", 1).values())
+          .as("records on the dead-letter topic")
+          .containsOnly(0L);
+      assertThat(count(c2, InboxMetrics.RETRIES)).isZero();
+      assertThat(count(c2, InboxMetrics.DEAD_LETTERED)).isZero();
+      c2.close();
+    }
+  }
+
+  @Test
+  final void aBatchWhoseConnectionIsDroppedIsReplayedOnceAndCountedAsAnInfrastructureFailure()
+      throws Exception {
+    String topic = fx.topic(1);
+    String group = ConsumerFixture.group();
+    CountDownLatch entered = new CountDownLatch(1);
+    CountDownLatch goOn = new CountDownLatch(1);
+    MessageHandler h =
+        (m, tx) -> {
+          if (m.messageId().equals("b-0") && entered.getCount() > 0) {
+            entered.countDown();
+            goOn.await(60, TimeUnit.SECONDS); // then its statement finds the session ended
+          }
+          recording().handle(m, tx);
+        };
+    List<String> ids = List.of("b-0", "b-1", "b-2");
+    for (int i = 0; i < ids.size(); i++) {
+      fx.send(topic, "k", ids.get(i), "T", i);
+    }
+    fx.flush();
+    InboxConsumer c = fx.start(fx.builder(group, topic, b -> {}).defaultHandler(h));
+    assertThat(entered.await(60, TimeUnit.SECONDS)).isTrue();
+    terminateOtherSessions(fx.db); // the server ends the batch's session, the database stays up
+    goOn.countDown();
+    await().atMost(WAIT).until(() -> settled(c) >= 3);
+    fx.awaitCommittedToEnd(group, topic, 1);
+    assertThat(fx.appliedIds()).containsExactlyElementsOf(ids);
+    assertThat(count(c, InboxMetrics.BATCH_FALLBACKS))
+        .as("the three records shared a batch, which was replayed record by record")
+        .isEqualTo(1);
+    assertThat(count(c, InboxMetrics.INFRASTRUCTURE_FAILURES))
+        .as("the lost connection of the batch is a failure of a database step")
+        .isGreaterThanOrEqualTo(1);
+    assertThat(count(c, InboxMetrics.RETRIES)).isZero();
+    assertThat(count(c, InboxMetrics.DEAD_LETTERED)).isZero();
+    assertThat(fx.endOffsets(topic + ".DLT", 1).values()).containsOnly(0L);
+  }
+
+  /** Ends every other session of the database, from the server side (the server stays up). */
+  static void terminateOtherSessions(TestDatabase db) throws SQLException {
+    try (Connection c = db.connect();
+        Statement st = c.createStatement()) {
+      switch (db.kind()) {
+        case POSTGRES ->
+            st.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname ="
+                    + " current_database() AND pid <> pg_backend_pid()");
+        case MARIADB -> {
+          List<Long> sessions = new ArrayList<>();
+          try (ResultSet rs =
+              st.executeQuery(
+                  "SELECT id FROM information_schema.processlist WHERE db = DATABASE()"
+                      + " AND id <> CONNECTION_ID()")) {
+            while (rs.next()) {
+              sessions.add(rs.getLong(1));
+            }
+          }
+          for (long id : sessions) {
+            try {
+              st.execute("KILL CONNECTION " + id);
+            } catch (SQLException e) {
+              // ended meanwhile
+            }
+          }
+        }
+        case H2 -> throw new UnsupportedOperationException("H2 has no server sessions to end");
+      }
+    }
+  }
+
+  /** Whether the consumer counted a handler attempt that failed, or dead-lettered a record. */
+  static boolean attemptOrDeadLetter(InboxConsumer c) {
+    return count(c, InboxMetrics.RETRIES) > 0 || count(c, InboxMetrics.DEAD_LETTERED) > 0;
+  }
+
+  /**
+   * Waits until the consumer counted an infrastructure failure beyond {@code before} (or, if it is
+   * broken, an attempt or a dead letter instead), then asserts that it was the former.
+   */
+  static void awaitInfrastructureFailure(InboxConsumer c, double before) {
+    await()
+        .atMost(WAIT)
+        .until(
+            () ->
+                attemptOrDeadLetter(c) || count(c, InboxMetrics.INFRASTRUCTURE_FAILURES) > before);
+    assertThat(count(c, InboxMetrics.RETRIES))
+        .as("database failures are not handler attempts")
+        .isZero();
+    assertThat(count(c, InboxMetrics.DEAD_LETTERED))
+        .as("database failures never dead-letter a record")
+        .isZero();
+    assertThat(count(c, InboxMetrics.INFRASTRUCTURE_FAILURES))
+        .as("the failed database step is counted")
+        .isGreaterThan(before);
+  }
+
+  /** The ids the inbox recorded for a group. */
+  static List<String> inboxIds(ConsumerFixture f, String group) throws SQLException {
+    return f.column("SELECT message_id FROM waybill_inbox WHERE consumer_group = '" + group + "'");
+  }
+
+  /** Rows {@code key:seq} in the order they were applied: each key's seqs increase. */
+  static void assertPerKeyOrder(List<String> rows) {
+    Map<String, Integer> last = new HashMap<>();
+    for (String row : rows) {
+      String key = row.substring(0, row.indexOf(':'));
+      int seq = Integer.parseInt(row.substring(row.indexOf(':') + 1));
+      Integer previous = last.put(key, seq);
+      assertThat(previous == null || previous < seq)
+          .as("%s handled after %s of the same key", seq, previous)
+          .isTrue();
+    }
+  }
+
+  /** Sessions of the fixture's database that wait for a row lock. */
+  static long lockWaits(ConsumerFixture f) throws SQLException {
+    String sql =
+        switch (f.db.kind()) {
+          case POSTGRES ->
+              "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database()"
+                  + " AND wait_event_type = 'Lock'";
+          case MARIADB ->
+              "SELECT COUNT(*) FROM information_schema.innodb_trx t"
+                  + " JOIN information_schema.processlist p ON p.id = t.trx_mysql_thread_id"
+                  + " WHERE t.trx_state = 'LOCK WAIT' AND p.db = DATABASE()";
+          case H2 -> throw new UnsupportedOperationException("no lock views on H2");
+        };
+    try (Connection c = f.db.connect();
+        Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery(sql)) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+
+  static void closeQuietly(Connection c) {
+    try {
+      c.rollback();
+    } catch (SQLException e) {
+      // the server ended the session already
+    }
+    try {
+      c.close();
+    } catch (SQLException e) {
+      // same
+    }
   }
 }

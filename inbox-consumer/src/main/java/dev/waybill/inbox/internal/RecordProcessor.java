@@ -436,6 +436,11 @@ public final class RecordProcessor {
         c.commit();
       } catch (SQLException | HandlerFailed | InfraFailed | RuntimeException e) {
         rollbackQuietly(c, e);
+        if (!(e instanceof InfraFailed) && !isValid(c)) {
+          // the database went away under the batch (InfraFailed here is a revoke): the replay
+          // waits it out record by record, but this failed step counts too
+          metrics.countGroup(InboxMetrics.INFRASTRUCTURE_FAILURES, 1);
+        }
         metrics.count(InboxMetrics.BATCH_FALLBACKS, run.get(0).record().topic(), 1);
         LOG.debug(
             "inbox consumer {}: batch of {} records rolled back ({}); replaying record by record",
@@ -445,6 +450,8 @@ public final class RecordProcessor {
         return false;
       }
     } catch (SQLException e) {
+      // getting the connection, setAutoCommit or close failed
+      metrics.countGroup(InboxMetrics.INFRASTRUCTURE_FAILURES, 1);
       LOG.debug("inbox consumer {}: batch not started ({}); record by record", name, e.toString());
       return false;
     }
