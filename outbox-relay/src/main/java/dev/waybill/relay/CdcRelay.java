@@ -67,6 +67,7 @@ final class CdcRelay implements Relay {
   private static final long DELETE_IDLE_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
   private static final int MAX_UNDELETED = 100_000;
   private static final long SEND_AFTER_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
+  private static final long OUTAGE_WARN_EVERY_NANOS = TimeUnit.MINUTES.toNanos(1);
 
   private final RelayConfig config;
   private final DataSource dataSource;
@@ -204,7 +205,13 @@ final class CdcRelay implements Relay {
           e);
     }
     store = new OutboxStore(dataSource, dialect, tables);
-    deleter = new Deleter(store, config.instanceId(), "they stay in the table");
+    deleter =
+        new Deleter(
+            store,
+            config.instanceId(),
+            "the relay reads their transactions again from the slot's confirmed position (they are"
+                + " published again) and deletes them then",
+            true);
     metrics.registerCdc(() -> active ? 1 : 0, () -> lagBytes, this::confirmedAgeSeconds);
     publisher =
         new KafkaPublisher(
@@ -257,10 +264,12 @@ final class CdcRelay implements Relay {
     MDC.put("relay", config.instanceId());
     int failedRounds = 0;
     boolean announcedStandby = false;
+    Outage outage = null; // the replication stream has been failing since then
     try {
       while (!stopping) {
         Connection rc = null;
         PGReplicationStream stream = null;
+        Session session = null;
         try {
           rc = slot.openReplicationConnection();
           dbOkAt = System.nanoTime();
@@ -287,21 +296,37 @@ final class CdcRelay implements Relay {
           currentConnection = rc;
           currentStream = stream;
           active = true;
-          LOG.info(
-              "relay {}: reading slot {} (active reader) from {}",
-              config.instanceId(),
-              slot.name(),
-              slot.state().map(LogicalSlot.SlotState::confirmedLsn).orElse("?"));
-          boolean failed = new Session(stream).run();
+          String from = slot.state().map(LogicalSlot.SlotState::confirmedLsn).orElse("?");
+          if (outage == null) {
+            LOG.info(
+                "relay {}: reading slot {} (active reader) from {}",
+                config.instanceId(),
+                slot.name(),
+                from);
+          } else {
+            LOG.info(
+                "relay {}: reading slot {} (active reader) from {} again, after {} failure(s)"
+                    + " in {} ms",
+                config.instanceId(),
+                slot.name(),
+                from,
+                outage.attempts,
+                outage.millis());
+          }
+          session = new Session(stream);
+          boolean failed = session.run();
+          outage = null;
           failedRounds = failed ? pause(failedRounds) : 0;
         } catch (SQLException | RuntimeException e) {
           if (stopping) {
             break;
           }
-          LOG.warn(
-              "relay {}: replication stream failed ({}); retrying",
-              config.instanceId(),
-              e.getMessage());
+          if (session != null && session.received) {
+            // the stream worked until now: a new failure, logged and backed off from the start
+            outage = null;
+            failedRounds = 0;
+          }
+          outage = logStreamFailure(outage, e);
           failedRounds = pause(failedRounds);
         } finally {
           active = false;
@@ -321,6 +346,57 @@ final class CdcRelay implements Relay {
       running = false;
       MDC.remove("relay");
     }
+  }
+
+  /** Failed attempts to read the slot in a row. */
+  private static final class Outage {
+    final long since = System.nanoTime();
+    long attempts;
+    long warnedAt = since;
+
+    long millis() {
+      return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - since);
+    }
+  }
+
+  /**
+   * Logs a failure of the replication stream: the first of a row at WARN with the reason, the
+   * following ones at DEBUG, with a WARN again every minute while it lasts, so a server that is
+   * away for long does not fill the log.
+   */
+  private Outage logStreamFailure(Outage outage, Exception e) {
+    if (outage == null) {
+      outage = new Outage();
+      outage.attempts = 1;
+      LOG.warn(
+          "relay {}: replication stream of slot {} failed ({}); reconnecting with backoff up to"
+              + " {}, nothing is confirmed meanwhile",
+          config.instanceId(),
+          slot.name(),
+          e.getMessage(),
+          config.backoffMax());
+      return outage;
+    }
+    outage.attempts++;
+    long now = System.nanoTime();
+    if (now - outage.warnedAt >= OUTAGE_WARN_EVERY_NANOS) {
+      outage.warnedAt = now;
+      LOG.warn(
+          "relay {}: still cannot read slot {} after {} attempts in {} s ({}); retrying",
+          config.instanceId(),
+          slot.name(),
+          outage.attempts,
+          TimeUnit.NANOSECONDS.toSeconds(now - outage.since),
+          e.getMessage());
+    } else {
+      LOG.debug(
+          "relay {}: attempt {} to read slot {} failed ({})",
+          config.instanceId(),
+          outage.attempts,
+          slot.name(),
+          e.getMessage());
+    }
+    return outage;
   }
 
   private static boolean isSlotBusy(SQLException e) {
@@ -418,6 +494,12 @@ final class CdcRelay implements Relay {
     private long deletedAt = System.nanoTime();
     private boolean confirmDirty;
 
+    /** Whether anything arrived on the stream (it worked, whatever happens next). */
+    private boolean received;
+
+    /** DELETEs up to this ticket belong to earlier sessions, whose transactions are read again. */
+    private final long ticketBase = deleter.submitted();
+
     Session(PGReplicationStream stream) {
       this.stream = stream;
     }
@@ -431,6 +513,7 @@ final class CdcRelay implements Relay {
           buf = stream.readPending();
         }
         if (buf != null) {
+          received = true;
           dbOkAt = System.nanoTime();
           receive(decoder.decode(buf), stream.getLastReceiveLSN().asLong());
         }
@@ -476,7 +559,15 @@ final class CdcRelay implements Relay {
             deletedAt = now; // one DELETE per interval at most, whatever the batch size
           }
         }
-        confirmDeleted();
+        if (confirmDeleted()) {
+          // the DELETE of published rows failed (logged by the deleter): confirming past their
+          // transactions would leave the rows in the table for good. Read them again instead.
+          if (confirmDirty) {
+            sendStatus();
+          }
+          metrics.retried();
+          return true;
+        }
       }
       // graceful stop: send what was decoded completely, wait for it, confirm
       if (!crashed) {
@@ -854,20 +945,33 @@ final class CdcRelay implements Relay {
      */
     private void confirmAfterDeletes(long lsn, Instant commitTime) {
       long ticket = toDelete.isEmpty() ? deleter.submitted() : deleter.submitted() + 1;
-      if (afterDelete.isEmpty() && ticket <= deleter.completed()) {
+      if (afterDelete.isEmpty() && ticket <= deleter.completed() && ticket < firstFailedDelete()) {
         confirm(lsn, commitTime);
       } else {
         afterDelete.addLast(new AfterDelete(lsn, commitTime, ticket));
       }
     }
 
-    /** Confirms the transactions whose rows are deleted by now, in order. */
-    private void confirmDeleted() {
+    /** The ticket of this session's first DELETE that failed, or {@code Long.MAX_VALUE}. */
+    private long firstFailedDelete() {
+      return deleter.firstFailureAfter(ticketBase).orElse(Long.MAX_VALUE);
+    }
+
+    /**
+     * Confirms the transactions whose rows are deleted by now, in order, up to the first whose rows
+     * may be in a DELETE that failed. Returns whether such a failure stops the confirmations (the
+     * session must then read those transactions again).
+     */
+    private boolean confirmDeleted() {
       long done = deleter.completed();
-      while (!afterDelete.isEmpty() && afterDelete.peekFirst().ticket() <= done) {
+      long failedAt = firstFailedDelete();
+      while (!afterDelete.isEmpty()
+          && afterDelete.peekFirst().ticket() <= done
+          && afterDelete.peekFirst().ticket() < failedAt) {
         AfterDelete a = afterDelete.removeFirst();
         confirm(a.lsn(), a.commitTime());
       }
+      return failedAt <= done;
     }
 
     private void confirm(long lsn, Instant commitTime) {

@@ -6,6 +6,7 @@ import dev.waybill.outbox.Outbox;
 import dev.waybill.outbox.OutboxMessage;
 import dev.waybill.testkit.TestDatabase;
 import java.sql.Connection;
+import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -43,11 +44,38 @@ final class StreamWriter implements AutoCloseable {
       int keys,
       long pauseMillis,
       BiFunction<String, Integer, OutboxMessage> message) {
-    Outbox outbox = Outbox.builder().build();
+    this(database, keys, pauseMillis, List.of(Outbox.builder().build()), message, (c, round) -> {});
+  }
+
+  /**
+   * What the writer does right after a commit, on the same connection (for example, note the WAL
+   * position). A failure here does not make the committed round uncertain.
+   */
+  interface AfterCommit {
+    void run(Connection connection, List<OutboxMessage> round) throws SQLException;
+  }
+
+  /**
+   * @param database where to write (directly, never through a proxy)
+   * @param keys how many keys ({@code k0..k<keys-1>})
+   * @param pauseMillis pause between rounds
+   * @param outboxes the writers' outboxes (write modes), taken in turn, one per transaction
+   * @param message builds the message of a key and round
+   * @param afterCommit runs after each commit
+   */
+  StreamWriter(
+      TestDatabase database,
+      int keys,
+      long pauseMillis,
+      List<Outbox> outboxes,
+      BiFunction<String, Integer, OutboxMessage> message,
+      AfterCommit afterCommit) {
+    List<Outbox> modes = List.copyOf(outboxes);
     thread =
         new Thread(
             () -> {
-              for (int n = 0; !stop; n++) {
+              for (int n = 0, txn = 0; !stop; n++, txn++) {
+                Outbox outbox = modes.get(txn % modes.size());
                 int rounds = Math.max(1, burst);
                 List<OutboxMessage> round = new ArrayList<>(keys * rounds);
                 for (int i = 0; i < rounds; i++, n++) {
@@ -73,6 +101,11 @@ final class StreamWriter implements AutoCloseable {
                             + m.payload().asString()
                             + " committed "
                             + System.currentTimeMillis());
+                  }
+                  try {
+                    afterCommit.run(c, round);
+                  } catch (SQLException | RuntimeException e) {
+                    // committed all the same: the hook's owner treats the round as not noted
                   }
                 } catch (Exception e) {
                   round.forEach(m -> uncertain.add(m.id().toString()));

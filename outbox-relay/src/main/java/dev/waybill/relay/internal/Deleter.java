@@ -6,8 +6,10 @@ import java.util.Collection;
 import java.util.Collections;
 import java.util.Deque;
 import java.util.List;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentSkipListSet;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -36,6 +38,8 @@ public final class Deleter implements AutoCloseable {
   private final ExecutorService executor;
   private final Set<Long> pending = ConcurrentHashMap.newKeySet();
   private final Deque<Future<?>> queued = new ArrayDeque<>();
+  private final ConcurrentSkipListSet<Long> failed = new ConcurrentSkipListSet<>();
+  private final boolean trackFailures;
   private long submitted;
   private volatile long completed;
 
@@ -45,6 +49,17 @@ public final class Deleter implements AutoCloseable {
    * @param onFailure what happens to rows whose DELETE failed, for the log line
    */
   public Deleter(OutboxStore store, String instance, String onFailure) {
+    this(store, instance, onFailure, false);
+  }
+
+  /**
+   * @param store the outbox
+   * @param instance the relay id, for the thread name and log lines
+   * @param onFailure what happens to rows whose DELETE failed, for the log line
+   * @param trackFailures whether to remember failed DELETEs for {@link #firstFailureAfter}
+   */
+  public Deleter(OutboxStore store, String instance, String onFailure, boolean trackFailures) {
+    this.trackFailures = trackFailures;
     this.store = store;
     this.instance = instance;
     this.onFailure = onFailure;
@@ -75,7 +90,9 @@ public final class Deleter implements AutoCloseable {
         executor.submit(
             () -> {
               try {
-                delete(seqs);
+                if (!delete(seqs) && trackFailures) {
+                  failed.add(ticket);
+                }
               } finally {
                 completed = ticket; // one thread, in submission order: monotonic
               }
@@ -89,7 +106,8 @@ public final class Deleter implements AutoCloseable {
 
   /**
    * The ticket of the last DELETE that committed or failed; every earlier one has too. A failed
-   * DELETE counts as done (its rows stay in the table, as logged).
+   * DELETE counts as done (its rows stay in the table, as logged); {@link #firstFailureAfter} tells
+   * which failed.
    */
   public long completed() {
     return completed;
@@ -126,9 +144,21 @@ public final class Deleter implements AutoCloseable {
     }
   }
 
-  private void delete(List<Long> seqs) {
+  /**
+   * The ticket of the first DELETE after {@code ticket} that failed (its rows stay in the table),
+   * if one did and {@link #completed()} has reached it. Failures up to {@code ticket} are
+   * forgotten. Always empty unless the deleter was created to track failures.
+   */
+  public OptionalLong firstFailureAfter(long ticket) {
+    failed.headSet(ticket, true).clear();
+    Long first = failed.isEmpty() ? null : failed.first();
+    return first == null ? OptionalLong.empty() : OptionalLong.of(first);
+  }
+
+  private boolean delete(List<Long> seqs) {
     try {
       store.delete(seqs);
+      return true;
     } catch (SQLException | RuntimeException e) {
       LOG.warn(
           "relay {}: {} published rows could not be deleted ({}); {}",
@@ -136,6 +166,7 @@ public final class Deleter implements AutoCloseable {
           seqs.size(),
           e.getMessage(),
           onFailure);
+      return false;
     } finally {
       seqs.forEach(pending::remove);
     }
