@@ -11,6 +11,7 @@ import com.zaxxer.hikari.HikariDataSource;
 import dev.waybill.inbox.internal.InboxMetrics;
 import dev.waybill.inbox.spi.Upcaster;
 import dev.waybill.outbox.wire.DeadLetterHeaders;
+import dev.waybill.testkit.DatabaseOutage;
 import dev.waybill.testkit.TcpProxy;
 import dev.waybill.testkit.TestDatabase;
 import io.micrometer.core.instrument.Timer;
@@ -70,22 +71,37 @@ abstract class InboxConsumerContract {
    * A fixture whose database can be taken away from the consumer under test, and how it goes away
    * and comes back. Writers, readers and assertions use {@link #fixture()} directly; only the
    * consumer connects through {@link #consumerDataSource()}.
+   *
+   * @param fixture the fixture of the drill (its database, broker and helpers)
+   * @param outage the drill
+   * @param ownsFixture whether closing the drill closes the fixture too
    */
-  interface DatabaseOutage extends AutoCloseable {
-    /** The fixture of the drill (its database, broker and helpers). */
-    ConsumerFixture fixture();
+  record Drill(ConsumerFixture fixture, DatabaseOutage outage, boolean ownsFixture)
+      implements AutoCloseable {
+    /** What the consumer under test connects with: the drill's data source, failing fast. */
+    DataSource consumerDataSource() {
+      return failFast(outage.dataSource());
+    }
 
-    /** What the consumer under test connects with. */
-    DataSource consumerDataSource();
+    void takeDown() {
+      outage.takeDown();
+    }
 
-    /** The database goes away: open sessions end, new connections fail. */
-    void takeDown();
-
-    /** The database is back. */
-    void bringBack();
+    void bringBack() {
+      outage.bringBack();
+    }
 
     @Override
-    void close() throws SQLException;
+    public void close() {
+      try {
+        if (ownsFixture) {
+          outage.bringBack(); // the fixture's tables are dropped with a running server
+          fixture.close();
+        }
+      } finally {
+        outage.close();
+      }
+    }
   }
 
   /**
@@ -94,35 +110,8 @@ abstract class InboxConsumerContract {
    * server would; PostgreSQL restarts a real (embedded) server instead. There is no H2 variant: H2
    * runs in memory inside the consumer's JVM, so there is no server to lose.
    */
-  DatabaseOutage databaseOutage() throws SQLException {
-    TcpProxy proxy = fx.db.startProxy();
-    DataSource through = failFast(fx.db.dataSourceThrough(proxy));
-    return new DatabaseOutage() {
-      @Override
-      public ConsumerFixture fixture() {
-        return fx;
-      }
-
-      @Override
-      public DataSource consumerDataSource() {
-        return through;
-      }
-
-      @Override
-      public void takeDown() {
-        proxy.down();
-      }
-
-      @Override
-      public void bringBack() {
-        proxy.up();
-      }
-
-      @Override
-      public void close() {
-        proxy.close();
-      }
-    };
+  Drill databaseOutage() throws SQLException {
+    return new Drill(fx, DatabaseOutage.throughProxy(fx.db), false);
   }
 
   /**
@@ -693,7 +682,7 @@ abstract class InboxConsumerContract {
   @Test
   final void aDatabaseOutageUnderARunningConsumerLosesNothingAndAppliesNothingTwice()
       throws Exception {
-    try (DatabaseOutage outage = databaseOutage()) {
+    try (Drill outage = databaseOutage()) {
       ConsumerFixture f = outage.fixture();
       String topic = f.topic(2);
       String group = ConsumerFixture.group();
@@ -797,7 +786,7 @@ abstract class InboxConsumerContract {
   @Test
   final void eachDatabaseStepOfARecordThatLosesTheDatabaseIsWaitedOutAndNoOffsetPassesIt()
       throws Exception {
-    try (DatabaseOutage outage = databaseOutage()) {
+    try (Drill outage = databaseOutage()) {
       ConsumerFixture f = outage.fixture();
       String topic = f.topic(1);
       String group = ConsumerFixture.group();

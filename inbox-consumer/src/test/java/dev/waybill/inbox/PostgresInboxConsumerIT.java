@@ -1,10 +1,9 @@
 package dev.waybill.inbox;
 
-import dev.waybill.testkit.EmbeddedPostgresServer;
+import dev.waybill.testkit.DatabaseOutage;
 import dev.waybill.testkit.TestDatabase;
 import dev.waybill.testkit.TestDatabases;
 import java.sql.SQLException;
-import javax.sql.DataSource;
 
 /** The consumer's promises on PostgreSQL and a real broker. */
 class PostgresInboxConsumerIT extends InboxConsumerContract {
@@ -24,46 +23,13 @@ class PostgresInboxConsumerIT extends InboxConsumerContract {
    * transactions, and started again on the same data directory and port.
    */
   @Override
-  DatabaseOutage databaseOutage() throws SQLException {
-    EmbeddedPostgresServer server = EmbeddedPostgresServer.start();
-    ConsumerFixture own;
+  Drill databaseOutage() throws SQLException {
+    DatabaseOutage outage = DatabaseOutage.ownPostgresServer();
     try {
-      own = new ConsumerFixture(server.createDatabase(), serialColumn());
+      return new Drill(new ConsumerFixture(outage.database(), serialColumn()), outage, true);
     } catch (RuntimeException | SQLException e) {
-      server.close();
+      outage.close();
       throw e;
     }
-    DataSource pool = failFast(own.db.dataSource());
-    return new DatabaseOutage() {
-      @Override
-      public ConsumerFixture fixture() {
-        return own;
-      }
-
-      @Override
-      public DataSource consumerDataSource() {
-        return pool;
-      }
-
-      @Override
-      public void takeDown() {
-        server.stop();
-      }
-
-      @Override
-      public void bringBack() {
-        server.restart();
-      }
-
-      @Override
-      public void close() {
-        try {
-          server.restart(); // running, so that the database can be dropped
-          own.close();
-        } finally {
-          server.close();
-        }
-      }
-    };
   }
 }

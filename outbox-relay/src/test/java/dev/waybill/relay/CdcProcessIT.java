@@ -7,7 +7,6 @@ import dev.waybill.outbox.Outbox;
 import dev.waybill.outbox.OutboxConfig;
 import dev.waybill.outbox.OutboxMessage;
 import dev.waybill.outbox.schema.SchemaMigrator;
-import dev.waybill.relay.internal.LogicalSlot;
 import dev.waybill.testkit.TestDatabase;
 import dev.waybill.testkit.TestDatabases;
 import dev.waybill.testkit.TestKafka;
@@ -75,20 +74,7 @@ class CdcProcessIT {
       p.waitFor(20, TimeUnit.SECONDS);
     }
     try {
-      // the WAL sender of a killed relay may need a moment to release the slot
-      await()
-          .atMost(Duration.ofSeconds(30))
-          .ignoreExceptions()
-          .until(
-              () -> {
-                LogicalSlot.drop(db.dataSource(), slotName);
-                return true;
-              });
-      assertThat(
-              count(
-                  "SELECT COUNT(*) FROM pg_replication_slots WHERE database = current_database()"))
-          .as("no slot left behind")
-          .isZero();
+      TestSlots.dropAndCheckNoneLeft(db, slotName, Duration.ofSeconds(30));
     } finally {
       db.close();
     }

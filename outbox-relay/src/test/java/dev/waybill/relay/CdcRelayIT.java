@@ -69,12 +69,7 @@ class CdcRelayIT {
     relays.forEach(Relay::close);
     relays.clear();
     try {
-      dropSlot(slotName);
-      assertThat(
-              count(
-                  "SELECT COUNT(*) FROM pg_replication_slots WHERE database = current_database()"))
-          .as("no slot left behind")
-          .isZero();
+      TestSlots.dropAndCheckNoneLeft(db, slotName, Duration.ofSeconds(20));
     } finally {
       db.close();
     }

@@ -12,7 +12,6 @@ import dev.waybill.outbox.OutboxConfig;
 import dev.waybill.outbox.OutboxMessage;
 import dev.waybill.outbox.jdbc.DatabaseSettings;
 import dev.waybill.outbox.schema.SchemaMigrator;
-import dev.waybill.relay.internal.LogicalSlot;
 import dev.waybill.testkit.EmbeddedPostgresServer;
 import dev.waybill.testkit.TestDatabase;
 import dev.waybill.testkit.TestKafka;
@@ -102,20 +101,7 @@ class CdcRestartIT {
     relayLog.setLevel(relayLogLevel);
     server.restart(); // in case a test failed while it was down
     try {
-      // the WAL sender of a closed relay may need a moment to release the slot
-      await()
-          .atMost(Duration.ofSeconds(20))
-          .ignoreExceptions()
-          .until(
-              () -> {
-                LogicalSlot.drop(db.dataSource(), slotName);
-                return true;
-              });
-      assertThat(
-              count(
-                  "SELECT COUNT(*) FROM pg_replication_slots WHERE database = current_database()"))
-          .as("no slot left behind")
-          .isZero();
+      TestSlots.dropAndCheckNoneLeft(db, slotName, Duration.ofSeconds(20));
     } finally {
       db.close();
     }

@@ -7,7 +7,7 @@ import static org.awaitility.Awaitility.await;
 import dev.waybill.outbox.OutboxMessage;
 import dev.waybill.outbox.dialect.Dialect;
 import dev.waybill.outbox.schema.SchemaMigrator;
-import dev.waybill.testkit.EmbeddedPostgresServer;
+import dev.waybill.testkit.DatabaseOutage;
 import dev.waybill.testkit.InProcessKafka;
 import dev.waybill.testkit.TestDatabase;
 import dev.waybill.testkit.TestDatabases;
@@ -20,7 +20,6 @@ import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import javax.sql.DataSource;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.acl.AccessControlEntry;
@@ -51,46 +50,14 @@ class PostgresRelayIT extends RelayContract {
    */
   @Override
   DatabaseOutage databaseOutage() {
-    EmbeddedPostgresServer server = EmbeddedPostgresServer.start();
-    TestDatabase database;
+    DatabaseOutage outage = DatabaseOutage.ownPostgresServer();
     try {
-      database = server.createDatabase();
-      SchemaMigrator.builder().dataSource(database.dataSource()).build().migrate();
+      SchemaMigrator.builder().dataSource(outage.database().dataSource()).build().migrate();
     } catch (RuntimeException e) {
-      server.close();
+      outage.close();
       throw e;
     }
-    return new DatabaseOutage() {
-      @Override
-      public TestDatabase database() {
-        return database;
-      }
-
-      @Override
-      public DataSource relayDataSource() {
-        return database.dataSource();
-      }
-
-      @Override
-      public void takeDown() {
-        server.stop();
-      }
-
-      @Override
-      public void bringBack() {
-        server.restart();
-      }
-
-      @Override
-      public void close() {
-        try {
-          server.restart(); // running, so that the database can be dropped
-          database.close();
-        } finally {
-          server.close();
-        }
-      }
-    };
+    return outage;
   }
 
   @Test

@@ -13,6 +13,7 @@ import dev.waybill.outbox.schema.SchemaMigrator;
 import dev.waybill.relay.cli.RelayMain;
 import dev.waybill.relay.http.HttpEndpoint;
 import dev.waybill.relay.internal.KafkaPublisher;
+import dev.waybill.testkit.DatabaseOutage;
 import dev.waybill.testkit.TcpProxy;
 import dev.waybill.testkit.TestDatabase;
 import dev.waybill.testkit.TestKafka;
@@ -142,27 +143,6 @@ abstract class RelayContract {
   }
 
   /**
-   * The database of an outage drill, the data source the relay under test uses, and how its server
-   * goes away and comes back.
-   */
-  interface DatabaseOutage extends AutoCloseable {
-    /** Where writers write, directly. */
-    TestDatabase database();
-
-    /** What the relay under test connects with. */
-    DataSource relayDataSource();
-
-    /** The server goes away: sessions end, new connections fail. */
-    void takeDown();
-
-    /** The server is back. */
-    void bringBack();
-
-    @Override
-    void close();
-  }
-
-  /**
    * The outage drill of this database. By default the relay reaches the database through a {@link
    * TcpProxy} that resets every connection and refuses new ones while "down", as a stopped server
    * would; PostgreSQL restarts a real (embedded) server instead.
@@ -171,34 +151,7 @@ abstract class RelayContract {
     assumeTrue(
         db.kind() != TestDatabase.Kind.H2,
         "H2 runs in memory inside the relay's JVM: there is no server to lose");
-    TcpProxy proxy = db.startProxy();
-    DataSource through = db.dataSourceThrough(proxy);
-    return new DatabaseOutage() {
-      @Override
-      public TestDatabase database() {
-        return db;
-      }
-
-      @Override
-      public DataSource relayDataSource() {
-        return through;
-      }
-
-      @Override
-      public void takeDown() {
-        proxy.down();
-      }
-
-      @Override
-      public void bringBack() {
-        proxy.up();
-      }
-
-      @Override
-      public void close() {
-        proxy.close();
-      }
-    };
+    return DatabaseOutage.throughProxy(db);
   }
 
   /** {@code outbox-relay status --json} on this database (8 shards), asserting exit code 0. */
@@ -903,7 +856,7 @@ abstract class RelayContract {
       Relay r =
           Relay.builder()
               .config(config("r1").batchSize(20).build())
-              .dataSource(outage.relayDataSource())
+              .dataSource(outage.dataSource())
               .build();
       r.start();
       try {
