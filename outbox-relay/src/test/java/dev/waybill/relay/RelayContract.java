@@ -10,9 +10,12 @@ import dev.waybill.outbox.OutboxMessage;
 import dev.waybill.outbox.Payload;
 import dev.waybill.outbox.dialect.Dialect;
 import dev.waybill.outbox.schema.SchemaMigrator;
+import dev.waybill.outbox.schema.TableNames;
 import dev.waybill.relay.cli.RelayMain;
 import dev.waybill.relay.http.HttpEndpoint;
 import dev.waybill.relay.internal.KafkaPublisher;
+import dev.waybill.relay.internal.OutboxRow;
+import dev.waybill.relay.internal.OutboxStore;
 import dev.waybill.testkit.DatabaseOutage;
 import dev.waybill.testkit.TcpProxy;
 import dev.waybill.testkit.TestDatabase;
@@ -39,9 +42,11 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
@@ -978,6 +983,232 @@ abstract class RelayContract {
         .as("an outage dead-letters nothing")
         .isZero();
     assertThat(r.status().deadLettered()).isZero();
+  }
+
+  /** An outbox row as the claim tests see it: {@code shard} is null for a keyless row. */
+  record StoredRow(long seq, Integer shard, String key) {
+    /** The relay shard (of {@code shards}) that owns the row. */
+    int relayShard(int shards) {
+      return (int) ((shard == null ? seq : shard) % shards);
+    }
+
+    /** What a claim must read in order: the physical shard, or -1 for the keyless rows. */
+    int group() {
+      return shard == null ? -1 : shard;
+    }
+  }
+
+  /** Every row of the outbox, in seq order. */
+  List<StoredRow> storedRows() throws SQLException {
+    List<StoredRow> rows = new ArrayList<>();
+    try (Connection c = db.connect();
+        Statement st = c.createStatement();
+        ResultSet rs =
+            st.executeQuery("SELECT seq, shard, msg_key FROM waybill_outbox ORDER BY seq")) {
+      while (rs.next()) {
+        long seq = rs.getLong(1);
+        int shard = rs.getInt(2);
+        Integer physical = rs.wasNull() ? null : shard;
+        rows.add(new StoredRow(seq, physical, rs.getString(3)));
+      }
+    }
+    return rows;
+  }
+
+  OutboxStore store() {
+    return new OutboxStore(db.dataSource(), dialect(), TableNames.defaults());
+  }
+
+  /**
+   * Claims everything {@code owned} may claim, in batches of 7 that stay excluded (in flight), and
+   * checks every batch: only rows of owned shards, and for each physical shard (and for the keyless
+   * rows) the lowest not yet claimed rows, in seq order. Returns what was claimed.
+   */
+  private Set<Long> claimAllAndCheckEachBatch(List<StoredRow> rows, int shards, List<Integer> owned)
+      throws SQLException {
+    Map<Integer, java.util.Deque<Long>> waiting = new HashMap<>();
+    Map<Long, StoredRow> bySeq = new HashMap<>();
+    for (StoredRow r : rows) {
+      bySeq.put(r.seq(), r);
+      if (owned.contains(r.relayShard(shards))) {
+        waiting.computeIfAbsent(r.group(), g -> new java.util.ArrayDeque<>()).add(r.seq());
+      }
+    }
+    OutboxStore store = store();
+    Set<Long> claimed = new java.util.LinkedHashSet<>();
+    for (int round = 0; round < 1000; round++) {
+      List<OutboxRow> batch = store.claim(shards, owned, List.copyOf(claimed), 7);
+      if (batch.isEmpty()) {
+        break;
+      }
+      for (OutboxRow r : batch) {
+        StoredRow stored = bySeq.get(r.seq());
+        assertThat(owned).as("relay shard of row %s", r).contains(stored.relayShard(shards));
+        java.util.Deque<Long> next = waiting.get(stored.group());
+        assertThat(next.peekFirst())
+            .as("the next row of shard %s (claimed in seq order, none skipped)", stored.group())
+            .isEqualTo(r.seq());
+        next.removeFirst();
+        assertThat(claimed.add(r.seq())).as("claimed once: %s", r).isTrue();
+      }
+    }
+    assertThat(waiting.values())
+        .as("every row of the owned shards claimed")
+        .allMatch(d -> d.isEmpty());
+    return claimed;
+  }
+
+  @Test
+  final void aRelayOwningPartOfTheShardsClaimsOnlyItsRowsAndEachShardInSeqOrder() throws Exception {
+    List<OutboxMessage> ms = new ArrayList<>();
+    for (int n = 0; n < 6; n++) {
+      for (int k = 0; k < 40; k++) {
+        ms.add(msg("k" + k, n));
+      }
+      for (int k = 0; k < 5; k++) {
+        ms.add(msg(null, n * 5 + k));
+      }
+    }
+    write(ms);
+    List<StoredRow> rows = storedRows();
+    assertThat(rows.stream().map(StoredRow::shard).distinct().count())
+        .as("40 keys spread over many physical shards")
+        .isGreaterThan(20);
+    Set<Long> a = claimAllAndCheckEachBatch(rows, 8, List.of(1, 4, 6));
+    Set<Long> b = claimAllAndCheckEachBatch(rows, 8, List.of(0, 2, 3, 5, 7));
+    assertThat(a).as("two relays with complementary shards").doesNotContainAnyElementsOf(b);
+    Set<Long> both = new HashSet<>(a);
+    both.addAll(b);
+    assertThat(both)
+        .as("together they claim every row, keyless ones included")
+        .hasSize(rows.size());
+  }
+
+  @Test
+  final void aShardWithAConstantStreamDoesNotStarveTheOtherShardsOfItsRelay() throws Exception {
+    List<OutboxMessage> ms = new ArrayList<>();
+    for (int k = 0; k < 40; k++) {
+      ms.add(msg("k" + k, 0));
+    }
+    for (int n = 0; n < 8; n++) {
+      ms.add(msg(null, n));
+    }
+    write(ms);
+    List<StoredRow> rows = storedRows();
+    // the busiest key sits in the lowest physical shard: a claim that always started at shard 0
+    // would take nothing but its rows
+    StoredRow busy =
+        rows.stream()
+            .filter(r -> r.shard() != null)
+            .min(java.util.Comparator.comparingInt(StoredRow::shard))
+            .orElseThrow();
+    int shards = 8;
+    List<Integer> owned = List.of(busy.relayShard(shards), (busy.relayShard(shards) + 1) % shards);
+    Set<Long> others = new HashSet<>();
+    for (StoredRow r : rows) {
+      if (owned.contains(r.relayShard(shards)) && !busy.key().equals(r.key())) {
+        others.add(r.seq());
+      }
+    }
+    assertThat(others).as("keyless and other keyed rows of the same relay").isNotEmpty();
+    OutboxStore store = store();
+    int claims = 0;
+    int n = 1;
+    while (!others.isEmpty() && claims < 50) {
+      List<OutboxMessage> stream = new ArrayList<>();
+      for (int i = 0; i < 20; i++) {
+        stream.add(msg(busy.key(), n++));
+      }
+      write(stream); // the busy key gets as many new rows as a claim takes
+      List<OutboxRow> batch = store.claim(shards, owned, List.of(), 20);
+      claims++;
+      batch.forEach(r -> others.remove(r.seq()));
+      store.delete(batch.stream().map(OutboxRow::seq).toList()); // published
+    }
+    assertThat(others).as("rows of other shards still waiting after %d claims", claims).isEmpty();
+    assertThat(claims).as("claims until every other shard was served").isLessThanOrEqualTo(3);
+  }
+
+  @Test
+  final void aLateCommitInAPartlyOwnedShardIsClaimedNotSkipped() throws Exception {
+    OutboxStore store = store();
+    int shards = 8;
+    List<Integer> owned;
+    long lateSeq;
+    try (Connection late = db.connect()) {
+      late.setAutoCommit(false);
+      outbox.write(late, msg("late", 1)); // takes a lower seq than the rows below, commits last
+      try (Statement st = late.createStatement();
+          ResultSet rs =
+              st.executeQuery("SELECT seq, shard FROM waybill_outbox WHERE msg_key = 'late'")) {
+        assertThat(rs.next()).isTrue();
+        lateSeq = rs.getLong(1);
+        owned = List.of(rs.getInt(2) % shards, (rs.getInt(2) + 3) % shards);
+      }
+      List<OutboxMessage> ms = new ArrayList<>();
+      for (int i = 0; i < 120; i++) {
+        ms.add(msg("k" + (i % 40), i));
+      }
+      write(ms);
+      int claimed = 0;
+      for (int round = 0; round < 200; round++) {
+        List<OutboxRow> batch = store.claim(shards, owned, List.of(), 5);
+        if (batch.isEmpty()) {
+          break;
+        }
+        assertThat(batch).extracting(OutboxRow::seq).doesNotContain(lateSeq);
+        claimed += batch.size();
+        store.delete(batch.stream().map(OutboxRow::seq).toList());
+      }
+      assertThat(claimed).as("rows of the same relay shards published meanwhile").isPositive();
+      late.commit();
+    }
+    List<OutboxMessage> more = new ArrayList<>();
+    for (int i = 0; i < 120; i++) {
+      more.add(msg("k" + (i % 40), 200 + i));
+    }
+    write(more); // full claims again, so the cursor keeps turning
+    boolean found = false;
+    for (int round = 0; round < 200 && !found; round++) {
+      List<OutboxRow> batch = store.claim(shards, owned, List.of(), 5);
+      if (batch.isEmpty()) {
+        break;
+      }
+      found = batch.stream().anyMatch(r -> r.seq() == lateSeq);
+      store.delete(batch.stream().map(OutboxRow::seq).toList());
+    }
+    assertThat(found).as("the late row was claimed").isTrue();
+  }
+
+  @Test
+  final void keylessAndKeyedRowsArePublishedExactlyOnceByThreeRelays() throws Exception {
+    Relay r1 = start(config("r1").batchSize(30).build());
+    Relay r2 = start(config("r2").batchSize(30).build());
+    Relay r3 = start(config("r3").batchSize(30).build());
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .until(
+            () ->
+                List.of(r1, r2, r3).stream()
+                    .allMatch(
+                        r ->
+                            r.status().ownedShards().size() >= 2
+                                && r.status().ownedShards().size() <= 3));
+    List<OutboxMessage> ms = new ArrayList<>();
+    for (int n = 0; n < 150; n++) {
+      ms.add(msg(null, n));
+      ms.add(msg("k" + (n % 10), n));
+    }
+    write(ms);
+    List<Published.Rec> recs = Published.read(topic, 300, Duration.ofSeconds(60));
+    assertThat(recs.stream().map(Published.Rec::id).distinct().count()).isEqualTo(300);
+    assertThat(recs).as("no crash: nothing published twice").hasSize(300);
+    assertThat(recs.stream().filter(r -> r.key() == null).count()).isEqualTo(150);
+    assertPerKeyOrder(recs);
+    await().atMost(Duration.ofSeconds(20)).until(() -> outboxRows() == 0);
+    assertThat(List.of(r1, r2, r3))
+        .as("every relay published its share")
+        .allMatch(r -> r.status().published() > 0);
   }
 
   @Test
