@@ -1,5 +1,6 @@
 package dev.waybill.relay;
 
+import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -12,6 +13,7 @@ import dev.waybill.outbox.jdbc.DatabaseSettings;
 import dev.waybill.outbox.schema.SchemaMigrator;
 import dev.waybill.relay.internal.CdcDeadLetters;
 import dev.waybill.relay.internal.LogicalSlot;
+import dev.waybill.testkit.InProcessKafka;
 import dev.waybill.testkit.TestDatabase;
 import dev.waybill.testkit.TestDatabases;
 import dev.waybill.testkit.TestKafka;
@@ -19,6 +21,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -32,7 +35,12 @@ import java.util.Random;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -490,6 +498,72 @@ class CdcRelayIT {
                     + "' AND error_class = 'org.apache.kafka.common.InvalidRecordException'"))
         .isEqualTo(2);
     assertThat(registry.get("waybill.relay.dead.lettered").counter().count()).isEqualTo(2);
+  }
+
+  /**
+   * A message that keeps failing while later ones are acknowledged (its topic does not exist and
+   * the broker does not create topics) is dead-lettered after relay.retry.max.attempts; the slot
+   * then moves on and every other message is published.
+   */
+  @Test
+  void aMessageThatKeepsFailingWhileOthersAreAcknowledgedIsDeadLetteredAfterMaxAttempts()
+      throws Exception {
+    try (InProcessKafka strict =
+        InProcessKafka.launch(
+            Path.of("target").toAbsolutePath(), Map.of("auto.create.topics.enable", "false"))) {
+      try (Admin admin = Admin.create(Map.of("bootstrap.servers", strict.bootstrapServers()))) {
+        admin.createTopics(List.of(new NewTopic(topic, 3, (short) 1))).all().get(30, SECONDS);
+      }
+      SimpleMeterRegistry registry = new SimpleMeterRegistry();
+      start(
+          config("c1")
+              .bootstrapServers(strict.bootstrapServers())
+              .kafka("max.block.ms", "500")
+              .maxAttempts(2)
+              .build(),
+          registry);
+      write(table, List.of(RelayContract.msg(topic + "-missing", "stuck", 1)));
+      int good = 0;
+      long deadline = System.nanoTime() + Duration.ofSeconds(40).toNanos();
+      while (count("SELECT COUNT(*) FROM waybill_outbox_dead_letter") == 0) {
+        assertThat(System.nanoTime()).as("dead-lettered within 40 s").isLessThan(deadline);
+        write(table, List.of(msg("good", good++))); // acknowledged: the failures count
+        Thread.sleep(100);
+      }
+      assertThat(
+              text(
+                  "SELECT error_class FROM waybill_outbox_dead_letter WHERE msg_key = 'stuck' AND"
+                      + " parks_key AND attempts = 2"))
+          .endsWith("RetriesExhaustedException");
+      assertThat(text("SELECT error_message FROM waybill_outbox_dead_letter"))
+          .startsWith("retries exhausted after 2 attempts; last error: ")
+          .contains(topic + "-missing");
+      int written = good;
+      try (KafkaConsumer<byte[], byte[]> c =
+          new KafkaConsumer<>(
+              Map.of(
+                  "bootstrap.servers",
+                  strict.bootstrapServers(),
+                  "key.deserializer",
+                  ByteArrayDeserializer.class.getName(),
+                  "value.deserializer",
+                  ByteArrayDeserializer.class.getName()))) {
+        List<TopicPartition> parts = new ArrayList<>();
+        for (int p = 0; p < 3; p++) {
+          parts.add(new TopicPartition(topic, p));
+        }
+        await()
+            .atMost(Duration.ofSeconds(20))
+            .until(
+                () ->
+                    c.endOffsets(parts).values().stream().mapToLong(Long::longValue).sum()
+                        >= written);
+      }
+      await()
+          .atMost(Duration.ofSeconds(20))
+          .until(() -> count("SELECT COUNT(*) FROM waybill_outbox") == 0);
+      assertThat(registry.get("waybill.relay.dead.lettered").counter().count()).isEqualTo(1);
+    }
   }
 
   @Test
