@@ -333,6 +333,7 @@ class CdcRelayIT {
     assertThat(Published.read(topic, 1, Duration.ofSeconds(20))).hasSize(1);
     TestKafka.get().stop();
     AtomicReference<String> firstEnd = new AtomicReference<>();
+    AtomicReference<Double> lagDuringOutage = new AtomicReference<>();
     try {
       for (int i = 0; i < 30; i++) {
         write(i % 2 == 0 ? messages : transientRows, List.of(msg("k" + (i % 5), i)));
@@ -350,6 +351,17 @@ class CdcRelayIT {
       assertThat(registry.get("waybill.relay.cdc.confirmed.age").gauge().value())
           .as("nothing confirmed since the outage began: the age to alert on grows")
           .isGreaterThan(5);
+      // the WAL the slot holds back: at least from its confirmed position to the end of the
+      // first unacknowledged transaction
+      long behind = -confirmedMinus(firstEnd.get());
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .untilAsserted(
+              () ->
+                  assertThat(registry.get("waybill.relay.cdc.slot.lag").gauge().value())
+                      .as("slot lag in bytes while nothing can be confirmed")
+                      .isGreaterThanOrEqualTo(behind));
+      lagDuringOutage.set(registry.get("waybill.relay.cdc.slot.lag").gauge().value());
     } finally {
       TestKafka.get().start();
     }
@@ -360,6 +372,11 @@ class CdcRelayIT {
     await()
         .atMost(Duration.ofSeconds(10))
         .until(() -> registry.get("waybill.relay.cdc.confirmed.age").gauge().value() < 3);
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .until(
+            () ->
+                registry.get("waybill.relay.cdc.slot.lag").gauge().value() < lagDuringOutage.get());
     assertThat(count("SELECT COUNT(*) FROM waybill_outbox_dead_letter")).isZero();
   }
 
