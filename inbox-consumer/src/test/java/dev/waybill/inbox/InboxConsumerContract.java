@@ -919,7 +919,7 @@ abstract class InboxConsumerContract {
     fx.flush();
     InboxConsumer c = fx.start(fx.builder(group, topic, b -> {}).defaultHandler(h));
     assertThat(entered.await(60, TimeUnit.SECONDS)).isTrue();
-    terminateOtherSessions(fx.db); // the server ends the batch's session, the database stays up
+    fx.db.endOtherSessions(); // the server ends the batch's session, the database stays up
     goOn.countDown();
     await().atMost(WAIT).until(() -> settled(c) >= 3);
     fx.awaitCommittedToEnd(group, topic, 1);
@@ -933,38 +933,6 @@ abstract class InboxConsumerContract {
     assertThat(count(c, InboxMetrics.RETRIES)).isZero();
     assertThat(count(c, InboxMetrics.DEAD_LETTERED)).isZero();
     assertThat(fx.endOffsets(topic + ".DLT", 1).values()).containsOnly(0L);
-  }
-
-  /** Ends every other session of the database, from the server side (the server stays up). */
-  static void terminateOtherSessions(TestDatabase db) throws SQLException {
-    try (Connection c = db.connect();
-        Statement st = c.createStatement()) {
-      switch (db.kind()) {
-        case POSTGRES ->
-            st.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname ="
-                    + " current_database() AND pid <> pg_backend_pid()");
-        case MARIADB -> {
-          List<Long> sessions = new ArrayList<>();
-          try (ResultSet rs =
-              st.executeQuery(
-                  "SELECT id FROM information_schema.processlist WHERE db = DATABASE()"
-                      + " AND id <> CONNECTION_ID()")) {
-            while (rs.next()) {
-              sessions.add(rs.getLong(1));
-            }
-          }
-          for (long id : sessions) {
-            try {
-              st.execute("KILL CONNECTION " + id);
-            } catch (SQLException e) {
-              // ended meanwhile
-            }
-          }
-        }
-        case H2 -> throw new UnsupportedOperationException("H2 has no server sessions to end");
-      }
-    }
   }
 
   /** Whether the consumer counted a handler attempt that failed, or dead-lettered a record. */

@@ -1221,57 +1221,12 @@ abstract class RelayContract {
         ms.add(msg("k" + (i % 4), total++));
       }
       write(ms);
-      terminateOtherSessions();
+      db.endOtherSessions();
       Thread.sleep(300);
     }
     List<Published.Rec> recs = Published.read(topic, total, Duration.ofSeconds(60));
     assertThat(recs.stream().map(Published.Rec::id).distinct().count()).isEqualTo(total);
     assertPerKeyOrder(recs);
     await().atMost(Duration.ofSeconds(20)).until(() -> outboxRows() == 0);
-  }
-
-  /** Ends every other session of this test's database, from the server side. */
-  void terminateOtherSessions() throws SQLException {
-    try (Connection c = db.connect();
-        Statement st = c.createStatement()) {
-      switch (db.kind()) {
-        case POSTGRES ->
-            st.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname ="
-                    + " current_database() AND pid <> pg_backend_pid()");
-        case MARIADB -> {
-          List<Long> ids = new ArrayList<>();
-          try (ResultSet rs =
-              st.executeQuery(
-                  "SELECT id FROM information_schema.processlist WHERE db = DATABASE()"
-                      + " AND id <> CONNECTION_ID()")) {
-            while (rs.next()) {
-              ids.add(rs.getLong(1));
-            }
-          }
-          for (long id : ids) {
-            try {
-              st.execute("KILL CONNECTION " + id);
-            } catch (SQLException e) {
-              // ended meanwhile
-            }
-          }
-        }
-        case H2 -> {
-          List<Long> ids = new ArrayList<>();
-          try (ResultSet rs =
-              st.executeQuery(
-                  "SELECT session_id FROM information_schema.sessions"
-                      + " WHERE session_id <> SESSION_ID()")) {
-            while (rs.next()) {
-              ids.add(rs.getLong(1));
-            }
-          }
-          for (long id : ids) {
-            st.execute("CALL ABORT_SESSION(" + id + ")");
-          }
-        }
-      }
-    }
   }
 }

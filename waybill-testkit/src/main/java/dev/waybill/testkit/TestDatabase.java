@@ -5,7 +5,9 @@ import com.zaxxer.hikari.HikariDataSource;
 import java.net.InetSocketAddress;
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import javax.sql.DataSource;
@@ -166,6 +168,45 @@ public final class TestDatabase implements AutoCloseable {
       ensureOpen();
     }
     return openConnection();
+  }
+
+  /**
+   * Ends every other session of this database from the server side, as an administrator or a
+   * network fault would, while the server stays up: {@code pg_terminate_backend} on PostgreSQL,
+   * {@code KILL CONNECTION} on MySQL/MariaDB, {@code ABORT_SESSION} on H2. Pooled connections of
+   * {@link #dataSource()} are among them.
+   *
+   * @throws SQLException if the sessions cannot be listed or ended
+   */
+  public void endOtherSessions() throws SQLException {
+    try (Connection c = connect();
+        Statement st = c.createStatement()) {
+      if (kind == Kind.POSTGRES) {
+        st.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname ="
+                + " current_database() AND pid <> pg_backend_pid()");
+        return;
+      }
+      String list =
+          kind == Kind.MARIADB
+              ? "SELECT id FROM information_schema.processlist WHERE db = DATABASE()"
+                  + " AND id <> CONNECTION_ID()"
+              : "SELECT session_id FROM information_schema.sessions WHERE session_id <> SESSION_ID()";
+      List<Long> ids = new ArrayList<>();
+      try (ResultSet rs = st.executeQuery(list)) {
+        while (rs.next()) {
+          ids.add(rs.getLong(1));
+        }
+      }
+      for (long id : ids) {
+        try {
+          st.execute(
+              kind == Kind.MARIADB ? "KILL CONNECTION " + id : "CALL ABORT_SESSION(" + id + ")");
+        } catch (SQLException e) {
+          // ended meanwhile
+        }
+      }
+    }
   }
 
   /** Opens a connection even after {@link #close()} began, for the {@link Dropper}. */
