@@ -81,6 +81,30 @@ final class BenchArgs {
     return this;
   }
 
+  /**
+   * The arguments without the named options (either form, {@code --name value} or {@code
+   * --name=value}), for passing the rest on to a child process.
+   */
+  static List<String> without(List<String> args, java.util.Set<String> names) {
+    List<String> out = new ArrayList<>();
+    for (int i = 0; i < args.size(); i++) {
+      String a = args.get(i);
+      String name = a.startsWith("--") ? a.substring(2) : null;
+      boolean inline = name != null && name.contains("=");
+      if (inline) {
+        name = name.substring(0, name.indexOf('='));
+      }
+      if (name != null && names.contains(name)) {
+        if (!inline) {
+          i++; // its value
+        }
+        continue;
+      }
+      out.add(a);
+    }
+    return out;
+  }
+
   /** The value of a declared option, or its default. */
   String string(String name) {
     Option o = options.get(name);

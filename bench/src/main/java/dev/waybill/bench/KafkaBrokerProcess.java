@@ -44,12 +44,24 @@ final class KafkaBrokerProcess implements AutoCloseable {
   private final Path directory;
   private final String description;
 
+  private final long externalPid;
+
   private KafkaBrokerProcess(
       String bootstrapServers, Process process, Path directory, String description) {
+    this(bootstrapServers, process, directory, description, -1);
+  }
+
+  private KafkaBrokerProcess(
+      String bootstrapServers,
+      Process process,
+      Path directory,
+      String description,
+      long externalPid) {
     this.bootstrapServers = bootstrapServers;
     this.process = process;
     this.directory = directory;
     this.description = description;
+    this.externalPid = externalPid;
   }
 
   /**
@@ -58,14 +70,28 @@ final class KafkaBrokerProcess implements AutoCloseable {
    */
   static KafkaBrokerProcess startOrUse(String bootstrap, Path workDir)
       throws IOException, InterruptedException {
-    return bootstrap.isEmpty() ? start(workDir) : external(bootstrap);
+    return startOrUse(bootstrap, -1, workDir);
+  }
+
+  /**
+   * As {@link #startOrUse(String, Path)}; {@code pid} is the external broker's process id (for CPU
+   * accounting), or -1 when unknown.
+   */
+  static KafkaBrokerProcess startOrUse(String bootstrap, long pid, Path workDir)
+      throws IOException, InterruptedException {
+    return bootstrap.isEmpty() ? start(workDir) : external(bootstrap, pid);
   }
 
   /** A broker that runs already; never stopped by {@link #close()}. */
   static KafkaBrokerProcess external(String bootstrapServers) {
+    return external(bootstrapServers, -1);
+  }
+
+  /** A broker that runs already, with its process id (-1: unknown); never stopped here. */
+  static KafkaBrokerProcess external(String bootstrapServers, long pid) {
     awaitReady(bootstrapServers, null, Duration.ofSeconds(15));
     return new KafkaBrokerProcess(
-        bootstrapServers, null, null, "external broker at " + bootstrapServers);
+        bootstrapServers, null, null, "external broker at " + bootstrapServers, pid);
   }
 
   /**
@@ -157,9 +183,9 @@ final class KafkaBrokerProcess implements AutoCloseable {
     return bootstrapServers;
   }
 
-  /** The broker's process id, or -1 for an external broker. */
+  /** The broker's process id, or -1 for an external broker whose id was not given. */
   long pid() {
-    return process == null ? -1 : process.pid();
+    return process == null ? externalPid : process.pid();
   }
 
   String description() {

@@ -60,6 +60,10 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * Variants alternate within each round and their order rotates from round to round; the first
  * {@code --warmup-runs} rounds are not counted. Medians over the counted rounds are reported, and
  * the ratios relay / bare are medians of the per-round ratios.
+ *
+ * <p>With {@code --fresh-jvm true} every timed run happens in a new JVM started from this jar
+ * (against the same broker and database server), so every variant starts as cold as a freshly
+ * started sidecar: class loading is done before the timer starts, JIT compilation is not.
  */
 public final class RelayDrainBench {
   static final String TOPIC_PREFIX = "bench-drain-";
@@ -87,7 +91,17 @@ public final class RelayDrainBench {
       Map<String, String> dbSettings,
       int quietWaitSeconds,
       boolean diagnose,
-      int timeoutSeconds) {}
+      int timeoutSeconds,
+      boolean freshJvm,
+      long brokerPid,
+      int childRound,
+      String resultFile,
+      List<String> args) {
+    /** Whether this JVM runs one timed run for a parent in {@code --fresh-jvm} mode. */
+    boolean child() {
+      return !resultFile.isEmpty();
+    }
+  }
 
   /**
    * One timed drain.
@@ -183,6 +197,17 @@ public final class RelayDrainBench {
                 "print per-run breakdowns (relay SQL timings, claim time over the drain, producer"
                     + " metrics)")
             .option("timeout", "300", "seconds a drain may take before the run fails")
+            .option(
+                "fresh-jvm",
+                "false",
+                "run every timed run in a new JVM started from this jar (same broker and database"
+                    + " server), so that each variant starts JIT-cold, as a sidecar does")
+            .option(
+                "broker-pid",
+                "-1",
+                "with --bootstrap: the broker's process id, so its CPU time is reported")
+            .option("child-round", "-1", "internal (--fresh-jvm): the round this child runs")
+            .option("result-file", "", "internal (--fresh-jvm): where this child writes its result")
             .parse(args);
     String dbKind = a.string("db").toLowerCase(Locale.ROOT);
     boolean pg = dbKind.equals("postgresql") || dbKind.equals("postgres");
@@ -232,56 +257,219 @@ public final class RelayDrainBench {
             dbSettings(a),
             a.integer("quiet-wait", 0, 3600),
             a.bool("diagnose"),
-            a.integer("timeout", 10, 3600));
+            a.integer("timeout", 10, 3600),
+            a.bool("fresh-jvm"),
+            Long.parseLong(a.string("broker-pid").trim()),
+            a.integer("child-round", -1, 1000),
+            a.string("result-file"),
+            List.of(args));
+    if (s.freshJvm() && s.child()) {
+      a.problem("--fresh-jvm and --result-file exclude each other");
+    }
     a.requireValid();
     new RelayDrainBench(s).run();
   }
 
   private void run() throws Exception {
     long started = System.nanoTime();
-    broker = KafkaBrokerProcess.startOrUse(settings.bootstrap(), settings.workDir());
+    broker =
+        KafkaBrokerProcess.startOrUse(
+            settings.bootstrap(), settings.brokerPid(), settings.workDir());
     try (KafkaBrokerProcess b = broker;
-        BenchKafka k = new BenchKafka(broker.bootstrapServers());
-        RelayBenchDatabase d =
-            RelayBenchDatabase.create(
-                settings.adminUrl(),
-                settings.user(),
-                settings.password(),
-                settings.database(),
-                settings.dbSettings())) {
+        BenchKafka k = new BenchKafka(broker.bootstrapServers())) {
       kafka = k;
-      db = d;
-      printEnvironment();
       Map<String, List<Result>> results = new LinkedHashMap<>();
       settings.variants().forEach(v -> results.put(v, new ArrayList<>()));
-      int rounds = settings.warmupRuns() + settings.runs();
-      for (int round = 0; round < rounds; round++) {
-        boolean counted = round >= settings.warmupRuns();
-        List<String> order = new ArrayList<>(settings.variants());
-        java.util.Collections.rotate(order, -round);
-        for (String variant : order) {
-          Result r = runVariant(variant, round);
-          System.out.printf(
-              "%s %d/%d %-20s %9.0f msg/s  drain %6.2f s (acked at %6.2f s)  %s%n",
-              counted ? "run   " : "warmup",
-              counted ? round - settings.warmupRuns() + 1 : round + 1,
-              counted ? settings.runs() : settings.warmupRuns(),
-              variant,
-              r.perSecond(settings.messages()),
-              r.seconds(),
-              r.ackedSeconds(),
-              r.cpu().line());
-          for (String note : r.notes()) {
-            System.out.println("         " + note);
-          }
-          if (counted) {
-            results.get(variant).add(r);
-          }
+      try (RelayBenchDatabase d = openDatabase()) {
+        db = d;
+        if (!settings.child()) {
+          printEnvironment();
         }
+        if (!settings.freshJvm()) {
+          runRounds(results);
+        }
+      }
+      if (settings.freshJvm()) {
+        // the children drop and create the bench database themselves
+        db = null;
+        System.out.println(
+            "fresh JVM per run: each timed run below ran in a new JVM started from this jar");
+        runRounds(results);
+      }
+      if (settings.child()) {
+        writeResult(results);
+        return;
       }
       report(results);
     }
     System.out.printf("relay-drain finished in %.0f s%n", (System.nanoTime() - started) / 1e9);
+  }
+
+  private RelayBenchDatabase openDatabase() throws java.sql.SQLException {
+    return RelayBenchDatabase.create(
+        settings.adminUrl(),
+        settings.user(),
+        settings.password(),
+        settings.database(),
+        settings.dbSettings());
+  }
+
+  private void runRounds(Map<String, List<Result>> results) throws Exception {
+    int rounds = settings.warmupRuns() + settings.runs();
+    for (int round = 0; round < rounds; round++) {
+      boolean counted = round >= settings.warmupRuns();
+      List<String> order = new ArrayList<>(settings.variants());
+      java.util.Collections.rotate(order, -round);
+      for (String variant : order) {
+        Result r =
+            settings.freshJvm()
+                ? runInFreshJvm(variant, round)
+                : runVariant(variant, settings.child() ? settings.childRound() : round);
+        if (settings.child()) {
+          results.get(variant).add(r);
+          continue;
+        }
+        System.out.printf(
+            "%s %d/%d %-20s %9.0f msg/s  drain %6.2f s (acked at %6.2f s)  %s%n",
+            counted ? "run   " : "warmup",
+            counted ? round - settings.warmupRuns() + 1 : round + 1,
+            counted ? settings.runs() : settings.warmupRuns(),
+            variant,
+            r.perSecond(settings.messages()),
+            r.seconds(),
+            r.ackedSeconds(),
+            r.cpu().line());
+        for (String note : r.notes()) {
+          System.out.println("         " + note);
+        }
+        if (counted) {
+          results.get(variant).add(r);
+        }
+      }
+    }
+  }
+
+  /**
+   * Runs one variant in a new JVM ({@code java -cp <this jar> ... relay-drain --result-file F}) on
+   * this broker, with this JVM's options and the benchmark's own options, and reads its result.
+   */
+  private Result runInFreshJvm(String variant, int round) throws Exception {
+    Path dir = settings.workDir().toAbsolutePath();
+    java.nio.file.Files.createDirectories(dir);
+    Path out = dir.resolve("child-" + round + "-" + variant + ".properties");
+    Path log = dir.resolve("child-" + round + "-" + variant + ".log");
+    java.nio.file.Files.deleteIfExists(out);
+    List<String> cmd = new ArrayList<>();
+    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    cmd.addAll(java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments());
+    cmd.add("-cp");
+    cmd.add(System.getProperty("java.class.path"));
+    cmd.add(Main.class.getName());
+    cmd.add("relay-drain");
+    cmd.addAll(
+        BenchArgs.without(
+            settings.args(),
+            Set.of(
+                "fresh-jvm",
+                "runs",
+                "warmup-runs",
+                "variants",
+                "bootstrap",
+                "broker-pid",
+                "child-round",
+                "result-file")));
+    cmd.addAll(
+        List.of(
+            "--variants",
+            variant,
+            "--runs",
+            "1",
+            "--warmup-runs",
+            "0",
+            "--bootstrap",
+            broker.bootstrapServers(),
+            "--broker-pid",
+            Long.toString(broker.pid()),
+            "--child-round",
+            Integer.toString(round),
+            "--result-file",
+            out.toString()));
+    Process p =
+        new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    if (!p.waitFor(settings.timeoutSeconds() + 300L, TimeUnit.SECONDS)) {
+      p.destroyForcibly();
+      throw new IllegalStateException(variant + " in a fresh JVM did not finish; see " + log);
+    }
+    if (p.exitValue() != 0 || !java.nio.file.Files.exists(out)) {
+      throw new IllegalStateException(
+          variant + " in a fresh JVM exited with " + p.exitValue() + "; see " + log);
+    }
+    Properties r = new Properties();
+    try (var in = java.nio.file.Files.newBufferedReader(out)) {
+      r.load(in);
+    }
+    List<String> notes = new ArrayList<>();
+    for (int i = 0; r.containsKey("note." + i); i++) {
+      notes.add(r.getProperty("note." + i));
+    }
+    Map<String, Double> figures = new LinkedHashMap<>();
+    for (String name : r.stringPropertyNames()) {
+      if (name.startsWith("figure.")) {
+        figures.put(name.substring(7), Double.parseDouble(r.getProperty(name)));
+      }
+    }
+    return new Result(
+        variant,
+        number(r, "seconds"),
+        number(r, "ackedSeconds"),
+        (long) number(r, "published"),
+        new CpuMeter.Usage(
+            number(r, "cpu.wallSeconds"),
+            (int) number(r, "cpu.cores"),
+            number(r, "cpu.busy"),
+            number(r, "cpu.idle"),
+            number(r, "cpu.self"),
+            number(r, "cpu.broker"),
+            number(r, "cpu.db"),
+            r.getProperty("cpu.topOthers", "")),
+        notes,
+        figures);
+  }
+
+  private static double number(Properties p, String name) {
+    String v = p.getProperty(name);
+    if (v == null) {
+      throw new IllegalStateException("the child's result has no " + name);
+    }
+    return Double.parseDouble(v);
+  }
+
+  /** A child's one result, for the parent ({@link #runInFreshJvm}). */
+  private void writeResult(Map<String, List<Result>> results) throws java.io.IOException {
+    Result r = results.get(settings.variants().get(0)).get(0);
+    Properties p = new Properties();
+    p.setProperty("seconds", Double.toString(r.seconds()));
+    p.setProperty("ackedSeconds", Double.toString(r.ackedSeconds()));
+    p.setProperty("published", Long.toString(r.published()));
+    CpuMeter.Usage c = r.cpu();
+    p.setProperty("cpu.wallSeconds", Double.toString(c.wallSeconds()));
+    p.setProperty("cpu.cores", Integer.toString(c.cores()));
+    p.setProperty("cpu.busy", Double.toString(c.busy()));
+    p.setProperty("cpu.idle", Double.toString(c.idle()));
+    p.setProperty("cpu.self", Double.toString(c.self()));
+    p.setProperty("cpu.broker", Double.toString(c.broker()));
+    p.setProperty("cpu.db", Double.toString(c.db()));
+    p.setProperty("cpu.topOthers", c.topOthers());
+    for (int i = 0; i < r.notes().size(); i++) {
+      p.setProperty("note." + i, r.notes().get(i));
+    }
+    r.figures().forEach((k, v) -> p.setProperty("figure." + k, Double.toString(v)));
+    Path tmp = Path.of(settings.resultFile() + ".tmp");
+    try (var w = java.nio.file.Files.newBufferedWriter(tmp)) {
+      p.store(w, "relay-drain child result");
+    }
+    java.nio.file.Files.move(
+        tmp, Path.of(settings.resultFile()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
   }
 
   private void printEnvironment() throws Exception {
@@ -771,9 +959,10 @@ public final class RelayDrainBench {
     int n = settings.messages();
     System.out.println();
     System.out.printf(
-        "relay-drain results (%s): %,d messages of %d B over %,d keys, %d partitions; relay"
+        "relay-drain results (%s%s): %,d messages of %d B over %,d keys, %d partitions; relay"
             + " batch.size %d; medians of %d runs%n",
-        db.postgres ? "PostgreSQL" : "MariaDB",
+        settings.postgres() ? "PostgreSQL" : "MariaDB",
+        settings.freshJvm() ? ", every run in a fresh JVM" : "",
         n,
         settings.payloadBytes(),
         settings.keys(),
