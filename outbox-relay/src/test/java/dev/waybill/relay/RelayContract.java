@@ -901,6 +901,83 @@ abstract class RelayContract {
     }
   }
 
+  @Test
+  final void aDatabaseOutageLongerThanTheLeaseTimeLosesNothingAndTheRelaysTakeTheShardsBack()
+      throws Exception {
+    try (DatabaseOutage outage = databaseOutage()) {
+      SimpleMeterRegistry registry = new SimpleMeterRegistry();
+      List<Relay> pair = new ArrayList<>();
+      try {
+        for (String id : List.of("r1", "r2")) {
+          Relay r =
+              Relay.builder()
+                  .config(config(id).batchSize(20).build())
+                  .dataSource(outage.dataSource())
+                  .meterRegistry(registry)
+                  .build();
+          pair.add(r);
+          r.start();
+        }
+        List<Published.Rec> recs;
+        try (StreamWriter writer = new StreamWriter(outage.database(), 10, 20, this::msg)) {
+          await()
+              .atMost(Duration.ofSeconds(30))
+              .until(() -> pair.stream().allMatch(r -> r.status().published() >= 20));
+          outage.takeDown();
+          try {
+            Thread.sleep(1_500); // what was in flight settles
+            long stalled = published(pair);
+            // the leases (relay.lease.ttl 6 s) expire while the database is away
+            Thread.sleep(8_000);
+            assertThat(published(pair))
+                .as("nothing is published while the database is away")
+                .isEqualTo(stalled);
+          } finally {
+            outage.bringBack();
+          }
+          long before = published(pair);
+          await()
+              .alias("the relays resume once the database is back")
+              .atMost(Duration.ofSeconds(40))
+              .until(() -> published(pair) > before + 100);
+          await()
+              .alias("the two relays hold every shard between them again")
+              .atMost(Duration.ofSeconds(20))
+              .until(
+                  () ->
+                      pair.stream().allMatch(r -> !r.status().ownedShards().isEmpty())
+                          && pair.stream().mapToInt(r -> r.status().ownedShards().size()).sum()
+                              == 8);
+          writer.close();
+          await()
+              .atMost(Duration.ofSeconds(60))
+              .until(() -> rows(outage.database(), "SELECT COUNT(*) FROM waybill_outbox") == 0);
+          recs = Published.read(topic, writer.committedCount(), Duration.ofSeconds(60));
+          writer.assertEveryCommittedMessageArrived(recs);
+        }
+        assertPerKeyOrder(recs);
+        assertThat(
+                registry.find("waybill.relay.lease.losses").counters().stream()
+                    .mapToDouble(c -> c.count())
+                    .sum())
+            .as("the relays noticed that their leases ran out during the outage")
+            .isGreaterThanOrEqualTo(1);
+        assertThat(rows(outage.database(), "SELECT MIN(epoch) FROM waybill_relay_lease"))
+            .as("every shard was taken again after the outage, with a new epoch")
+            .isGreaterThanOrEqualTo(2);
+        assertThat(rows(outage.database(), "SELECT COUNT(*) FROM waybill_outbox_dead_letter"))
+            .as("an outage dead-letters nothing")
+            .isZero();
+      } finally {
+        pair.forEach(Relay::close);
+      }
+    }
+  }
+
+  private static long published(List<Relay> relays) {
+    return relays.stream().mapToLong(r -> r.status().published()).sum();
+  }
+
   static long rows(TestDatabase database, String sql) throws SQLException {
     try (Connection c = database.connect();
         Statement st = c.createStatement();
