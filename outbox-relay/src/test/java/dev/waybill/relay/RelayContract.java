@@ -663,6 +663,70 @@ abstract class RelayContract {
   }
 
   @Test
+  final void twoRelaysPublishingTheSameShardsAtOnceCauseDuplicatesButNeverAReorder()
+      throws Exception {
+    // What a relay does after a pause longer than its lease (a stopped JVM, a long GC), which no
+    // deadline check can prevent: it still believes it holds shards whose lease rows already name
+    // another relay, and both publish them. Here relay A renews only every 8 s; just after one of
+    // its renewals the test hands A's lease rows to B and removes A from the live relays, as a
+    // takeover after A's leases expired would, and starts B. For several seconds both publish the
+    // same shards. Delete-on-acknowledge keeps this to duplicates: each relay sends a key's
+    // messages in order, and a message one relay never sends because the other deleted it was
+    // acknowledged before that DELETE, so it is in the partition already.
+    SimpleMeterRegistry registryA = new SimpleMeterRegistry();
+    Relay a =
+        start(config("A").lease(Duration.ofSeconds(30), Duration.ofSeconds(8)).build(), registryA);
+    List<Published.Rec> recs;
+    long aDuring;
+    long bDuring;
+    try (StreamWriter writer = new StreamWriter(db, 40, 20, this::msg)) {
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .until(() -> a.status().ownedShards().size() == 8 && a.status().published() >= 100);
+      double renewals = counter(registryA, "waybill.relay.lease.renewals");
+      await()
+          .atMost(Duration.ofSeconds(15))
+          .until(() -> counter(registryA, "waybill.relay.lease.renewals") > renewals);
+      long aBefore = a.status().published();
+      try (Connection c = db.connect();
+          Statement st = c.createStatement()) {
+        assertThat(
+                st.executeUpdate(
+                    "UPDATE waybill_relay_lease SET owner = 'B', epoch = epoch + 1"
+                        + " WHERE owner = 'A'"))
+            .isEqualTo(8);
+        st.executeUpdate("DELETE FROM waybill_relay_instance WHERE instance_id = 'A'");
+      }
+      Relay b = start(config("B").build());
+      await()
+          .alias("B publishes the shards it now holds")
+          .atMost(Duration.ofSeconds(5))
+          .until(() -> b.status().published() > 100);
+      assertThat(a.status().ownedShards())
+          .as("A has not renewed since: it still believes it holds every shard")
+          .hasSize(8);
+      aDuring = a.status().published() - aBefore;
+      bDuring = b.status().published();
+      await()
+          .alias("A notices at its next renewal that its leases moved")
+          .atMost(Duration.ofSeconds(15))
+          .until(() -> counter(registryA, "waybill.relay.lease.losses") >= 1);
+      Thread.sleep(500);
+      writer.close();
+      await().atMost(Duration.ofSeconds(60)).until(() -> outboxRows() == 0);
+      recs = Published.read(topic, writer.committedCount(), Duration.ofSeconds(60));
+      writer.assertEveryCommittedMessageArrived(recs);
+    }
+    assertThat(aDuring).as("A went on publishing after its leases moved").isPositive();
+    assertThat(bDuring).isPositive();
+    assertPerKeyOrder(recs);
+    assertThat(count("SELECT COUNT(*) FROM waybill_outbox_dead_letter")).isZero();
+    assertThat((long) recs.size())
+        .as("both relays published some of the same messages: the overlap was real")
+        .isGreaterThan(recs.stream().map(Published.Rec::id).distinct().count());
+  }
+
+  @Test
   final void aRelayThatCannotRenewItsLeaseStopsPublishingBeforeAnotherCanTakeOver()
       throws Exception {
     assumeTrue(
