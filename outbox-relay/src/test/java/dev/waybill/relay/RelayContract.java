@@ -679,7 +679,8 @@ abstract class RelayContract {
     List<Published.Rec> recs;
     long aDuring;
     long bDuring;
-    try (StreamWriter writer = new StreamWriter(db, 40, 20, this::msg)) {
+    try (LogLines logs = LogLines.ofRelay();
+        StreamWriter writer = new StreamWriter(db, 40, 20, this::msg)) {
       await()
           .atMost(Duration.ofSeconds(30))
           .until(() -> a.status().ownedShards().size() == 8 && a.status().published() >= 100);
@@ -711,6 +712,10 @@ abstract class RelayContract {
           .alias("A notices at its next renewal that its leases moved")
           .atMost(Duration.ofSeconds(15))
           .until(() -> counter(registryA, "waybill.relay.lease.losses") >= 1);
+      assertThat(logs.atLeast(Level.WARN))
+          .as("the relay says which leases it lost")
+          .anySatisfy(
+              line -> assertThat(line).startsWith("relay A: lost 8 shard lease(s) [0, 1, 2"));
       Thread.sleep(500);
       writer.close();
       await().atMost(Duration.ofSeconds(60)).until(() -> outboxRows() == 0);
