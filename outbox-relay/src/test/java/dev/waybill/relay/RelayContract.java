@@ -717,10 +717,7 @@ abstract class RelayContract {
           .anySatisfy(
               line -> assertThat(line).startsWith("relay A: lost 8 shard lease(s) [0, 1, 2"));
       Thread.sleep(500);
-      writer.close();
-      await().atMost(Duration.ofSeconds(60)).until(() -> outboxRows() == 0);
-      recs = Published.read(topic, writer.committedCount(), Duration.ofSeconds(60));
-      writer.assertEveryCommittedMessageArrived(recs);
+      recs = stopAndReadEverything(writer, db);
     }
     assertThat(aDuring).as("A went on publishing after its leases moved").isPositive();
     assertThat(bDuring).isPositive();
@@ -953,12 +950,7 @@ abstract class RelayContract {
               .alias("the relay resumes once the database is back")
               .atMost(Duration.ofSeconds(40))
               .until(() -> r.status().published() > before + 100);
-          writer.close();
-          await()
-              .atMost(Duration.ofSeconds(60))
-              .until(() -> rows(outage.database(), "SELECT COUNT(*) FROM waybill_outbox") == 0);
-          recs = Published.read(topic, writer.committedCount(), Duration.ofSeconds(60));
-          writer.assertEveryCommittedMessageArrived(recs);
+          recs = stopAndReadEverything(writer, outage.database());
         }
         assertPerKeyOrder(recs);
         assertThat(rows(outage.database(), "SELECT COUNT(*) FROM waybill_outbox_dead_letter"))
@@ -1017,12 +1009,7 @@ abstract class RelayContract {
                       pair.stream().allMatch(r -> !r.status().ownedShards().isEmpty())
                           && pair.stream().mapToInt(r -> r.status().ownedShards().size()).sum()
                               == 8);
-          writer.close();
-          await()
-              .atMost(Duration.ofSeconds(60))
-              .until(() -> rows(outage.database(), "SELECT COUNT(*) FROM waybill_outbox") == 0);
-          recs = Published.read(topic, writer.committedCount(), Duration.ofSeconds(60));
-          writer.assertEveryCommittedMessageArrived(recs);
+          recs = stopAndReadEverything(writer, outage.database());
         }
         assertPerKeyOrder(recs);
         assertThat(
@@ -1045,6 +1032,22 @@ abstract class RelayContract {
 
   private static long published(List<Relay> relays) {
     return relays.stream().mapToLong(r -> r.status().published()).sum();
+  }
+
+  /**
+   * Stops the writer, waits until the relays emptied the outbox and reads what they published,
+   * checking that every committed message arrived.
+   */
+  private List<Published.Rec> stopAndReadEverything(StreamWriter writer, TestDatabase database)
+      throws Exception {
+    writer.close();
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .until(() -> rows(database, "SELECT COUNT(*) FROM waybill_outbox") == 0);
+    List<Published.Rec> recs =
+        Published.read(topic, writer.committedCount(), Duration.ofSeconds(60));
+    writer.assertEveryCommittedMessageArrived(recs);
+    return recs;
   }
 
   static long rows(TestDatabase database, String sql) throws SQLException {
