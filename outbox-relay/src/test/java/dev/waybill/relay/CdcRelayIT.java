@@ -33,6 +33,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.UUID;
+import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.admin.Admin;
@@ -580,6 +581,92 @@ class CdcRelayIT {
           .atMost(Duration.ofSeconds(20))
           .until(() -> count("SELECT COUNT(*) FROM waybill_outbox") == 0);
       assertThat(registry.get("waybill.relay.dead.lettered").counter().count()).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void aMessageTheBrokerKeepsRefusingAfterItLeftTheClientIsDeadLetteredAfterMaxAttempts()
+      throws Exception {
+    // As PostgresRelayIT's test of that name: the broker refuses the message with
+    // NOT_ENOUGH_REPLICAS (see RefusingCluster) while other messages are acknowledged, so each
+    // expired send counts as an attempt. The message of the same key behind it has no row to wait
+    // in: it is dead-lettered as its follower.
+    String refusing = topic + "-refusing";
+    try (RefusingCluster cluster = RefusingCluster.start(topic, 3, refusing)) {
+      SimpleMeterRegistry registry = new SimpleMeterRegistry();
+      start(
+          config("c1").bootstrapServers(cluster.bootstrapServers()).maxAttempts(2).build(),
+          registry);
+      write(table, List.of(RelayContract.msg(refusing, "stuck", 1)));
+      AtomicInteger good = new AtomicInteger();
+      // other messages keep being acknowledged, so the failures count as attempts
+      writeUntil(
+          good,
+          "the refused message's first failure",
+          () -> registry.get("waybill.relay.retried").counter().count() >= 1);
+      // written once the first failure counted, so it has fewer attempts (sent with it from the
+      // start, it would fail as often and be dead-lettered on its own)
+      write(table, List.of(RelayContract.msg(refusing, "stuck", 2)));
+      writeUntil(
+          good,
+          "the refused message dead-lettered after 2 attempts",
+          () -> count("SELECT COUNT(*) FROM waybill_outbox_dead_letter") > 0);
+      assertThat(
+              text(
+                  "SELECT error_class FROM waybill_outbox_dead_letter WHERE msg_key = 'stuck' AND"
+                      + " parks_key AND attempts = 2 AND topic = '"
+                      + refusing
+                      + "'"))
+          .endsWith("RetriesExhaustedException");
+      assertThat(text("SELECT error_message FROM waybill_outbox_dead_letter WHERE parks_key"))
+          .startsWith("retries exhausted after 2 attempts; last error: ")
+          .satisfiesAnyOf(
+              m ->
+                  assertThat(m)
+                      .contains("TimeoutException: Expiring ")
+                      .contains(" for " + refusing + "-0:"),
+              m -> assertThat(m).contains("NotEnoughReplicasException"));
+      await("the message behind it dead-lettered as its follower")
+          .atMost(Duration.ofSeconds(20))
+          .until(
+              () ->
+                  count(
+                          "SELECT COUNT(*) FROM waybill_outbox_dead_letter WHERE msg_key = 'stuck'"
+                              + " AND NOT parks_key AND error_class = '"
+                              + CdcDeadLetters.FOLLOWER
+                              + "'")
+                      == 1);
+      assertThat(count("SELECT COUNT(*) FROM waybill_outbox_dead_letter"))
+          .as("the refused message and its follower")
+          .isEqualTo(2);
+      assertThat(registry.get("waybill.relay.dead.lettered").counter().count()).isEqualTo(1);
+      assertThat(registry.get("waybill.relay.retried").counter().count())
+          .as("each failed send of the refused message")
+          .isGreaterThanOrEqualTo(2);
+      await()
+          .atMost(Duration.ofSeconds(20))
+          .until(() -> count("SELECT COUNT(*) FROM waybill_outbox") == 0);
+      List<Published.Rec> recs =
+          Published.read(cluster.bootstrapServers(), topic, good.get(), Duration.ofSeconds(30));
+      assertThat(recs.stream().map(Published.Rec::id).distinct().count())
+          .as("every other message was published")
+          .isEqualTo(good.get());
+      RelayContract.assertPerKeyOrder(recs);
+      assertThat(cluster.endOffset(refusing, 0))
+          .as("the broker never took the refused topic's records")
+          .isZero();
+    }
+  }
+
+  /** Writes a message of one of 3 keys every 100 ms until {@code done}, at most 40 s. */
+  private void writeUntil(AtomicInteger written, String what, Callable<Boolean> done)
+      throws Exception {
+    long deadline = System.nanoTime() + Duration.ofSeconds(40).toNanos();
+    while (!done.call()) {
+      assertThat(System.nanoTime()).as("%s within 40 s", what).isLessThan(deadline);
+      int n = written.getAndIncrement();
+      write(table, List.of(msg("good-" + (n % 3), n)));
+      Thread.sleep(100);
     }
   }
 

@@ -182,6 +182,98 @@ class PostgresRelayIT extends RelayContract {
   }
 
   @Test
+  void aMessageTheBrokerKeepsRefusingAfterItLeftTheClientIsDeadLetteredAfterMaxAttempts()
+      throws Exception {
+    // The refusing topic's leader answers every acks=all write with NOT_ENOUGH_REPLICAS (see
+    // RefusingCluster): a retriable error from the broker, after the record left the client,
+    // while the good topic on the same broker (and in the same produce requests) is acknowledged.
+    // The producer retries until relay.send.timeout expires the batch; each expiry counts as one
+    // attempt, because other messages were acknowledged.
+    String refusing = topic + "-refusing";
+    try (RefusingCluster cluster = RefusingCluster.start(topic, 3, refusing)) {
+      insertRow(refusing, "stuck", null);
+      SimpleMeterRegistry registry = new SimpleMeterRegistry();
+      start(
+          config("r1").bootstrapServers(cluster.bootstrapServers()).maxAttempts(2).build(),
+          registry);
+      AtomicBoolean writing = new AtomicBoolean(true);
+      AtomicInteger written = new AtomicInteger();
+      Thread writer =
+          new Thread(
+              () -> {
+                try {
+                  while (writing.get()) {
+                    int n = written.get();
+                    write(List.of(msg("good-" + (n % 3), n)));
+                    written.incrementAndGet();
+                    Thread.sleep(50);
+                  }
+                } catch (Exception e) {
+                  throw new IllegalStateException(e);
+                }
+              });
+      writer.start();
+      try {
+        await("the refused message's first failure")
+            .atMost(Duration.ofSeconds(20))
+            .until(() -> counter(registry, "waybill.relay.retried") >= 1);
+        // The same key behind it, written once the first failure counted, so it has fewer
+        // attempts: it waits behind the dead letter. (Sent in the same batch from the start, it
+        // fails as often and is dead-lettered with it.)
+        insertRow(refusing, "stuck", null);
+        await("the refused message dead-lettered after 2 attempts")
+            .atMost(Duration.ofSeconds(30))
+            .until(() -> count("SELECT COUNT(*) FROM waybill_outbox_dead_letter") == 1);
+      } finally {
+        writing.set(false);
+        writer.join(10_000);
+      }
+      assertThat(
+              text(
+                  "SELECT error_class FROM waybill_outbox_dead_letter WHERE msg_key = 'stuck' AND"
+                      + " parks_key AND attempts = 2 AND topic = '"
+                      + refusing
+                      + "'"))
+          .endsWith("RetriesExhaustedException");
+      // the producer retries NOT_ENOUGH_REPLICAS until the delivery timeout expires the batch
+      // (or, should a refusal arrive just after it, fails it with the refusal itself)
+      assertThat(text("SELECT error_message FROM waybill_outbox_dead_letter"))
+          .startsWith("retries exhausted after 2 attempts; last error: ")
+          .satisfiesAnyOf(
+              m ->
+                  assertThat(m)
+                      .contains("TimeoutException: Expiring ")
+                      .contains(" for " + refusing + "-0:"),
+              m -> assertThat(m).contains("NotEnoughReplicasException"));
+      assertThat(counter(registry, "waybill.relay.dead.lettered")).isEqualTo(1);
+      assertThat(counter(registry, "waybill.relay.retried"))
+          .as("each failed send of the refused message")
+          .isGreaterThanOrEqualTo(2);
+      await()
+          .atMost(Duration.ofSeconds(20))
+          .until(
+              () ->
+                  count("SELECT COUNT(*) FROM waybill_outbox WHERE topic = '" + topic + "'") == 0);
+      assertThat(
+              count(
+                  "SELECT COUNT(*) FROM waybill_outbox WHERE msg_key = 'stuck' AND topic = '"
+                      + refusing
+                      + "'"))
+          .as("the message behind the dead letter waits in the outbox")
+          .isEqualTo(1);
+      List<Published.Rec> recs =
+          Published.read(cluster.bootstrapServers(), topic, written.get(), Duration.ofSeconds(30));
+      assertThat(recs.stream().map(Published.Rec::id).distinct().count())
+          .as("every other message was published, though the failures aborted their requests")
+          .isEqualTo(written.get());
+      assertPerKeyOrder(recs);
+      assertThat(cluster.endOffset(refusing, 0))
+          .as("the broker never took the refused topic's records")
+          .isZero();
+    }
+  }
+
+  @Test
   void aTopicTheRelayMayNotWriteIsDeadLetteredAndOtherTopicsKeepFlowing() throws Exception {
     // a broker with an authorizer that allows everything except writing to one topic
     String forbidden = topic + "-forbidden";

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.UUID;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.header.Header;
@@ -45,9 +46,15 @@ final class Published {
     }
   }
 
-  /** Polls until at least {@code atLeast} records arrived or the timeout passed. */
+  /** Polls the test broker until at least {@code atLeast} records arrived or the timeout passed. */
   static List<Rec> read(String topic, int atLeast, Duration timeout) {
+    return read(TestKafka.get().bootstrapServers(), topic, atLeast, timeout);
+  }
+
+  /** As {@link #read(String, int, Duration)}, from the cluster at {@code bootstrapServers}. */
+  static List<Rec> read(String bootstrapServers, String topic, int atLeast, Duration timeout) {
     Properties p = TestKafka.get().consumerProperties("verify-" + UUID.randomUUID());
+    p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
     List<Rec> out = new ArrayList<>();
     try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p)) {
       c.subscribe(List.of(topic));

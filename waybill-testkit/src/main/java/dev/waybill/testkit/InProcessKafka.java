@@ -11,9 +11,12 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.function.Supplier;
 import java.util.stream.Stream;
 import kafka.server.KafkaConfig;
 import kafka.server.KafkaRaftServer;
@@ -41,6 +44,10 @@ import org.slf4j.LoggerFactory;
  * }
  * }</pre>
  *
+ * <p>{@link #addBroker()} adds a broker-only node to the cluster, e.g. to have a topic with two
+ * replicas whose follower can be stopped. The node that {@link #launch(Path) launched} the cluster
+ * owns the brokers added to it: its {@link #close()} closes them first.
+ *
  * <p>While a broker runs, Kafka's {@code Exit.exit}/{@code Exit.halt} throw instead of ending the
  * JVM. The broker logs through SLF4J, chattily at INFO: set the loggers {@code kafka}, {@code
  * org.apache.kafka} and {@code state.change.logger} to WARN or above. Thread-safe.
@@ -52,16 +59,42 @@ public final class InProcessKafka implements KafkaBroker, AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(InProcessKafka.class);
 
   private final Path directory;
+  private final int nodeId;
+  private final String clusterId;
+  private final String controllerVoters;
+  private final Map<String, String> overrides;
   private final Properties config;
   private final String bootstrapServers;
+  private final List<InProcessKafka> addedBrokers = new ArrayList<>();
   private KafkaRaftServer server;
   private boolean closed;
 
+  /**
+   * A node of the cluster {@code clusterId} whose controller is {@code controllerVoters}: the
+   * combined broker and controller when {@code controllerPort} is positive, else a broker only.
+   */
   private InProcessKafka(
-      Path directory, int brokerPort, int controllerPort, Map<String, String> overrides) {
+      Path directory,
+      int nodeId,
+      String clusterId,
+      String controllerVoters,
+      int brokerPort,
+      int controllerPort,
+      Map<String, String> overrides) {
     this.directory = directory;
+    this.nodeId = nodeId;
+    this.clusterId = clusterId;
+    this.controllerVoters = controllerVoters;
+    this.overrides = Map.copyOf(overrides);
     this.bootstrapServers = "127.0.0.1:" + brokerPort;
-    this.config = config(directory.resolve("data"), brokerPort, controllerPort, overrides);
+    this.config =
+        config(
+            directory.resolve("data"),
+            nodeId,
+            controllerVoters,
+            brokerPort,
+            controllerPort,
+            overrides);
   }
 
   /**
@@ -97,24 +130,86 @@ public final class InProcessKafka implements KafkaBroker, AutoCloseable {
    */
   public static InProcessKafka launch(Path parentDirectory, Map<String, String> overrides) {
     guardJvmExit();
+    return startNew(
+        () -> {
+          int[] ports = freePorts(2);
+          return new InProcessKafka(
+              createDirectory(parentDirectory.resolve("waybill-kafka-" + Names.hex(6))),
+              1,
+              Uuid.randomUuid().toString(),
+              "1@127.0.0.1:" + ports[1],
+              ports[0],
+              ports[1],
+              overrides);
+        });
+  }
+
+  /**
+   * Formats and starts a broker-only node that joins this node's cluster: the next node id (2, 3,
+   * ...), its own {@code PLAINTEXT} listener on a free port of 127.0.0.1, this node's broker
+   * properties and overrides, and its data in a subdirectory of this node's. Returns once the
+   * cluster lists the new broker. Clients may keep using {@link #bootstrapServers()} of this node.
+   *
+   * <p>This node owns the new broker: {@link #close()} closes it too. The broker can be {@link
+   * #stop() stopped} and {@link #start() started} on its own, e.g. to shrink a partition's in-sync
+   * replicas; {@link #stop() stopping} this node leaves the added brokers without a controller. A
+   * restart of an added broker takes about 10 s: the controller refuses its new registration until
+   * the old one's session ({@code broker.session.timeout.ms}, 9 s) has expired.
+   *
+   * @return the running broker
+   * @throws IllegalStateException if this node is closed or stopped, if it is itself an added
+   *     broker (add brokers through the node that launched the cluster), or if no broker could be
+   *     started in 3 attempts
+   */
+  public synchronized InProcessKafka addBroker() {
+    if (closed || server == null) {
+      throw new IllegalStateException(
+          "cannot add a broker to the in-process Kafka node at "
+              + bootstrapServers
+              + ": it is "
+              + (closed ? "closed" : "stopped"));
+    }
+    if (nodeId != 1) {
+      throw new IllegalStateException(
+          "cannot add a broker to the in-process Kafka node "
+              + nodeId
+              + " at "
+              + bootstrapServers
+              + ": it is a broker only; call addBroker() on the node that launched the cluster");
+    }
+    int id = 2 + addedBrokers.size();
+    InProcessKafka broker =
+        startNew(
+            () ->
+                new InProcessKafka(
+                    createDirectory(directory.resolve("node-" + id)),
+                    id,
+                    clusterId,
+                    controllerVoters,
+                    freePorts(1)[0],
+                    0,
+                    overrides));
+    addedBrokers.add(broker);
+    KafkaAdmin.awaitBroker(bootstrapServers, id, READY_TIMEOUT);
+    return broker;
+  }
+
+  /**
+   * Formats and starts the node {@code newNode} makes, with new ports and a new directory on each
+   * of 3 attempts.
+   */
+  private static InProcessKafka startNew(Supplier<InProcessKafka> newNode) {
     RuntimeException failure = null;
     for (int attempt = 1; attempt <= ATTEMPTS; attempt++) {
-      int[] ports = freePorts(2);
-      InProcessKafka kafka =
-          new InProcessKafka(newDirectory(parentDirectory), ports[0], ports[1], overrides);
+      InProcessKafka kafka = newNode.get();
       try {
         long started = System.nanoTime();
         kafka.format();
         kafka.startServer();
-        LOG.info(
-            "in-process Kafka broker started at {} in {} ms (log dir {})",
-            kafka.bootstrapServers,
-            Elapsed.millisSince(started),
-            kafka.directory);
+        LOG.info("{} started in {} ms", kafka.describe(), Elapsed.millisSince(started));
         return kafka;
       } catch (RuntimeException e) {
-        LOG.warn(
-            "in-process Kafka broker failed to start (attempt {} of {})", attempt, ATTEMPTS, e);
+        LOG.warn("{} failed to start (attempt {} of {})", kafka.describe(), attempt, ATTEMPTS, e);
         kafka.stopQuietly();
         kafka.deleteDirectory();
         if (failure == null) {
@@ -148,7 +243,7 @@ public final class InProcessKafka implements KafkaBroker, AutoCloseable {
       } finally {
         server = null;
       }
-      LOG.info("in-process Kafka broker stopped in {} ms", Elapsed.millisSince(started));
+      LOG.info("{} stopped in {} ms", describe(), Elapsed.millisSince(started));
     }
   }
 
@@ -172,10 +267,10 @@ public final class InProcessKafka implements KafkaBroker, AutoCloseable {
       try {
         long started = System.nanoTime();
         startServer();
-        LOG.info("in-process Kafka broker restarted in {} ms", Elapsed.millisSince(started));
+        LOG.info("{} restarted in {} ms", describe(), Elapsed.millisSince(started));
         return;
       } catch (RuntimeException e) {
-        LOG.warn("in-process Kafka broker failed to restart (attempt {})", attempt, e);
+        LOG.warn("{} failed to restart (attempt {})", describe(), attempt, e);
         stopQuietly();
         if (failure == null) {
           failure = e;
@@ -198,7 +293,13 @@ public final class InProcessKafka implements KafkaBroker, AutoCloseable {
   /** Where the broker runs, for logs. */
   @Override
   public String describe() {
-    return "in-process KRaft broker at " + bootstrapServers + " (log dir " + directory + ")";
+    return "in-process KRaft "
+        + (nodeId == 1 ? "broker" : "broker-only node " + nodeId)
+        + " at "
+        + bootstrapServers
+        + " (log dir "
+        + directory
+        + ")";
   }
 
   private void format() {
@@ -209,7 +310,7 @@ public final class InProcessKafka implements KafkaBroker, AutoCloseable {
       throw new UncheckedIOException("could not write " + file, e);
     }
     ByteArrayOutputStream output = new ByteArrayOutputStream();
-    String[] args = {"format", "-t", Uuid.randomUuid().toString(), "-c", file.toString()};
+    String[] args = {"format", "-t", clusterId, "-c", file.toString()};
     int status;
     try (PrintStream print = new PrintStream(output, true, StandardCharsets.UTF_8)) {
       status = StorageTool.execute(args, print);
@@ -233,12 +334,12 @@ public final class InProcessKafka implements KafkaBroker, AutoCloseable {
   private void startServer() {
     server = new KafkaRaftServer(KafkaConfig.fromProps(config, false), Time.SYSTEM);
     server.startup();
-    KafkaAdmin.awaitCluster(bootstrapServers, READY_TIMEOUT);
+    KafkaAdmin.awaitBroker(bootstrapServers, nodeId, READY_TIMEOUT);
   }
 
   /**
-   * Stops the broker and deletes its directory. Closing twice does nothing; the broker cannot be
-   * started again.
+   * Closes the brokers {@link #addBroker() added} to this node, then stops this broker and deletes
+   * its directory. Closing twice does nothing; the broker cannot be started again.
    */
   @Override
   public synchronized void close() {
@@ -247,9 +348,16 @@ public final class InProcessKafka implements KafkaBroker, AutoCloseable {
     }
     closed = true;
     try {
-      stop();
+      // first, while their controller still answers their controlled shutdown
+      for (InProcessKafka broker : addedBrokers) {
+        broker.close();
+      }
     } finally {
-      deleteDirectory();
+      try {
+        stop();
+      } finally {
+        deleteDirectory();
+      }
     }
   }
 
@@ -274,14 +382,22 @@ public final class InProcessKafka implements KafkaBroker, AutoCloseable {
   }
 
   private static Properties config(
-      Path logDir, int brokerPort, int controllerPort, Map<String, String> overrides) {
+      Path logDir,
+      int nodeId,
+      String controllerVoters,
+      int brokerPort,
+      int controllerPort,
+      Map<String, String> overrides) {
     Properties properties = new Properties();
-    properties.put("process.roles", "broker,controller");
-    properties.put("node.id", "1");
-    properties.put("controller.quorum.voters", "1@127.0.0.1:" + controllerPort);
+    boolean controller = controllerPort > 0;
+    properties.put("process.roles", controller ? "broker,controller" : "broker");
+    properties.put("node.id", String.valueOf(nodeId));
+    properties.put("controller.quorum.voters", controllerVoters);
     properties.put(
         "listeners",
-        "PLAINTEXT://127.0.0.1:" + brokerPort + ",CONTROLLER://127.0.0.1:" + controllerPort);
+        "PLAINTEXT://127.0.0.1:"
+            + brokerPort
+            + (controller ? ",CONTROLLER://127.0.0.1:" + controllerPort : ""));
     properties.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + brokerPort);
     properties.put("controller.listener.names", "CONTROLLER");
     properties.put("inter.broker.listener.name", "PLAINTEXT");
@@ -305,8 +421,7 @@ public final class InProcessKafka implements KafkaBroker, AutoCloseable {
     return properties;
   }
 
-  private static Path newDirectory(Path parentDirectory) {
-    Path directory = parentDirectory.resolve("waybill-kafka-" + Names.hex(6));
+  private static Path createDirectory(Path directory) {
     try {
       Files.createDirectories(directory);
     } catch (IOException e) {

@@ -6,6 +6,7 @@ import java.util.Properties;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Predicate;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.common.Node;
@@ -31,13 +32,35 @@ final class KafkaAdmin {
    * @throws IllegalStateException naming the address if that does not happen within {@code timeout}
    */
   static void awaitCluster(String bootstrapServers, Duration timeout) {
+    awaitNodes(bootstrapServers, nodes -> !nodes.isEmpty(), "no Kafka broker answered", timeout);
+  }
+
+  /**
+   * Waits until {@code describeCluster} lists the broker {@code nodeId}, i.e. it is registered and
+   * unfenced.
+   *
+   * @throws IllegalStateException naming the address if that does not happen within {@code timeout}
+   */
+  static void awaitBroker(String bootstrapServers, int nodeId, Duration timeout) {
+    awaitNodes(
+        bootstrapServers,
+        nodes -> nodes.stream().anyMatch(node -> node.id() == nodeId),
+        "the cluster did not list Kafka broker " + nodeId,
+        timeout);
+  }
+
+  private static void awaitNodes(
+      String bootstrapServers,
+      Predicate<Collection<Node>> ready,
+      String failure,
+      Duration timeout) {
     long deadline = System.nanoTime() + timeout.toNanos();
     Exception last = null;
     try (Admin admin = Admin.create(properties(bootstrapServers, Duration.ofSeconds(5)))) {
       while (true) {
         try {
           Collection<Node> nodes = admin.describeCluster().nodes().get(5, TimeUnit.SECONDS);
-          if (!nodes.isEmpty()) {
+          if (ready.test(nodes)) {
             return;
           }
         } catch (ExecutionException | TimeoutException e) {
@@ -45,7 +68,8 @@ final class KafkaAdmin {
         }
         if (System.nanoTime() > deadline) {
           throw new IllegalStateException(
-              "no Kafka broker answered at "
+              failure
+                  + " at "
                   + bootstrapServers
                   + " within "
                   + timeout.toSeconds()
