@@ -309,6 +309,10 @@ final class PollingRelay implements Relay {
       }
     }
     boolean failed = false;
+    // park mode: the first message of a key that fails for good is dead-lettered and parks the
+    // key; later messages of that key in this batch stay in the outbox behind it, even when they
+    // failed as often (a refused partition fails them all alike)
+    Set<String> parkedNow = new HashSet<>();
     for (Outcome o : batch.outcomes()) {
       Throwable error = o.failure();
       if (o.kind() == Outcome.Kind.HELD) {
@@ -319,8 +323,14 @@ final class PollingRelay implements Relay {
       }
       failed = true;
       OutboxRow row = o.row();
+      if (row.key() != null && parkedNow.contains(row.topic() + "/" + row.key())) {
+        attempts.remove(row.seq());
+        metrics.held();
+        continue;
+      }
       if (KafkaPublisher.isPermanent(error)) {
         deadLetter(row, attempts.getOrDefault(row.seq(), 0) + 1, error);
+        parkAfter(row, parkedNow);
         continue;
       }
       if (isCollateral(error)) {
@@ -340,6 +350,7 @@ final class PollingRelay implements Relay {
           config.maxAttempts());
       if (n >= config.maxAttempts()) {
         deadLetter(row, n, new RetriesExhaustedException(n, error));
+        parkAfter(row, parkedNow);
       }
     }
     try {
@@ -352,6 +363,16 @@ final class PollingRelay implements Relay {
       kafkaOkAt = System.nanoTime();
     }
     return failed;
+  }
+
+  /**
+   * In park mode, the rest of this batch's messages of a dead-lettered row's key stay in the outbox
+   * behind it (also when the dead-lettering itself failed: then the row stays ahead of them).
+   */
+  private void parkAfter(OutboxRow row, Set<String> parkedNow) {
+    if (config.failureMode() == FailureMode.PARK && row.key() != null) {
+      parkedNow.add(row.topic() + "/" + row.key());
+    }
   }
 
   private void deadLetter(OutboxRow row, int tries, Throwable error) {
