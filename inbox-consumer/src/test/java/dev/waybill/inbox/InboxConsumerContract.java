@@ -5,13 +5,16 @@ import static dev.waybill.inbox.ConsumerFixture.header;
 import static dev.waybill.inbox.ConsumerFixture.recording;
 import static dev.waybill.inbox.ConsumerFixture.settled;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.entry;
 import static org.awaitility.Awaitility.await;
 
+import ch.qos.logback.classic.Level;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.waybill.inbox.internal.InboxMetrics;
 import dev.waybill.inbox.spi.Upcaster;
 import dev.waybill.outbox.wire.DeadLetterHeaders;
 import dev.waybill.testkit.DatabaseOutage;
+import dev.waybill.testkit.LogLines;
 import dev.waybill.testkit.TcpProxy;
 import dev.waybill.testkit.TestDatabase;
 import io.micrometer.core.instrument.Timer;
@@ -37,6 +40,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Predicate;
+import java.util.function.Supplier;
 import javax.sql.DataSource;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AlterConfigOp;
@@ -898,6 +904,146 @@ abstract class InboxConsumerContract {
   }
 
   @Test
+  final void anOutageWhileParkingAKeyIsWaitedOutAndTheKeyStaysParked() throws Exception {
+    try (Drill outage = databaseOutage();
+        LogLines logs = LogLines.of("dev.waybill.inbox")) {
+      ConsumerFixture f = outage.fixture();
+      String topic = f.topic(1);
+      String group = ConsumerFixture.group();
+      String poisonFailure = "downstream rejects k-1";
+      AtomicInteger poisonRuns = new AtomicInteger();
+      MessageHandler h =
+          (m, tx) -> {
+            if (m.messageId().equals("k-1")) {
+              poisonRuns.incrementAndGet();
+              throw new IllegalStateException(poisonFailure);
+            }
+            recording().handle(m, tx);
+          };
+      // The consumer asks whether a failure is worth another attempt after the attempt's
+      // transaction was rolled back and its connection given back, and before it parks the key:
+      // the database goes away right there, so the park is the first write to meet the outage. (A
+      // handler that took the database down itself would fail on a dead connection: that is waited
+      // out as a database step, and the key would be parked only after the database is back.)
+      CountDownLatch wentDown = new CountDownLatch(1);
+      Predicate<Throwable> retriable =
+          t -> {
+            boolean poison = poisonFailure.equals(t.getMessage());
+            if (poison && wentDown.getCount() > 0) {
+              outage.takeDown();
+              wentDown.countDown();
+            }
+            return !poison;
+          };
+      Supplier<InboxConsumer.Builder> builder =
+          () ->
+              f.builder(group, topic, b -> b.ordered(true).concurrency(1).batchEnabled(false))
+                  .dataSource(outage.consumerDataSource())
+                  .retryIf(retriable)
+                  .defaultHandler(h);
+      f.send(topic, "k", "k-1", "T", 1);
+      f.send(topic, "j", "j-1", "T", 2);
+      f.send(topic, "k", "k-2", "T", 3);
+      f.send(topic, "j", "j-2", "T", 4);
+      f.flush();
+      InboxConsumer c = f.start(builder.get());
+      TopicPartition tp = new TopicPartition(topic, 0);
+
+      assertThat(wentDown.await(60, TimeUnit.SECONDS))
+          .as("k-1's handler failed and the database went away before its key was parked")
+          .isTrue();
+      try {
+        // one worker: while it waits to park k's key no other record reaches the database, so
+        // every failure counted meanwhile is a park write (on a pooled connection the server
+        // ended, or getting a new one), tried again after 100 ms, 200 ms, ... The database stays
+        // away for at least 2.5 s; a consumer that gave up parking would dead-letter k-1 meanwhile.
+        long downSince = System.nanoTime();
+        await()
+            .atMost(WAIT)
+            .until(
+                () ->
+                    count(c, InboxMetrics.DEAD_LETTERED) > 0
+                        || System.nanoTime() - downSince >= TimeUnit.MILLISECONDS.toNanos(2_500)
+                            && (!parkWarnings(logs).isEmpty()
+                                || count(c, InboxMetrics.INFRASTRUCTURE_FAILURES) > 0));
+        assertThat(count(c, InboxMetrics.DEAD_LETTERED))
+            .as("nothing is dead-lettered while its key cannot be parked")
+            .isZero();
+        List<String> lines = parkWarnings(logs);
+        assertThat(lines)
+            .as("WARN lines of the park writes that met the outage")
+            .isNotEmpty()
+            .allSatisfy(
+                line ->
+                    assertThat(line)
+                        .contains("inbox consumer " + c.name())
+                        .contains("message k-1 at " + topic + "-0@0")
+                        .contains("waiting"));
+        assertThat(count(c, InboxMetrics.INFRASTRUCTURE_FAILURES))
+            .as("each failed park write is an infrastructure failure (%s WARN lines)", lines.size())
+            .isGreaterThanOrEqualTo(lines.size());
+        assertThat(f.committed(group).getOrDefault(tp, 0L))
+            .as("the committed offset does not pass k-1, whose key is not parked yet")
+            .isLessThanOrEqualTo(0L);
+        assertThat(count(c, InboxMetrics.HANDLED)).as("the records behind k-1 wait").isZero();
+      } finally {
+        outage.bringBack();
+      }
+
+      await()
+          .alias("the consumer parks the key and goes on once the database is back")
+          .atMost(WAIT)
+          .until(() -> settled(c) >= 4);
+      f.awaitCommittedToEnd(group, topic, 1);
+      assertThat(c.parkedKeys()).containsOnly(entry(topic + "/k", "k-1"));
+      assertThat(gauge(c, InboxMetrics.PARKED_KEYS)).isEqualTo(1);
+      assertThat(parkedRows(f, group))
+          .as("the parked key in the database")
+          .containsExactly(topic + ":k:k-1");
+      List<ConsumerRecord<byte[], byte[]>> dead = f.readAll(topic + ".DLT", 2);
+      assertThat(dead).extracting(r -> header(r, "ce_id")).containsExactly("k-1", "k-2");
+      assertThat(dead)
+          .extracting(r -> header(r, DeadLetterHeaders.REASON))
+          .containsExactly("non-retriable", "key-parked");
+      assertThat(header(dead.get(0), DeadLetterHeaders.ATTEMPTS)).isEqualTo("1");
+      assertThat(header(dead.get(0), DeadLetterHeaders.EXCEPTION_MESSAGE)).isEqualTo(poisonFailure);
+      assertThat(header(dead.get(1), DeadLetterHeaders.PARKED_BEHIND)).isEqualTo("k-1");
+      assertThat(f.appliedIds())
+          .as("the other key's records, each applied once, in order")
+          .containsExactly("j-1", "j-2");
+      assertThat(inboxIds(f, group)).containsExactlyInAnyOrder("j-1", "j-2");
+      assertThat(poisonRuns.get())
+          .as("k-1's handler ran once: the failed park writes caused no second attempt")
+          .isEqualTo(1);
+      assertThat(count(c, InboxMetrics.RETRIES))
+          .as("database failures are not handler attempts")
+          .isZero();
+      assertThat(count(c, InboxMetrics.DEAD_LETTERED)).isEqualTo(2);
+      assertThat(count(c, InboxMetrics.HANDLED)).isEqualTo(2);
+      c.close();
+
+      // the parking survives a restart: later records of k still do not overtake k-1
+      InboxConsumer c2 = f.start(builder.get());
+      assertThat(c2.parkedKeys())
+          .as("read back from the database")
+          .containsOnly(entry(topic + "/k", "k-1"));
+      f.send(topic, "k", "k-3", "T", 5);
+      f.send(topic, "j", "j-3", "T", 6);
+      f.flush();
+      await().atMost(WAIT).until(() -> settled(c2) >= 2);
+      f.awaitCommittedToEnd(group, topic, 1);
+      dead = f.readAll(topic + ".DLT", 3);
+      assertThat(dead).extracting(r -> header(r, "ce_id")).containsExactly("k-1", "k-2", "k-3");
+      assertThat(header(dead.get(2), DeadLetterHeaders.REASON)).isEqualTo("key-parked");
+      assertThat(header(dead.get(2), DeadLetterHeaders.PARKED_BEHIND)).isEqualTo("k-1");
+      assertThat(f.appliedIds()).containsExactly("j-1", "j-2", "j-3");
+      assertThat(settled(c2)).isEqualTo(2);
+      assertThat(count(c2, InboxMetrics.RETRIES)).isZero();
+      c2.close();
+    }
+  }
+
+  @Test
   final void aBatchWhoseConnectionIsDroppedIsReplayedOnceAndCountedAsAnInfrastructureFailure()
       throws Exception {
     String topic = fx.topic(1);
@@ -959,6 +1105,19 @@ abstract class InboxConsumerContract {
     assertThat(count(c, InboxMetrics.INFRASTRUCTURE_FAILURES))
         .as("the failed database step is counted")
         .isGreaterThan(before);
+  }
+
+  /** The consumer's WARN lines about a park write that failed. */
+  static List<String> parkWarnings(LogLines logs) {
+    return logs.atLeast(Level.WARN).stream().filter(l -> l.contains("cannot park key")).toList();
+  }
+
+  /** A group's parked keys in the database, as {@code topic:key:message id}. */
+  static List<String> parkedRows(ConsumerFixture f, String group) throws SQLException {
+    return f.column(
+        "SELECT topic, msg_key, message_id FROM waybill_inbox_parked WHERE consumer_group = '"
+            + group
+            + "'");
   }
 
   /** The ids the inbox recorded for a group. */

@@ -17,6 +17,7 @@ import dev.waybill.relay.internal.KafkaPublisher;
 import dev.waybill.relay.internal.OutboxRow;
 import dev.waybill.relay.internal.OutboxStore;
 import dev.waybill.testkit.DatabaseOutage;
+import dev.waybill.testkit.LogLines;
 import dev.waybill.testkit.TcpProxy;
 import dev.waybill.testkit.TestDatabase;
 import dev.waybill.testkit.TestKafka;
@@ -379,7 +380,7 @@ abstract class RelayContract {
     // written a second before the relay starts: the publish latency is measured from the write
     write(List.of(msg("good", 1), poison, msg("bad", 2), msg("good", 2)));
     Thread.sleep(1100);
-    LogLines logs = LogLines.ofRelay();
+    LogLines logs = LogLines.of("dev.waybill.relay");
     try {
       r.start();
       checkPoisonParksOnlyItsKey(r, registry);
@@ -679,7 +680,7 @@ abstract class RelayContract {
     List<Published.Rec> recs;
     long aDuring;
     long bDuring;
-    try (LogLines logs = LogLines.ofRelay();
+    try (LogLines logs = LogLines.of("dev.waybill.relay");
         StreamWriter writer = new StreamWriter(db, 40, 20, this::msg)) {
       await()
           .atMost(Duration.ofSeconds(30))
