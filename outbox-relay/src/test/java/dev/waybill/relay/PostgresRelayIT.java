@@ -10,6 +10,7 @@ import dev.waybill.outbox.dialect.Dialect;
 import dev.waybill.outbox.schema.SchemaMigrator;
 import dev.waybill.testkit.DatabaseOutage;
 import dev.waybill.testkit.InProcessKafka;
+import dev.waybill.testkit.LogLines;
 import dev.waybill.testkit.TestDatabase;
 import dev.waybill.testkit.TestDatabases;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -192,7 +193,7 @@ class PostgresRelayIT extends RelayContract {
     // attempt, because other messages were acknowledged.
     String refusing = topic + "-refusing";
     try (RefusingCluster cluster = RefusingCluster.start(topic, 3, refusing);
-        LogLines logs = LogLines.ofRelay()) {
+        LogLines logs = LogLines.of("dev.waybill.relay")) {
       insertRow(refusing, "stuck", null);
       // the same key behind it, sent in the same batches and refused as often: it must wait in
       // the outbox behind the dead letter, not be dead-lettered with it
