@@ -9,7 +9,6 @@ import static org.assertj.core.api.Assertions.entry;
 import static org.awaitility.Awaitility.await;
 
 import ch.qos.logback.classic.Level;
-import com.zaxxer.hikari.HikariDataSource;
 import dev.waybill.inbox.internal.InboxMetrics;
 import dev.waybill.inbox.spi.Upcaster;
 import dev.waybill.outbox.wire.DeadLetterHeaders;
@@ -84,9 +83,12 @@ abstract class InboxConsumerContract {
    */
   record Drill(ConsumerFixture fixture, DatabaseOutage outage, boolean ownsFixture)
       implements AutoCloseable {
-    /** What the consumer under test connects with: the drill's data source, failing fast. */
+    /**
+     * What the consumer under test connects with: the drill's data source, which gives up on
+     * getting a connection after 1 s.
+     */
     DataSource consumerDataSource() {
-      return failFast(outage.dataSource());
+      return outage.dataSource();
     }
 
     void takeDown() {
@@ -118,16 +120,6 @@ abstract class InboxConsumerContract {
    */
   Drill databaseOutage() throws SQLException {
     return new Drill(fx, DatabaseOutage.throughProxy(fx.db), false);
-  }
-
-  /**
-   * A pool that gives up on getting a connection after 1 s (HikariCP's default is 30 s), so that
-   * the consumer sees "getting a connection" fail while the database is away instead of waiting
-   * inside the pool.
-   */
-  static DataSource failFast(DataSource pool) {
-    ((HikariDataSource) pool).getHikariConfigMXBean().setConnectionTimeout(1_000);
-    return pool;
   }
 
   @BeforeEach

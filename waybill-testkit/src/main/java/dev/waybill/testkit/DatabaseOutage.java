@@ -63,7 +63,7 @@ public final class DatabaseOutage implements AutoCloseable {
     }
     return new DatabaseOutage(
         database,
-        database.dataSource(),
+        database.failFastDataSource(),
         server::stop,
         server::restart,
         () -> {

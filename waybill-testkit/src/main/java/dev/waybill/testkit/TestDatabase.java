@@ -52,7 +52,7 @@ public final class TestDatabase implements AutoCloseable {
   private final String databaseName;
   private final Dropper dropper;
   private HikariDataSource pool;
-  private final List<HikariDataSource> proxiedPools = new ArrayList<>();
+  private final List<HikariDataSource> drillPools = new ArrayList<>();
   private boolean closed;
 
   TestDatabase(
@@ -104,16 +104,22 @@ public final class TestDatabase implements AutoCloseable {
   public synchronized DataSource dataSource() {
     ensureOpen();
     if (pool == null) {
-      HikariConfig config = new HikariConfig();
-      config.setPoolName("waybill-" + databaseName);
-      config.setJdbcUrl(jdbcUrl);
-      config.setUsername(user);
-      config.setPassword(password);
-      config.setMaximumPoolSize(MAX_POOL_SIZE);
-      config.setMinimumIdle(0);
-      pool = new HikariDataSource(config);
+      pool = new HikariDataSource(poolConfig("waybill-" + databaseName, jdbcUrl));
     }
     return pool;
+  }
+
+  /**
+   * Returns a new connection pool for outage drills: as {@link #dataSource()}, but it starts even
+   * while the server is away and gives up on getting a connection after 1 s (HikariCP's default is
+   * 30 s), so the code under test sees the outage instead of waiting inside the pool. {@link
+   * #close()} closes it.
+   *
+   * @throws IllegalStateException if this database is closed
+   */
+  public synchronized DataSource failFastDataSource() {
+    ensureOpen();
+    return drillPool(poolConfig("waybill-" + databaseName + "-fail-fast", jdbcUrl));
   }
 
   /**
@@ -132,7 +138,7 @@ public final class TestDatabase implements AutoCloseable {
 
   /**
    * Returns a new connection pool for this database that connects through {@code proxy} instead of
-   * directly (same settings as {@link #dataSource()}). {@link #close()} closes it.
+   * directly, with the settings of {@link #failFastDataSource()}. {@link #close()} closes it.
    *
    * @param proxy a proxy to this database's server, from {@link #startProxy()}
    * @throws IllegalStateException if this database is closed
@@ -143,18 +149,30 @@ public final class TestDatabase implements AutoCloseable {
     if (kind == Kind.H2) {
       throw new UnsupportedOperationException("H2 in-memory databases are not reached over TCP");
     }
+    return drillPool(
+        poolConfig(
+            "waybill-" + databaseName + "-via-" + proxy.port(),
+            JdbcUrls.withAddress(jdbcUrl, proxy.host(), proxy.port())));
+  }
+
+  private HikariConfig poolConfig(String name, String url) {
     HikariConfig config = new HikariConfig();
-    config.setPoolName("waybill-" + databaseName + "-via-" + proxy.port());
-    config.setJdbcUrl(JdbcUrls.withAddress(jdbcUrl, proxy.host(), proxy.port()));
+    config.setPoolName(name);
+    config.setJdbcUrl(url);
     config.setUsername(user);
     config.setPassword(password);
     config.setMaximumPoolSize(MAX_POOL_SIZE);
     config.setMinimumIdle(0);
-    // a pool that starts while the proxy is frozen or down must not fail at once
+    return config;
+  }
+
+  /** A pool for drills: starts while the server is away, gives up on a connection after 1 s. */
+  private HikariDataSource drillPool(HikariConfig config) {
     config.setInitializationFailTimeout(-1);
-    HikariDataSource proxied = new HikariDataSource(config);
-    proxiedPools.add(proxied);
-    return proxied;
+    config.setConnectionTimeout(1_000);
+    HikariDataSource drill = new HikariDataSource(config);
+    drillPools.add(drill);
+    return drill;
   }
 
   /**
@@ -231,8 +249,8 @@ public final class TestDatabase implements AutoCloseable {
         pool.close();
         pool = null;
       }
-      proxiedPools.forEach(HikariDataSource::close);
-      proxiedPools.clear();
+      drillPools.forEach(HikariDataSource::close);
+      drillPools.clear();
     }
     try {
       dropper.drop(this);
