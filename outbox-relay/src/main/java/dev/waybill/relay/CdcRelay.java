@@ -94,6 +94,7 @@ final class CdcRelay implements Relay {
   private volatile boolean crashed;
   private volatile boolean running;
   private volatile boolean active;
+  private volatile boolean slotLost;
   private volatile long dbOkAt;
   private volatile long kafkaOkAt;
   private volatile long lastProgressNanos = System.nanoTime();
@@ -290,9 +291,13 @@ final class CdcRelay implements Relay {
               sleep(config.cdc().standbyInterval().toMillis());
               continue;
             }
+            if (isSlotLost(e)) {
+              reportLostSlot(e);
+            }
             throw e;
           }
           announcedStandby = false;
+          slotLost = false;
           currentConnection = rc;
           currentStream = stream;
           active = true;
@@ -397,6 +402,39 @@ final class CdcRelay implements Relay {
           e.getMessage());
     }
     return outage;
+  }
+
+  /**
+   * Whether the slot is gone: dropped ({@code 42704}: "replication slot ... does not exist") or
+   * invalidated because it fell behind {@code max_slot_wal_keep_size} ({@code 55000}: "can no
+   * longer get changes from replication slot").
+   */
+  private static boolean isSlotLost(SQLException e) {
+    String m = String.valueOf(e.getMessage());
+    return ("42704".equals(e.getSQLState()) && m.contains("replication slot"))
+        || m.contains("can no longer get changes from replication slot");
+  }
+
+  /**
+   * A lost slot is not created again while the relay runs: a new slot would skip everything written
+   * since the old one was lost. Health turns DOWN until the slot is back.
+   */
+  private void reportLostSlot(SQLException e) {
+    if (slotLost) {
+      return;
+    }
+    slotLost = true;
+    LOG.error(
+        "relay {}: replication slot {} is gone ({}). The relay does not create it again while it"
+            + " runs: a new slot would skip what was written since. Rows still in the outbox table"
+            + " {} can be published by a polling relay (relay.mode=polling) until the table is"
+            + " empty; then restart the CDC relay, which creates a new slot. Messages written with"
+            + " pg_logical_emit_message or deleted in their own transaction since the slot was"
+            + " lost are not in the table. /health is DOWN meanwhile",
+        config.instanceId(),
+        slot.name(),
+        e.getMessage(),
+        config.outbox().tables().outboxTable().sql());
   }
 
   private static boolean isSlotBusy(SQLException e) {
@@ -1230,7 +1268,7 @@ final class CdcRelay implements Relay {
   public boolean healthy() {
     long window = TimeUnit.SECONDS.toNanos(10);
     long now = System.nanoTime();
-    return running && now - dbOkAt < window && now - kafkaOkAt < window;
+    return running && !slotLost && now - dbOkAt < window && now - kafkaOkAt < window;
   }
 
   /** A message the CDC relay cannot publish as written (delayed, malformed content). */

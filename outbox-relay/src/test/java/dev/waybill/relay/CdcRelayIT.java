@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import ch.qos.logback.classic.Level;
 import dev.waybill.outbox.Outbox;
 import dev.waybill.outbox.OutboxConfig;
 import dev.waybill.outbox.OutboxMessage;
@@ -14,6 +15,7 @@ import dev.waybill.outbox.schema.SchemaMigrator;
 import dev.waybill.relay.internal.CdcDeadLetters;
 import dev.waybill.relay.internal.LogicalSlot;
 import dev.waybill.testkit.InProcessKafka;
+import dev.waybill.testkit.LogLines;
 import dev.waybill.testkit.TestDatabase;
 import dev.waybill.testkit.TestDatabases;
 import dev.waybill.testkit.TestKafka;
@@ -668,6 +670,95 @@ class CdcRelayIT {
       write(table, List.of(msg("good-" + (n % 3), n)));
       Thread.sleep(100);
     }
+  }
+
+  @Test
+  void aCdcRelayRefusesToCreateItsSlotOverRowsThatWaitInTheOutbox() throws Exception {
+    // rows committed while no slot exists: a slot created now would never read them
+    write(table, List.of(msg("a", 1), msg("a", 2)));
+    assertThatThrownBy(() -> start(config("c1").build()))
+        .isInstanceOf(CdcPrerequisiteException.class)
+        .hasMessageContaining("replication slot '" + slotName + "' does not exist")
+        .hasMessageContaining("holds 2 row(s)")
+        .hasMessageContaining("relay.mode=polling");
+    assertThat(
+            count("SELECT COUNT(*) FROM pg_replication_slots WHERE slot_name = '" + slotName + "'"))
+        .as("no slot was created")
+        .isZero();
+    // the way out the message names: a polling relay empties the table, then CDC starts
+    Relay polling = start(pollingConfig());
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .until(() -> count("SELECT COUNT(*) FROM waybill_outbox") == 0);
+    polling.close();
+    start(config("c1").build());
+    write(table, List.of(msg("a", 3)));
+    assertThat(Published.read(topic, 3, Duration.ofSeconds(20)))
+        .extracting(Published.Rec::value)
+        .containsExactly(
+            "{\"key\":\"a\",\"n\":1}", "{\"key\":\"a\",\"n\":2}", "{\"key\":\"a\",\"n\":3}");
+  }
+
+  @Test
+  void aSlotDroppedUnderARunningRelayTurnsHealthDownAndIsNotCreatedAgain() throws Exception {
+    Relay cdc = start(config("c1").build());
+    write(table, List.of(msg("a", 1)));
+    assertThat(Published.read(topic, 1, Duration.ofSeconds(20))).hasSize(1);
+    await().atMost(Duration.ofSeconds(10)).until(cdc::healthy);
+    try (LogLines logs = LogLines.of("dev.waybill.relay")) {
+      // end the relay's WAL sender and drop the slot before the relay reads it again
+      await()
+          .atMost(Duration.ofSeconds(20))
+          .pollInterval(Duration.ofMillis(10))
+          .until(
+              () -> {
+                try (Connection c = db.connect();
+                    Statement st = c.createStatement()) {
+                  st.execute(
+                      "SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots"
+                          + " WHERE slot_name = '"
+                          + slotName
+                          + "' AND active_pid IS NOT NULL");
+                }
+                return LogicalSlot.drop(db.dataSource(), slotName);
+              });
+      write(table, List.of(msg("a", 2), msg("b", 1))); // while no slot exists
+      await()
+          .alias("/health turns DOWN")
+          .atMost(Duration.ofSeconds(20))
+          .until(() -> !cdc.healthy());
+      assertThat(logs.atLeast(Level.ERROR))
+          .as("the ERROR line names the slot and the way out")
+          .anySatisfy(
+              line ->
+                  assertThat(line)
+                      .startsWith("relay c1: replication slot " + slotName + " is gone")
+                      .contains("relay.mode=polling"));
+      Thread.sleep(1_000); // more attempts to read it
+      assertThat(
+              count(
+                  "SELECT COUNT(*) FROM pg_replication_slots WHERE slot_name = '" + slotName + "'"))
+          .as("the running relay does not create the slot again")
+          .isZero();
+      assertThat(cdc.status().cdc().orElseThrow().active()).isFalse();
+    }
+    cdc.close();
+    // the rows written meanwhile are still in the table: a polling relay publishes them
+    start(pollingConfig());
+    assertThat(Published.read(topic, 3, Duration.ofSeconds(20)))
+        .extracting(Published.Rec::value)
+        .containsExactlyInAnyOrder(
+            "{\"key\":\"a\",\"n\":1}", "{\"key\":\"a\",\"n\":2}", "{\"key\":\"b\",\"n\":1}");
+  }
+
+  /** A polling relay on the same outbox, the way out the CDC relay's messages name. */
+  RelayConfig pollingConfig() {
+    return RelayConfig.builder()
+        .instanceId("p1")
+        .bootstrapServers(TestKafka.get().bootstrapServers())
+        .pollInterval(Duration.ofMillis(100))
+        .sendTimeout(Duration.ofSeconds(3))
+        .build();
   }
 
   @Test

@@ -30,6 +30,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class LogicalSlot {
   private static final Logger LOG = LoggerFactory.getLogger(LogicalSlot.class);
+  private static final long STRANDED_COUNT_LIMIT = 100_000;
 
   private final DataSource dataSource;
   private final LogicalDecodingSql sql;
@@ -197,6 +198,7 @@ public final class LogicalSlot {
         return problems;
       }
       preparePublication(c, create, problems);
+      long waiting;
       if (!slotExists) {
         if (!create) {
           problems.add(
@@ -206,6 +208,8 @@ public final class LogicalSlot {
                   + " pg_create_logical_replication_slot('"
                   + slot
                   + "', 'pgoutput') or set relay.cdc.create=true");
+        } else if ((waiting = waitingRows(c)) > 0) {
+          problems.add(strandedRows(waiting));
         } else {
           try (PreparedStatement st = c.prepareStatement(sql.createSlotSql())) {
             st.setString(1, slot);
@@ -289,6 +293,39 @@ public final class LogicalSlot {
         throw e;
       }
     }
+  }
+
+  /** Rows in the outbox table, counted up to {@value #STRANDED_COUNT_LIMIT} + 1. */
+  private long waitingRows(Connection c) throws SQLException {
+    try (Statement st = c.createStatement();
+        ResultSet rs =
+            st.executeQuery(
+                "SELECT COUNT(*) FROM (SELECT 1 FROM "
+                    + tables.outboxTable().sql()
+                    + " LIMIT "
+                    + (STRANDED_COUNT_LIMIT + 1)
+                    + ") w")) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+
+  /**
+   * Why a new slot must not be created over waiting rows: it reads only WAL written after its
+   * creation, so rows committed before (written while no slot existed, or left by a slot that was
+   * dropped) would stay in the table unpublished.
+   */
+  private String strandedRows(long rows) {
+    return "replication slot '"
+        + slot
+        + "' does not exist, but the outbox table "
+        + tables.outboxTable().sql()
+        + " holds "
+        + (rows > STRANDED_COUNT_LIMIT ? "more than " + STRANDED_COUNT_LIMIT : rows)
+        + " row(s): a new slot reads only what is written after its creation, so the CDC relay"
+        + " would never publish them. Publish them first with a polling relay (relay.mode=polling,"
+        + " same settings) until the table is empty, then start the CDC relay, which creates the"
+        + " slot";
   }
 
   /** The slot's state, if it exists. */
