@@ -550,13 +550,7 @@ class CdcRelayIT {
         write(table, List.of(msg("good", good++))); // acknowledged: the failures count
         Thread.sleep(100);
       }
-      assertThat(
-              text(
-                  "SELECT error_class FROM waybill_outbox_dead_letter WHERE msg_key = 'stuck' AND"
-                      + " parks_key AND attempts = 2"))
-          .endsWith("RetriesExhaustedException");
-      assertThat(text("SELECT error_message FROM waybill_outbox_dead_letter"))
-          .startsWith("retries exhausted after 2 attempts; last error: ")
+      assertThat(RelayContract.assertRetriesExhausted(this::text, "msg_key = 'stuck'", 2))
           .contains(topic + "-missing");
       int written = good;
       try (KafkaConsumer<byte[], byte[]> c =
@@ -613,21 +607,10 @@ class CdcRelayIT {
           good,
           "the refused message dead-lettered after 2 attempts",
           () -> count("SELECT COUNT(*) FROM waybill_outbox_dead_letter") > 0);
-      assertThat(
-              text(
-                  "SELECT error_class FROM waybill_outbox_dead_letter WHERE msg_key = 'stuck' AND"
-                      + " parks_key AND attempts = 2 AND topic = '"
-                      + refusing
-                      + "'"))
-          .endsWith("RetriesExhaustedException");
-      assertThat(text("SELECT error_message FROM waybill_outbox_dead_letter WHERE parks_key"))
-          .startsWith("retries exhausted after 2 attempts; last error: ")
-          .satisfiesAnyOf(
-              m ->
-                  assertThat(m)
-                      .contains("TimeoutException: Expiring ")
-                      .contains(" for " + refusing + "-0:"),
-              m -> assertThat(m).contains("NotEnoughReplicasException"));
+      RefusingCluster.assertRefusal(
+          RelayContract.assertRetriesExhausted(
+              this::text, "msg_key = 'stuck' AND topic = '" + refusing + "'", 2),
+          refusing);
       await("the message behind it dead-lettered as its follower")
           .atMost(Duration.ofSeconds(20))
           .until(

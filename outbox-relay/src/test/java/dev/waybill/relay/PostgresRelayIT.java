@@ -163,13 +163,7 @@ class PostgresRelayIT extends RelayContract {
         writing.set(false);
         writer.join(10_000);
       }
-      assertThat(
-              text(
-                  "SELECT error_class FROM waybill_outbox_dead_letter WHERE msg_key = 'stuck' AND"
-                      + " parks_key AND attempts = 2"))
-          .endsWith("RetriesExhaustedException");
-      assertThat(text("SELECT error_message FROM waybill_outbox_dead_letter"))
-          .startsWith("retries exhausted after 2 attempts; last error: ")
+      assertThat(assertRetriesExhausted(this::text, "msg_key = 'stuck'", 2))
           .contains("TimeoutException")
           .contains(topic + "-missing");
       assertThat(counter(registry, "waybill.relay.retried"))
@@ -227,23 +221,9 @@ class PostgresRelayIT extends RelayContract {
         writing.set(false);
         writer.join(10_000);
       }
-      assertThat(
-              text(
-                  "SELECT error_class FROM waybill_outbox_dead_letter WHERE msg_key = 'stuck' AND"
-                      + " parks_key AND attempts = 2 AND topic = '"
-                      + refusing
-                      + "'"))
-          .endsWith("RetriesExhaustedException");
-      // the producer retries NOT_ENOUGH_REPLICAS until the delivery timeout expires the batch
-      // (or, should a refusal arrive just after it, fails it with the refusal itself)
-      assertThat(text("SELECT error_message FROM waybill_outbox_dead_letter"))
-          .startsWith("retries exhausted after 2 attempts; last error: ")
-          .satisfiesAnyOf(
-              m ->
-                  assertThat(m)
-                      .contains("TimeoutException: Expiring ")
-                      .contains(" for " + refusing + "-0:"),
-              m -> assertThat(m).contains("NotEnoughReplicasException"));
+      RefusingCluster.assertRefusal(
+          assertRetriesExhausted(this::text, "msg_key = 'stuck' AND topic = '" + refusing + "'", 2),
+          refusing);
       assertThat(counter(registry, "waybill.relay.dead.lettered")).isEqualTo(1);
       String firstId =
           text(

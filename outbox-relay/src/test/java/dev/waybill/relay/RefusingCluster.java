@@ -1,6 +1,7 @@
 package dev.waybill.relay;
 
 import static java.util.concurrent.TimeUnit.SECONDS;
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.waybill.testkit.InProcessKafka;
@@ -104,5 +105,20 @@ final class RefusingCluster implements AutoCloseable {
     } finally {
       kafka.close();
     }
+  }
+
+  /**
+   * Asserts that a dead letter's error message is this cluster's refusal of {@code refusing}: the
+   * producer retries {@code NOT_ENOUGH_REPLICAS} until the delivery timeout expires the batch (or,
+   * should a refusal arrive just after it, fails it with the refusal itself).
+   */
+  static void assertRefusal(String errorMessage, String refusing) {
+    assertThat(errorMessage)
+        .satisfiesAnyOf(
+            m ->
+                assertThat(m)
+                    .contains("TimeoutException: Expiring ")
+                    .contains(" for " + refusing + "-0:"),
+            m -> assertThat(m).contains("NotEnoughReplicasException"));
   }
 }

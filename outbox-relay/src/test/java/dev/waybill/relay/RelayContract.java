@@ -137,6 +137,32 @@ abstract class RelayContract {
     }
   }
 
+  /** Runs a query that returns one text value. */
+  interface SqlText {
+    String get(String sql) throws SQLException;
+  }
+
+  /**
+   * Asserts that the dead letter {@code where} selects was moved as "retries exhausted" after
+   * {@code attempts} attempts and parks its key; returns its error message for further checks.
+   */
+  static String assertRetriesExhausted(SqlText text, String where, int attempts)
+      throws SQLException {
+    assertThat(
+            text.get(
+                "SELECT error_class FROM waybill_outbox_dead_letter WHERE parks_key AND attempts = "
+                    + attempts
+                    + " AND "
+                    + where))
+        .endsWith("RetriesExhaustedException");
+    String message =
+        text.get(
+            "SELECT error_message FROM waybill_outbox_dead_letter WHERE parks_key AND " + where);
+    assertThat(message)
+        .startsWith("retries exhausted after " + attempts + " attempts; last error: ");
+    return message;
+  }
+
   static double counter(MeterRegistry registry, String name) {
     return registry.get(name).counter().count();
   }
