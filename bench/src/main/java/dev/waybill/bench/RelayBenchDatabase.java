@@ -134,6 +134,15 @@ final class RelayBenchDatabase implements AutoCloseable {
    * ({@link System#nanoTime()}).
    */
   long insertBacklog(Backlog backlog, String topic, boolean notify) throws SQLException {
+    return insertBacklog(backlog, topic, notify, i -> true);
+  }
+
+  /** {@link #insertBacklog(Backlog, String, boolean)} of the messages {@code include} accepts. */
+  long insertBacklog(
+      Backlog backlog, String topic, boolean notify, java.util.function.IntPredicate include)
+      throws SQLException {
+    int[] chosen =
+        java.util.stream.IntStream.range(0, backlog.messages()).filter(include).toArray();
     try (Connection c = connect()) {
       c.setAutoCommit(false);
       StringBuilder sql =
@@ -143,7 +152,7 @@ final class RelayBenchDatabase implements AutoCloseable {
         sql.append(i == 0 ? "(?,?,?,?)" : ",(?,?,?,?)");
       }
       try (PreparedStatement full = c.prepareStatement(sql.toString())) {
-        int n = backlog.messages();
+        int n = chosen.length;
         int i = 0;
         while (i < n) {
           int rows = Math.min(ROWS_PER_INSERT, n - i);
@@ -161,10 +170,11 @@ final class RelayBenchDatabase implements AutoCloseable {
           }
           int p = 1;
           for (int r = 0; r < rows; r++, i++) {
+            int m = chosen[i];
             st.setString(p++, topic);
-            st.setString(p++, backlog.key(i));
+            st.setString(p++, backlog.key(m));
             st.setString(p++, Backlog.EVENT_TYPE);
-            st.setBytes(p++, backlog.payload(i));
+            st.setBytes(p++, backlog.payload(m));
           }
           st.executeUpdate();
           if (partial != null) {
@@ -265,6 +275,11 @@ final class RelayBenchDatabase implements AutoCloseable {
 
     String key(int i) {
       return keys[keyOf[i]];
+    }
+
+    /** The index of message {@code i}'s key, from 0 to the key count. */
+    int keyIndex(int i) {
+      return keyOf[i];
     }
 
     byte[] keyBytes(int i) {

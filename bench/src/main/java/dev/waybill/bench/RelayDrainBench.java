@@ -1,6 +1,7 @@
 package dev.waybill.bench;
 
 import com.zaxxer.hikari.HikariDataSource;
+import dev.waybill.outbox.schema.OutboxPartitioning;
 import dev.waybill.outbox.wire.CloudEventHeaders;
 import dev.waybill.relay.Relay;
 import dev.waybill.relay.RelayConfig;
@@ -54,7 +55,18 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  *       no headers. Its ratio to {@code bare} in the same run calibrates the 0.6 target;
  *   <li>{@code bare-relay-producer} (diagnostic): the bare producer with the relay's effective
  *       producer settings and the same CloudEvents headers the relay adds: the Kafka side of the
- *       relay's work without the database.
+ *       relay's work without the database;
+ *   <li>{@code bare-headers}, {@code bare-one-in-flight} (diagnostic): the two halves of {@code
+ *       bare-relay-producer}: the bare producer with only the CloudEvents headers added, and the
+ *       bare producer with only the relay's producer settings (one request in flight per
+ *       connection, 256 KiB batches, no linger), no headers;
+ *   <li>{@code relay3-split} (diagnostic, PostgreSQL): 3 relays that share nothing but the broker
+ *       and the database server: each has a database of its own holding the messages of a third of
+ *       the keys, and owns all its shards. What 3 relays would do if their rows were perfectly
+ *       separated (an outbox partitioned by shard group, say);
+ *   <li>{@code relay1-part}, {@code relay3-part} (PostgreSQL): {@code relay1} and {@code relay3} on
+ *       a second database whose outbox table is split into {@code --outbox-partitions} partitions
+ *       by shard group ({@code OutboxPartitioning}, {@code migrate --partitions}).
  * </ul>
  *
  * Variants alternate within each round and their order rotates from round to round; the first
@@ -69,7 +81,18 @@ public final class RelayDrainBench {
   static final String TOPIC_PREFIX = "bench-drain-";
   static final List<String> ALL_VARIANTS =
       List.of(
-          "bare", "naive", "relay1", "relay3", "relay1-warm", "relay3-warm", "bare-relay-producer");
+          "bare",
+          "naive",
+          "relay1",
+          "relay3",
+          "relay1-warm",
+          "relay3-warm",
+          "bare-relay-producer",
+          "bare-headers",
+          "bare-one-in-flight",
+          "relay3-split",
+          "relay1-part",
+          "relay3-part");
 
   private record Settings(
       boolean postgres,
@@ -86,6 +109,7 @@ public final class RelayDrainBench {
       List<String> variants,
       int batchSize,
       int shards,
+      int outboxPartitions,
       String bootstrap,
       Path workDir,
       Map<String, String> dbSettings,
@@ -132,6 +156,7 @@ public final class RelayDrainBench {
   private KafkaBrokerProcess broker;
   private BenchKafka kafka;
   private RelayBenchDatabase db;
+  private RelayBenchDatabase partitionedDb;
 
   private RelayDrainBench(Settings settings) {
     this.settings = settings;
@@ -176,6 +201,11 @@ public final class RelayDrainBench {
                     + " (MariaDB)")
             .option("batch-size", "2000", "relay.batch.size of the relays")
             .option("shards", "64", "relay.shards of the relays (64 is the default)")
+            .option(
+                "outbox-partitions",
+                "8",
+                "relay1-part, relay3-part: partitions of their outbox table (a power of two that"
+                    + " divides --shards)")
             .option(
                 "bootstrap",
                 "",
@@ -252,6 +282,7 @@ public final class RelayDrainBench {
             List.copyOf(variants),
             a.integer("batch-size", 1, 10_000),
             a.integer("shards", 1, 1024),
+            a.integer("outbox-partitions", 2, 64),
             a.string("bootstrap"),
             Path.of(a.string("work-dir")),
             dbSettings(a),
@@ -287,6 +318,11 @@ public final class RelayDrainBench {
         }
         if (!settings.freshJvm()) {
           runRounds(results);
+        }
+      } finally {
+        if (partitionedDb != null) {
+          partitionedDb.close();
+          partitionedDb = null;
         }
       }
       if (settings.freshJvm()) {
@@ -546,13 +582,18 @@ public final class RelayDrainBench {
     awaitQuiet(settings.quietWaitSeconds());
     try {
       return switch (variant) {
-        case "bare" -> bare(topic, false);
-        case "bare-relay-producer" -> bare(topic, true);
+        case "bare" -> bare(topic, variant, false, false);
+        case "bare-headers" -> bare(topic, variant, false, true);
+        case "bare-one-in-flight" -> bare(topic, variant, true, false);
+        case "bare-relay-producer" -> bare(topic, variant, true, true);
         case "naive" -> naive(topic);
         case "relay1" -> relays(topic, round, 1, false);
         case "relay3" -> relays(topic, round, 3, false);
         case "relay1-warm" -> relays(topic, round, 1, true);
         case "relay3-warm" -> relays(topic, round, 3, true);
+        case "relay3-split" -> splitRelays(topic, round, 3);
+        case "relay1-part" -> onPartitionedOutbox(() -> relays(topic, round, 1, false));
+        case "relay3-part" -> onPartitionedOutbox(() -> relays(topic, round, 3, false));
         default -> throw new IllegalArgumentException(variant);
       };
     } finally {
@@ -560,11 +601,17 @@ public final class RelayDrainBench {
     }
   }
 
-  private Result bare(String topic, boolean relayLike) throws Exception {
+  /**
+   * A bare producer sending the backlog's records: with Kafka's defaults (plus acks=all and
+   * idempotence) or the relay's effective producer settings, with or without the relay's
+   * CloudEvents headers.
+   */
+  private Result bare(String topic, String variant, boolean relaySettings, boolean headers)
+      throws Exception {
     int n = settings.messages();
-    String clientId = relayLike ? "bench-bare-relay-producer" : "bench-bare";
+    String clientId = "bench-" + variant;
     Properties p = new Properties();
-    if (relayLike) {
+    if (relaySettings) {
       p.putAll(
           new KafkaPublisher(
                   Map.of("bootstrap.servers", kafka.bootstrap()),
@@ -592,7 +639,7 @@ public final class RelayDrainBench {
     try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p)) {
       for (int i = 0; i < n; i++) {
         ProducerRecord<byte[], byte[]> record;
-        if (relayLike) {
+        if (headers) {
           // what the relay's toRecord adds: the CloudEvents headers
           RecordHeaders h = new RecordHeaders();
           h.add(CloudEventHeaders.ID, utf8(UUID.randomUUID().toString()));
@@ -631,14 +678,7 @@ public final class RelayDrainBench {
         notes.add("producer: " + BenchKafka.format(metrics));
       }
       double s = (t1 - t0) / 1e9;
-      return new Result(
-          relayLike ? "bare-relay-producer" : "bare",
-          s,
-          s,
-          published,
-          cpu0.to(cpu1),
-          notes,
-          metrics);
+      return new Result(variant, s, s, published, cpu0.to(cpu1), notes, metrics);
     }
   }
 
@@ -781,6 +821,132 @@ public final class RelayDrainBench {
         kafka.deleteTopic(topic + "-prime");
       }
     }
+  }
+
+  /** Runs a relay variant against the database whose outbox table is partitioned. */
+  private Result onPartitionedOutbox(java.util.concurrent.Callable<Result> variant)
+      throws Exception {
+    if (!settings.postgres()) {
+      throw new IllegalArgumentException("relay1-part and relay3-part run on PostgreSQL only");
+    }
+    if (partitionedDb == null) {
+      RelayBenchDatabase d =
+          RelayBenchDatabase.create(
+              settings.adminUrl(),
+              settings.user(),
+              settings.password(),
+              settings.database() + "_part",
+              settings.dbSettings());
+      try (HikariDataSource ds = d.pool("bench-partition", 2)) {
+        OutboxPartitioning.partition(
+            ds, dev.waybill.outbox.schema.TableNames.defaults(), settings.outboxPartitions());
+      }
+      for (int i = 0; i < settings.outboxPartitions(); i++) {
+        d.execute("ALTER TABLE waybill_outbox_p" + i + " SET (autovacuum_enabled = false)");
+      }
+      partitionedDb = d;
+    }
+    RelayBenchDatabase plain = db;
+    db = partitionedDb;
+    try {
+      return variant.call();
+    } finally {
+      db = plain;
+    }
+  }
+
+  private Result splitRelays(String topic, int round, int count) throws Exception {
+    if (!settings.postgres()) {
+      throw new IllegalArgumentException("relay3-split runs on PostgreSQL only");
+    }
+    int n = settings.messages();
+    db.truncate();
+    List<String> notes = new ArrayList<>();
+    List<RelayBenchDatabase> dbs = new ArrayList<>();
+    List<HikariDataSource> pools = new ArrayList<>();
+    List<Relay> relays = new ArrayList<>();
+    SqlTimer timer = new SqlTimer();
+    try {
+      long w0 = System.nanoTime();
+      for (int i = 0; i < count; i++) {
+        int part = i;
+        RelayBenchDatabase d =
+            RelayBenchDatabase.create(
+                settings.adminUrl(),
+                settings.user(),
+                settings.password(),
+                settings.database() + "_s" + i,
+                settings.dbSettings());
+        dbs.add(d);
+        d.insertBacklog(backlog, topic, false, m -> backlog.keyIndex(m) % count == part);
+        d.settle();
+      }
+      notes.add(
+          String.format(
+              "%d databases, each with the messages of every %dth key, written and settled in"
+                  + " %.1f s (untimed)",
+              count, count, (System.nanoTime() - w0) / 1e9));
+      for (int i = 0; i < count; i++) {
+        String id = "bench-r" + round + "-s" + count + "-" + (i + 1);
+        HikariDataSource pool = dbs.get(i).pool("relay-" + id, 4);
+        pools.add(pool);
+        relays.add(
+            Relay.builder()
+                .config(relayConfig(id))
+                .dataSource(timer.wrap(pool))
+                .meterRegistry(new SimpleMeterRegistry())
+                .build());
+      }
+      kafka.endOffsetSum(topic, settings.partitions());
+      CpuMeter.Snapshot cpu0 = new CpuMeter.Snapshot(broker.pid());
+      long t0 = System.nanoTime();
+      for (Relay r : relays) {
+        r.start();
+      }
+      long acked = 0;
+      long deadline = t0 + TimeUnit.SECONDS.toNanos(settings.timeoutSeconds());
+      long tEnd;
+      while (true) {
+        Thread.sleep(20);
+        if (acked == 0 && kafka.endOffsetSum(topic, settings.partitions()) >= n) {
+          acked = System.nanoTime();
+        }
+        if (acked != 0 && allEmpty(dbs)) {
+          tEnd = System.nanoTime();
+          break;
+        }
+        if (System.nanoTime() > deadline) {
+          throw new IllegalStateException(
+              "split drain did not finish within " + settings.timeoutSeconds() + " s");
+        }
+      }
+      CpuMeter.Snapshot cpu1 = new CpuMeter.Snapshot(broker.pid());
+      StringBuilder per = new StringBuilder("per relay: ");
+      for (Relay r : relays) {
+        per.append(String.format("%s published %,d; ", r.instanceId(), r.status().published()));
+      }
+      notes.add(per.toString());
+      return finish(topic, relays, pools, timer, t0, acked, tEnd, cpu0.to(cpu1), notes, Map.of());
+    } finally {
+      for (Relay r : relays) {
+        r.close();
+      }
+      for (HikariDataSource p : pools) {
+        p.close();
+      }
+      for (RelayBenchDatabase d : dbs) {
+        d.close();
+      }
+    }
+  }
+
+  private static boolean allEmpty(List<RelayBenchDatabase> dbs) throws java.sql.SQLException {
+    for (RelayBenchDatabase d : dbs) {
+      if (!d.outboxEmpty()) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private Result finish(
@@ -1042,6 +1208,19 @@ public final class RelayDrainBench {
       double m = LatencyStats.median(ratios);
       System.out.printf(
           "target %s ≥ 0.60 × bare: %.2f → %s%n", oneName, m, m >= 0.6 ? "MET" : "NOT MET");
+    }
+    List<Result> ceiling = results.get("bare-relay-producer");
+    if (bare != null && ceiling != null && one != null) {
+      double[] producerToBare = new double[ceiling.size()];
+      double[] oneToProducer = new double[one.size()];
+      for (int i = 0; i < one.size(); i++) {
+        producerToBare[i] = ceiling.get(i).perSecond(n) / bare.get(i).perSecond(n);
+        oneToProducer[i] = one.get(i).perSecond(n) / ceiling.get(i).perSecond(n);
+      }
+      System.out.printf(
+          "ceiling: the relay's own producer (its settings and headers, no database) is %.2f ×"
+              + " bare; %s is %.2f × that producer%n",
+          LatencyStats.median(producerToBare), oneName, LatencyStats.median(oneToProducer));
     }
     List<Result> naive = results.get("naive");
     if (naive != null && one != null) {

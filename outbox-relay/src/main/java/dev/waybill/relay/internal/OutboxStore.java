@@ -1,6 +1,7 @@
 package dev.waybill.relay.internal;
 
 import dev.waybill.outbox.dialect.Dialect;
+import dev.waybill.outbox.schema.OutboxPartitioning;
 import dev.waybill.outbox.schema.TableNames;
 import java.sql.Array;
 import java.sql.Connection;
@@ -13,8 +14,10 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.StringJoiner;
+import java.util.concurrent.ConcurrentHashMap;
 import javax.sql.DataSource;
 
 /**
@@ -24,6 +27,7 @@ import javax.sql.DataSource;
  */
 public final class OutboxStore {
   private static final int IN_LIST_CHUNK = 1000;
+  private static final int MAX_REMEMBERED = 1_000_000;
   private static final long BACKLOG_COST_FACTOR = 50;
   // The claim's right plan is always a walk of the primary key in seq order that stops at the
   // limit. Without fresh statistics (a backlog that just arrived; autovacuum behind) the planner
@@ -43,6 +47,8 @@ public final class OutboxStore {
   private final String claimAllSql;
   private final String claimShardsSql;
   private final String deleteSql;
+  private final int partitions;
+  private final Map<Long, Integer> partitionOf = new ConcurrentHashMap<>();
   private long backlogNextAt = System.nanoTime();
 
   /**
@@ -51,6 +57,19 @@ public final class OutboxStore {
    * @param tables the table names
    */
   public OutboxStore(DataSource dataSource, Dialect dialect, TableNames tables) {
+    this(dataSource, dialect, tables, 0);
+  }
+
+  /**
+   * @param dataSource the database
+   * @param dialect its dialect
+   * @param tables the table names
+   * @param partitions the outbox table's partitions ({@link OutboxPartitioning}), 0 for a plain
+   *     table: a claim for part of the shards then reads only the partitions holding them, and a
+   *     DELETE goes to each row's partition
+   */
+  public OutboxStore(DataSource dataSource, Dialect dialect, TableNames tables, int partitions) {
+    this.partitions = partitions;
     this.dataSource = dataSource;
     this.dialect = dialect;
     this.tables = tables;
@@ -60,6 +79,9 @@ public final class OutboxStore {
     this.claimShardsSql =
         claimHead()
             + " AND o.seq <> ALL(?) AND MOD(COALESCE(o.shard, o.seq), ?) = ANY(?)"
+            + (partitions > 0
+                ? " AND " + OutboxPartitioning.keySql("o.", partitions) + " = ANY(?)"
+                : "")
             + claimTail()
             + "?";
     this.deleteSql = "DELETE FROM " + outbox + " WHERE seq = ANY(?)";
@@ -137,10 +159,14 @@ public final class OutboxStore {
             shards[k++] = shard.longValue();
           }
           try (PreparedStatement st = c.prepareStatement(claimShardsSql)) {
-            st.setArray(1, excluded);
-            st.setLong(2, shardCount);
-            st.setArray(3, c.createArrayOf("bigint", shards));
-            st.setInt(4, limit);
+            int p = 1;
+            st.setArray(p++, excluded);
+            st.setLong(p++, shardCount);
+            st.setArray(p++, c.createArrayOf("bigint", shards));
+            if (partitions > 0) {
+              st.setArray(p++, c.createArrayOf("bigint", partitionsOf(ownedShards)));
+            }
+            st.setInt(p, limit);
             try (ResultSet rs = st.executeQuery()) {
               rows = readRows(rs, limit);
             }
@@ -157,9 +183,20 @@ public final class OutboxStore {
     }
   }
 
+  /** The partitions holding {@code shards} (a shard lies in partition shard % partitions). */
+  private Long[] partitionsOf(Collection<Integer> shards) {
+    java.util.TreeSet<Long> out = new java.util.TreeSet<>();
+    for (int shard : shards) {
+      out.add((long) (shard % partitions));
+    }
+    return out.toArray(new Long[0]);
+  }
+
   private String claimHead() {
     return "SELECT o.seq, o.id, o.topic, o.msg_key, o.event_type, o.content_type, o.payload,"
-        + " o.headers, o.traceparent, o.created_at FROM "
+        + " o.headers, o.traceparent, o.created_at"
+        + (partitions > 0 ? ", " + OutboxPartitioning.keySql("o.", partitions) : "")
+        + " FROM "
         + outbox
         + " o WHERE (o.available_at IS NULL OR o.available_at <= "
         + dialect.nowSql()
@@ -175,8 +212,15 @@ public final class OutboxStore {
 
   private List<OutboxRow> readRows(ResultSet rs, int limit) throws SQLException {
     List<OutboxRow> rows = new ArrayList<>(limit);
+    if (partitions > 0 && partitionOf.size() > MAX_REMEMBERED) {
+      partitionOf.clear(); // rows claimed and never deleted here (taken over): forget them
+    }
     while (rs.next()) {
-      rows.add(readRow(rs));
+      OutboxRow row = readRow(rs);
+      rows.add(row);
+      if (partitions > 0) {
+        partitionOf.put(row.seq(), rs.getInt(11));
+      }
     }
     return rows;
   }
@@ -204,6 +248,10 @@ public final class OutboxStore {
       return;
     }
     try (Connection c = dataSource.getConnection()) {
+      if (partitions > 0) {
+        deleteByPartition(c, seqs);
+        return;
+      }
       if (dialect.supportsArrayParameters()) {
         try (PreparedStatement st = c.prepareStatement(deleteSql)) {
           st.setArray(1, c.createArrayOf("bigint", seqs.toArray(new Long[0])));
@@ -238,6 +286,43 @@ public final class OutboxStore {
         }
       }
     }
+  }
+
+  /**
+   * One DELETE per partition, in one transaction, each naming its partition so that PostgreSQL
+   * looks the rows up in that partition's primary key only (a DELETE by seq alone probes every
+   * partition). Rows this store did not claim go to one DELETE over all partitions.
+   */
+  private void deleteByPartition(Connection c, Collection<Long> seqs) throws SQLException {
+    Map<Integer, List<Long>> groups = new java.util.TreeMap<>();
+    for (Long seq : seqs) {
+      Integer partition = partitionOf.get(seq);
+      groups.computeIfAbsent(partition == null ? -1 : partition, k -> new ArrayList<>()).add(seq);
+    }
+    c.setAutoCommit(false);
+    try {
+      for (Map.Entry<Integer, List<Long>> g : groups.entrySet()) {
+        String sql =
+            g.getKey() < 0
+                ? deleteSql
+                : deleteSql
+                    + " AND "
+                    + OutboxPartitioning.keySql("", partitions)
+                    + " = "
+                    + g.getKey();
+        try (PreparedStatement st = c.prepareStatement(sql)) {
+          st.setArray(1, c.createArrayOf("bigint", g.getValue().toArray(new Long[0])));
+          st.executeUpdate();
+        }
+      }
+      c.commit();
+    } catch (SQLException | RuntimeException e) {
+      c.rollback();
+      throw e;
+    } finally {
+      c.setAutoCommit(true);
+    }
+    seqs.forEach(partitionOf::remove);
   }
 
   /**
@@ -281,6 +366,7 @@ public final class OutboxStore {
           st.executeUpdate();
         }
         c.commit();
+        partitionOf.remove(row.seq());
         return moved == 1;
       } catch (SQLException | RuntimeException e) {
         c.rollback();
