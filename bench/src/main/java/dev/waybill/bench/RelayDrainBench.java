@@ -802,10 +802,22 @@ public final class RelayDrainBench {
       Map<String, Double> figures = new LinkedHashMap<>();
       StringBuilder per = new StringBuilder("per relay: ");
       for (Relay r : relays) {
+        Set<Integer> shards = r.status().ownedShards();
         per.append(
             String.format(
-                "%s published %,d (owns %d shards); ",
-                r.instanceId(), r.status().published(), r.status().ownedShards().size()));
+                "%s published %,d (owns %d shards%s); ",
+                r.instanceId(),
+                r.status().published(),
+                shards.size(),
+                db == partitionedDb
+                    ? String.format(
+                        " in %d of %d partitions",
+                        shards.stream()
+                            .map(x -> x % settings.outboxPartitions())
+                            .distinct()
+                            .count(),
+                        settings.outboxPartitions())
+                    : ""));
       }
       notes.add(per.toString());
       diagnose(timer, registry, ids, t0, tEnd, notes, figures);

@@ -183,16 +183,9 @@ public final class LeaseManager {
             lost);
         listener.lost(lost);
       }
-      live =
-          (int)
-              Math.max(
-                  1,
-                  count(
-                      c,
-                      "SELECT COUNT(*) FROM "
-                          + relays
-                          + " WHERE expires_at > "
-                          + dialect.nowSql()));
+      List<String> liveIds = liveRelays(c);
+      live = Math.max(1, liveIds.size());
+      int rank = Math.max(0, liveIds.indexOf(instance));
       int target = (shardCount + live - 1) / live;
       if (now.size() > target) {
         Set<Integer> give = new TreeSet<>();
@@ -212,7 +205,7 @@ public final class LeaseManager {
             live);
         listener.released(give);
       } else if (now.size() < target) {
-        Set<Integer> got = acquire(c, target - now.size(), now);
+        Set<Integer> got = acquire(c, target - now.size(), now, rank * groups / live);
         if (!got.isEmpty()) {
           now.addAll(got);
           LOG.info(
@@ -383,7 +376,30 @@ public final class LeaseManager {
     return counts;
   }
 
-  private Set<Integer> acquire(Connection c, int wanted, Set<Integer> owned) throws SQLException {
+  private List<String> liveRelays(Connection c) throws SQLException {
+    List<String> ids = new ArrayList<>();
+    try (Statement st = c.createStatement();
+        ResultSet rs =
+            st.executeQuery(
+                "SELECT instance_id FROM "
+                    + relays
+                    + " WHERE expires_at > "
+                    + dialect.nowSql()
+                    + " ORDER BY instance_id")) {
+      while (rs.next()) {
+        ids.add(rs.getString(1));
+      }
+    }
+    return ids;
+  }
+
+  /**
+   * Takes up to {@code wanted} free shards. With partitions, {@code firstGroup} is where this relay
+   * starts looking (its rank among the live relays spread over the partitions), so relays that
+   * start together take different partitions instead of interleaving their shards.
+   */
+  private Set<Integer> acquire(Connection c, int wanted, Set<Integer> owned, int firstGroup)
+      throws SQLException {
     List<Integer> free = new ArrayList<>();
     try (Statement st = c.createStatement();
         ResultSet rs =
@@ -400,12 +416,12 @@ public final class LeaseManager {
     if (groups > 1) {
       int[] mine = perGroup(owned);
       int[] open = perGroup(free);
-      // partitions this relay has a part of, then those with the most free shards; the sort is
-      // stable, so the shards of one partition stay shuffled
+      // partitions this relay has a part of, then those with the most free shards, from its
+      // first group on; the sort is stable, so the shards of one partition stay shuffled
       free.sort(
           java.util.Comparator.<Integer>comparingInt(s -> mine[s % groups] > 0 ? 0 : 1)
               .thenComparingInt(s -> -open[s % groups])
-              .thenComparingInt(s -> s % groups));
+              .thenComparingInt(s -> Math.floorMod(s % groups - firstGroup, groups)));
     }
     Set<Integer> got = new TreeSet<>();
     try (PreparedStatement st =

@@ -79,9 +79,6 @@ public final class OutboxStore {
     this.claimShardsSql =
         claimHead()
             + " AND o.seq <> ALL(?) AND MOD(COALESCE(o.shard, o.seq), ?) = ANY(?)"
-            + (partitions > 0
-                ? " AND " + OutboxPartitioning.keySql("o.", partitions) + " = ANY(?)"
-                : "")
             + claimTail()
             + "?";
     this.deleteSql = "DELETE FROM " + outbox + " WHERE seq = ANY(?)";
@@ -142,8 +139,13 @@ public final class OutboxStore {
         try (Statement st = c.createStatement()) {
           st.execute(PLANNER_SETTINGS);
         }
-        Array excluded = c.createArrayOf("bigint", exclude.toArray(new Long[0]));
         List<OutboxRow> rows;
+        if (partitions > 0) {
+          rows = claimPartitions(c, shardCount, ownedShards, exclude, limit);
+          c.commit();
+          return rows;
+        }
+        Array excluded = c.createArrayOf("bigint", exclude.toArray(new Long[0]));
         if (ownedShards == null) {
           try (PreparedStatement st = c.prepareStatement(claimAllSql)) {
             st.setArray(1, excluded);
@@ -163,9 +165,6 @@ public final class OutboxStore {
             st.setArray(p++, excluded);
             st.setLong(p++, shardCount);
             st.setArray(p++, c.createArrayOf("bigint", shards));
-            if (partitions > 0) {
-              st.setArray(p++, c.createArrayOf("bigint", partitionsOf(ownedShards)));
-            }
             st.setInt(p, limit);
             try (ResultSet rs = st.executeQuery()) {
               rows = readRows(rs, limit);
@@ -183,13 +182,78 @@ public final class OutboxStore {
     }
   }
 
-  /** The partitions holding {@code shards} (a shard lies in partition shard % partitions). */
-  private Long[] partitionsOf(Collection<Integer> shards) {
-    java.util.TreeSet<Long> out = new java.util.TreeSet<>();
-    for (int shard : shards) {
-      out.add((long) (shard % partitions));
+  /**
+   * The claim on a partitioned outbox: one sub-select per partition holding owned shards, each
+   * naming its partition (so PostgreSQL plans it on that partition alone) with only the excluded
+   * rows of that partition, merged in seq order. One statement over the parent table would carry
+   * the whole exclusion array into every partition's plan, and planning it cost more than the claim
+   * itself (measured: 11 ms against 1.6-2.5 ms on a plain table, 4,000 excluded rows, 8
+   * partitions). A partition whose shards are all owned needs no shard filter.
+   */
+  private List<OutboxRow> claimPartitions(
+      Connection c,
+      int shardCount,
+      Collection<Integer> ownedShards,
+      Collection<Long> exclude,
+      int limit)
+      throws SQLException {
+    Map<Integer, List<Long>> shardsOf = new java.util.TreeMap<>();
+    if (ownedShards == null) {
+      for (int i = 0; i < partitions; i++) {
+        shardsOf.put(i, null);
+      }
+    } else {
+      for (int shard : ownedShards) {
+        shardsOf.computeIfAbsent(shard % partitions, k -> new ArrayList<>()).add((long) shard);
+      }
+      int perPartition = shardCount / partitions;
+      shardsOf.replaceAll((k, v) -> v.size() == perPartition ? null : v);
     }
-    return out.toArray(new Long[0]);
+    Map<Integer, List<Long>> excludedOf = new java.util.HashMap<>();
+    List<Long> anywhere = new ArrayList<>();
+    for (Long seq : exclude) {
+      Integer p = partitionOf.get(seq);
+      if (p == null) {
+        anywhere.add(seq);
+      } else {
+        excludedOf.computeIfAbsent(p, k -> new ArrayList<>()).add(seq);
+      }
+    }
+    StringBuilder sql = new StringBuilder(1024).append("SELECT * FROM (");
+    String key = OutboxPartitioning.keySql("o.", partitions);
+    for (Map.Entry<Integer, List<Long>> e : shardsOf.entrySet()) {
+      if (sql.length() > 15) {
+        sql.append(" UNION ALL ");
+      }
+      sql.append('(')
+          .append(claimHead())
+          .append(" AND ")
+          .append(key)
+          .append(" = ")
+          .append(e.getKey())
+          .append(" AND o.seq <> ALL(?)");
+      if (e.getValue() != null) {
+        sql.append(" AND MOD(COALESCE(o.shard, o.seq), ").append(shardCount).append(") = ANY(?)");
+      }
+      sql.append(claimTail()).append("?)");
+    }
+    sql.append(") u ORDER BY u.seq LIMIT ?");
+    try (PreparedStatement st = c.prepareStatement(sql.toString())) {
+      int p = 1;
+      for (Map.Entry<Integer, List<Long>> e : shardsOf.entrySet()) {
+        List<Long> excluded = new ArrayList<>(anywhere);
+        excluded.addAll(excludedOf.getOrDefault(e.getKey(), List.of()));
+        st.setArray(p++, c.createArrayOf("bigint", excluded.toArray(new Long[0])));
+        if (e.getValue() != null) {
+          st.setArray(p++, c.createArrayOf("bigint", e.getValue().toArray(new Long[0])));
+        }
+        st.setInt(p++, limit);
+      }
+      st.setInt(p, limit);
+      try (ResultSet rs = st.executeQuery()) {
+        return readRows(rs, limit);
+      }
+    }
   }
 
   private String claimHead() {
