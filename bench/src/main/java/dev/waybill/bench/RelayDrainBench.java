@@ -1,7 +1,6 @@
 package dev.waybill.bench;
 
 import com.zaxxer.hikari.HikariDataSource;
-import dev.waybill.outbox.schema.OutboxPartitioning;
 import dev.waybill.outbox.wire.CloudEventHeaders;
 import dev.waybill.relay.Relay;
 import dev.waybill.relay.RelayConfig;
@@ -21,7 +20,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
-import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -63,10 +61,7 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  *   <li>{@code relay3-split} (diagnostic, PostgreSQL): 3 relays that share nothing but the broker
  *       and the database server: each has a database of its own holding the messages of a third of
  *       the keys, and owns all its shards. What 3 relays would do if their rows were perfectly
- *       separated (an outbox partitioned by shard group, say);
- *   <li>{@code relay1-part}, {@code relay3-part} (PostgreSQL): {@code relay1} and {@code relay3} on
- *       a second database whose outbox table is split into {@code --outbox-partitions} partitions
- *       by shard group ({@code OutboxPartitioning}, {@code migrate --partitions}).
+ *       separated: the bound for any scheme that keeps the relays' rows apart.
  * </ul>
  *
  * Variants alternate within each round and their order rotates from round to round; the first
@@ -90,9 +85,7 @@ public final class RelayDrainBench {
           "bare-relay-producer",
           "bare-headers",
           "bare-one-in-flight",
-          "relay3-split",
-          "relay1-part",
-          "relay3-part");
+          "relay3-split");
 
   private record Settings(
       boolean postgres,
@@ -109,7 +102,6 @@ public final class RelayDrainBench {
       List<String> variants,
       int batchSize,
       int shards,
-      int outboxPartitions,
       String bootstrap,
       Path workDir,
       Map<String, String> dbSettings,
@@ -156,7 +148,6 @@ public final class RelayDrainBench {
   private KafkaBrokerProcess broker;
   private BenchKafka kafka;
   private RelayBenchDatabase db;
-  private RelayBenchDatabase partitionedDb;
 
   private RelayDrainBench(Settings settings) {
     this.settings = settings;
@@ -201,11 +192,6 @@ public final class RelayDrainBench {
                     + " (MariaDB)")
             .option("batch-size", "2000", "relay.batch.size of the relays")
             .option("shards", "64", "relay.shards of the relays (64 is the default)")
-            .option(
-                "outbox-partitions",
-                "8",
-                "relay1-part, relay3-part: partitions of their outbox table (a power of two that"
-                    + " divides --shards)")
             .option(
                 "bootstrap",
                 "",
@@ -282,7 +268,6 @@ public final class RelayDrainBench {
             List.copyOf(variants),
             a.integer("batch-size", 1, 10_000),
             a.integer("shards", 1, 1024),
-            a.integer("outbox-partitions", 2, 64),
             a.string("bootstrap"),
             Path.of(a.string("work-dir")),
             dbSettings(a),
@@ -318,11 +303,6 @@ public final class RelayDrainBench {
         }
         if (!settings.freshJvm()) {
           runRounds(results);
-        }
-      } finally {
-        if (partitionedDb != null) {
-          partitionedDb.close();
-          partitionedDb = null;
         }
       }
       if (settings.freshJvm()) {
@@ -592,8 +572,6 @@ public final class RelayDrainBench {
         case "relay1-warm" -> relays(topic, round, 1, true);
         case "relay3-warm" -> relays(topic, round, 3, true);
         case "relay3-split" -> splitRelays(topic, round, 3);
-        case "relay1-part" -> onPartitionedOutbox(() -> relays(topic, round, 1, false));
-        case "relay3-part" -> onPartitionedOutbox(() -> relays(topic, round, 3, false));
         default -> throw new IllegalArgumentException(variant);
       };
     } finally {
@@ -802,22 +780,10 @@ public final class RelayDrainBench {
       Map<String, Double> figures = new LinkedHashMap<>();
       StringBuilder per = new StringBuilder("per relay: ");
       for (Relay r : relays) {
-        Set<Integer> shards = r.status().ownedShards();
         per.append(
             String.format(
-                "%s published %,d (owns %d shards%s); ",
-                r.instanceId(),
-                r.status().published(),
-                shards.size(),
-                db == partitionedDb
-                    ? String.format(
-                        " in %d of %d partitions",
-                        shards.stream()
-                            .map(x -> x % settings.outboxPartitions())
-                            .distinct()
-                            .count(),
-                        settings.outboxPartitions())
-                    : ""));
+                "%s published %,d (owns %d shards); ",
+                r.instanceId(), r.status().published(), r.status().ownedShards().size()));
       }
       notes.add(per.toString());
       diagnose(timer, registry, ids, t0, tEnd, notes, figures);
@@ -832,38 +798,6 @@ public final class RelayDrainBench {
       if (warm) {
         kafka.deleteTopic(topic + "-prime");
       }
-    }
-  }
-
-  /** Runs a relay variant against the database whose outbox table is partitioned. */
-  private Result onPartitionedOutbox(java.util.concurrent.Callable<Result> variant)
-      throws Exception {
-    if (!settings.postgres()) {
-      throw new IllegalArgumentException("relay1-part and relay3-part run on PostgreSQL only");
-    }
-    if (partitionedDb == null) {
-      RelayBenchDatabase d =
-          RelayBenchDatabase.create(
-              settings.adminUrl(),
-              settings.user(),
-              settings.password(),
-              settings.database() + "_part",
-              settings.dbSettings());
-      try (HikariDataSource ds = d.pool("bench-partition", 2)) {
-        OutboxPartitioning.partition(
-            ds, dev.waybill.outbox.schema.TableNames.defaults(), settings.outboxPartitions());
-      }
-      for (int i = 0; i < settings.outboxPartitions(); i++) {
-        d.execute("ALTER TABLE waybill_outbox_p" + i + " SET (autovacuum_enabled = false)");
-      }
-      partitionedDb = d;
-    }
-    RelayBenchDatabase plain = db;
-    db = partitionedDb;
-    try {
-      return variant.call();
-    } finally {
-      db = plain;
     }
   }
 

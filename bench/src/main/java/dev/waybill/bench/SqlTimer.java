@@ -73,7 +73,7 @@ final class SqlTimer {
       return Kind.OTHER;
     }
     String s = sql.stripLeading();
-    if (s.startsWith("SELECT o.seq") || s.startsWith("SELECT * FROM ((SELECT o.seq")) {
+    if (s.startsWith("SELECT o.seq")) {
       return Kind.CLAIM;
     }
     if (s.startsWith("DELETE FROM") && s.contains(" WHERE seq IN ")) {

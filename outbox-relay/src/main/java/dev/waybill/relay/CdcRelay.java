@@ -5,7 +5,6 @@ import dev.waybill.outbox.WaybillException;
 import dev.waybill.outbox.dialect.Dialect;
 import dev.waybill.outbox.dialect.LogicalDecodingSql;
 import dev.waybill.outbox.internal.Json;
-import dev.waybill.outbox.schema.OutboxPartitioning;
 import dev.waybill.outbox.schema.SchemaComponent;
 import dev.waybill.outbox.schema.SchemaMigrator;
 import dev.waybill.outbox.schema.TableNames;
@@ -164,24 +163,6 @@ final class CdcRelay implements Relay {
               + ", the relay needs "
               + needed
               + ". Apply it first: java -jar outbox-relay.jar migrate (or SchemaMigrator).");
-    }
-    try (Connection c = dataSource.getConnection()) {
-      int partitions = OutboxPartitioning.partitions(c, dialect, tables.outboxTable());
-      if (partitions > 0) {
-        throw new CdcPrerequisiteException(
-            config.instanceId(),
-            List.of(
-                "the outbox table "
-                    + tables.outboxTable()
-                    + " is split into "
-                    + partitions
-                    + " partitions, which the CDC relay does not read (its publication names the"
-                    + " table itself); use relay.mode=polling, which reads each relay's own"
-                    + " partitions, or a plain outbox table for CDC"));
-      }
-    } catch (SQLException e) {
-      throw new WaybillException(
-          "relay " + config.instanceId() + ": cannot read the outbox table: " + e.getMessage(), e);
     }
     String[] conn = replicationLogin();
     slot =

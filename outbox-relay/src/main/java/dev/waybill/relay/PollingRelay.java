@@ -3,7 +3,6 @@ package dev.waybill.relay;
 import dev.waybill.outbox.WaybillException;
 import dev.waybill.outbox.dialect.Dialect;
 import dev.waybill.outbox.jdbc.SqlIdentifier;
-import dev.waybill.outbox.schema.OutboxPartitioning;
 import dev.waybill.outbox.schema.SchemaComponent;
 import dev.waybill.outbox.schema.SchemaMigrator;
 import dev.waybill.relay.internal.Deleter;
@@ -118,8 +117,7 @@ final class PollingRelay implements Relay {
               + needed
               + ". Apply it first: java -jar outbox-relay.jar migrate (or SchemaMigrator).");
     }
-    int partitions = partitions();
-    store = new OutboxStore(dataSource, dialect, config.outbox().tables(), partitions);
+    store = new OutboxStore(dataSource, dialect, config.outbox().tables());
     deleter = new Deleter(store, config.instanceId(), "they will be published again");
     leases =
         new LeaseManager(
@@ -133,7 +131,6 @@ final class PollingRelay implements Relay {
                 .sendTimeout()
                 .plus(KafkaPublisher.maxBlock(config.kafka(), config.sendTimeout())),
             metrics);
-    leases.groupByPartition(partitions);
     try {
       leases.initialize();
     } catch (SQLException e) {
@@ -159,47 +156,7 @@ final class PollingRelay implements Relay {
     running = true;
     loop = new Thread(this::runLoop, "waybill-relay-" + config.instanceId());
     loop.start();
-    LOG.info(
-        "relay {} started on {}{}: {}",
-        config.instanceId(),
-        dialect.name(),
-        partitions > 0 ? " (outbox table in " + partitions + " partitions)" : "",
-        config);
-  }
-
-  /**
-   * The outbox table's partitions (0 for a plain table); they must divide the shard count so that
-   * each shard lies in one partition.
-   */
-  private int partitions() {
-    int partitions;
-    try (Connection c = dataSource.getConnection()) {
-      partitions =
-          OutboxPartitioning.partitions(c, dialect, config.outbox().tables().outboxTable());
-    } catch (SQLException e) {
-      throw new WaybillException(
-          "relay "
-              + config.instanceId()
-              + ": cannot read the outbox table's partitions: "
-              + e.getMessage(),
-          e);
-    }
-    if (partitions > 0 && config.shards() % partitions != 0) {
-      throw new WaybillException(
-          "relay "
-              + config.instanceId()
-              + ": relay.shards = "
-              + config.shards()
-              + " is not a multiple of the outbox table's "
-              + partitions
-              + " partitions, so a shard's rows would lie in several partitions. Set relay.shards"
-              + " to a multiple of "
-              + partitions
-              + " (every relay alike), or partition the table again with a divisor of "
-              + config.shards()
-              + ".");
-    }
-    return partitions;
+    LOG.info("relay {} started on {}: {}", config.instanceId(), dialect.name(), config);
   }
 
   private void runLoop() {

@@ -11,9 +11,7 @@ import dev.waybill.outbox.OutboxConfig;
 import dev.waybill.outbox.OutboxMessage;
 import dev.waybill.outbox.Payload;
 import dev.waybill.outbox.jdbc.DatabaseSettings;
-import dev.waybill.outbox.schema.OutboxPartitioning;
 import dev.waybill.outbox.schema.SchemaMigrator;
-import dev.waybill.outbox.schema.TableNames;
 import dev.waybill.relay.internal.CdcDeadLetters;
 import dev.waybill.relay.internal.LogicalSlot;
 import dev.waybill.testkit.InProcessKafka;
@@ -682,19 +680,6 @@ class CdcRelayIT {
         .extracting(Published.Rec::value)
         .containsExactly(
             "{\"key\":\"a\",\"n\":1}", "{\"key\":\"a\",\"n\":2}", "{\"key\":\"a\",\"n\":3}");
-  }
-
-  @Test
-  void aCdcRelayRefusesAPartitionedOutboxAndNamesThePollingRelay() throws Exception {
-    OutboxPartitioning.partition(db.dataSource(), TableNames.defaults(), 4);
-    assertThatThrownBy(() -> start(config("c1").build()))
-        .isInstanceOf(CdcPrerequisiteException.class)
-        .hasMessageContaining("is split into 4 partitions")
-        .hasMessageContaining("relay.mode=polling");
-    assertThat(
-            count("SELECT COUNT(*) FROM pg_replication_slots WHERE slot_name = '" + slotName + "'"))
-        .as("no slot was created")
-        .isZero();
   }
 
   @Test

@@ -11,7 +11,6 @@ import dev.waybill.outbox.dialect.LogicalDecodingSql;
 import dev.waybill.outbox.jdbc.DataSources;
 import dev.waybill.outbox.jdbc.DatabaseSettings;
 import dev.waybill.outbox.schema.MigrationResult;
-import dev.waybill.outbox.schema.OutboxPartitioning;
 import dev.waybill.outbox.schema.SchemaMigrator;
 import dev.waybill.relay.Relay;
 import dev.waybill.relay.RelayConfig;
@@ -248,18 +247,6 @@ public final class RelayMain implements Callable<Integer> {
   static final class Migrate implements Callable<Integer> {
     @CommandLine.Mixin SettingsOptions options = new SettingsOptions();
 
-    @CommandLine.Option(
-        names = "--partitions",
-        paramLabel = "N",
-        defaultValue = "0",
-        description = {
-          "PostgreSQL: split the outbox table into N partitions by shard group (a power of two",
-          "from 2 to 64 that divides relay.shards), so that each of several relays reads only",
-          "its own rows. Moves the rows in one transaction that locks the table: stop the relays",
-          "first and start them again afterwards. 0 (default) leaves the table as it is."
-        })
-    int partitions;
-
     @Spec CommandLine.Model.CommandSpec spec;
 
     @Override
@@ -284,22 +271,6 @@ public final class RelayMain implements Callable<Integer> {
                     + " (applied "
                     + r.applied()
                     + ")");
-        if (partitions != 0) {
-          OutboxPartitioning.Result p =
-              OutboxPartitioning.partition(ds, s.outbox().tables(), partitions);
-          out.println(
-              p.unchanged()
-                  ? "outbox table already has " + p.partitions() + " partitions"
-                  : "outbox table split into "
-                      + p.partitions()
-                      + " partitions ("
-                      + (p.partitionsBefore() == 0
-                          ? "was a plain table"
-                          : "had " + p.partitionsBefore())
-                      + "), "
-                      + p.rowsMoved()
-                      + " rows moved; restart the relays");
-        }
         out.flush();
       }
       return 0;

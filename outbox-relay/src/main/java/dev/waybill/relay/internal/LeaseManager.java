@@ -12,7 +12,6 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.Collections;
 import java.util.List;
 import java.util.Set;
@@ -45,7 +44,6 @@ public final class LeaseManager {
   private final Duration ttl;
   private final Duration sendTimeout;
   private final Listener listener;
-  private int groups = 1;
   private volatile Ownership ownership = new Ownership(Set.of(), 0, false);
   private volatile boolean belowShare;
   private Set<Integer> owned = new TreeSet<>();
@@ -94,18 +92,6 @@ public final class LeaseManager {
     this.ttl = ttl;
     this.sendTimeout = sendTimeout;
     this.listener = listener;
-  }
-
-  /**
-   * Keeps the shards of one outbox partition together: shard {@code s} lies in partition {@code s %
-   * partitions}, and a relay that owns whole partitions reads only those. So this relay takes free
-   * shards of the partitions it already has a part of first, then those of the partitions with the
-   * most free shards, and gives back first the shards of the partitions it has the least of.
-   *
-   * @param partitions the outbox table's partitions; 0 or 1 for a plain table
-   */
-  public void groupByPartition(int partitions) {
-    this.groups = Math.max(1, partitions);
   }
 
   /**
@@ -183,13 +169,22 @@ public final class LeaseManager {
             lost);
         listener.lost(lost);
       }
-      List<String> liveIds = liveRelays(c);
-      live = Math.max(1, liveIds.size());
-      int rank = Math.max(0, liveIds.indexOf(instance));
+      live =
+          (int)
+              Math.max(
+                  1,
+                  count(
+                      c,
+                      "SELECT COUNT(*) FROM "
+                          + relays
+                          + " WHERE expires_at > "
+                          + dialect.nowSql()));
       int target = (shardCount + live - 1) / live;
       if (now.size() > target) {
+        Set<Integer> extra = new TreeSet<>(Collections.reverseOrder());
+        extra.addAll(now);
         Set<Integer> give = new TreeSet<>();
-        for (int s : givingOrder(now)) {
+        for (int s : extra) {
           if (now.size() - give.size() <= target) {
             break;
           }
@@ -205,7 +200,7 @@ public final class LeaseManager {
             live);
         listener.released(give);
       } else if (now.size() < target) {
-        Set<Integer> got = acquire(c, target - now.size(), now, rank * groups / live);
+        Set<Integer> got = acquire(c, target - now.size());
         if (!got.isEmpty()) {
           now.addAll(got);
           LOG.info(
@@ -356,50 +351,7 @@ public final class LeaseManager {
     return out;
   }
 
-  /** Owned shards, the first to give back first. */
-  private List<Integer> givingOrder(Set<Integer> owned) {
-    List<Integer> order = new ArrayList<>(owned);
-    int[] mine = perGroup(owned);
-    // the partitions this relay has the least of first, then the highest partition and shard
-    order.sort(
-        java.util.Comparator.<Integer>comparingInt(s -> groups == 1 ? 0 : mine[s % groups])
-            .thenComparing(s -> -(s % groups))
-            .thenComparing(s -> -s));
-    return order;
-  }
-
-  private int[] perGroup(Collection<Integer> shards) {
-    int[] counts = new int[groups];
-    for (int s : shards) {
-      counts[s % groups]++;
-    }
-    return counts;
-  }
-
-  private List<String> liveRelays(Connection c) throws SQLException {
-    List<String> ids = new ArrayList<>();
-    try (Statement st = c.createStatement();
-        ResultSet rs =
-            st.executeQuery(
-                "SELECT instance_id FROM "
-                    + relays
-                    + " WHERE expires_at > "
-                    + dialect.nowSql()
-                    + " ORDER BY instance_id")) {
-      while (rs.next()) {
-        ids.add(rs.getString(1));
-      }
-    }
-    return ids;
-  }
-
-  /**
-   * Takes up to {@code wanted} free shards. With partitions, {@code firstGroup} is where this relay
-   * starts looking (its rank among the live relays spread over the partitions), so relays that
-   * start together take different partitions instead of interleaving their shards.
-   */
-  private Set<Integer> acquire(Connection c, int wanted, Set<Integer> owned, int firstGroup)
-      throws SQLException {
+  private Set<Integer> acquire(Connection c, int wanted) throws SQLException {
     List<Integer> free = new ArrayList<>();
     try (Statement st = c.createStatement();
         ResultSet rs =
@@ -413,16 +365,6 @@ public final class LeaseManager {
       }
     }
     Collections.shuffle(free); // relays starting together rarely race for the same rows
-    if (groups > 1) {
-      int[] mine = perGroup(owned);
-      int[] open = perGroup(free);
-      // partitions this relay has a part of, then those with the most free shards, from its
-      // first group on; the sort is stable, so the shards of one partition stay shuffled
-      free.sort(
-          java.util.Comparator.<Integer>comparingInt(s -> mine[s % groups] > 0 ? 0 : 1)
-              .thenComparingInt(s -> -open[s % groups])
-              .thenComparingInt(s -> Math.floorMod(s % groups - firstGroup, groups)));
-    }
     Set<Integer> got = new TreeSet<>();
     try (PreparedStatement st =
         c.prepareStatement(

@@ -1,7 +1,6 @@
 package dev.waybill.relay.internal;
 
 import dev.waybill.outbox.dialect.Dialect;
-import dev.waybill.outbox.schema.OutboxPartitioning;
 import dev.waybill.outbox.schema.TableNames;
 import java.sql.Array;
 import java.sql.Connection;
@@ -14,10 +13,8 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Iterator;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.StringJoiner;
-import java.util.concurrent.ConcurrentHashMap;
 import javax.sql.DataSource;
 
 /**
@@ -27,7 +24,6 @@ import javax.sql.DataSource;
  */
 public final class OutboxStore {
   private static final int IN_LIST_CHUNK = 1000;
-  private static final int MAX_REMEMBERED = 1_000_000;
   private static final long BACKLOG_COST_FACTOR = 50;
   // The claim's right plan is always a walk of the primary key in seq order that stops at the
   // limit. Without fresh statistics (a backlog that just arrived; autovacuum behind) the planner
@@ -47,8 +43,6 @@ public final class OutboxStore {
   private final String claimAllSql;
   private final String claimShardsSql;
   private final String deleteSql;
-  private final int partitions;
-  private final Map<Long, Integer> partitionOf = new ConcurrentHashMap<>();
   private long backlogNextAt = System.nanoTime();
 
   /**
@@ -57,19 +51,6 @@ public final class OutboxStore {
    * @param tables the table names
    */
   public OutboxStore(DataSource dataSource, Dialect dialect, TableNames tables) {
-    this(dataSource, dialect, tables, 0);
-  }
-
-  /**
-   * @param dataSource the database
-   * @param dialect its dialect
-   * @param tables the table names
-   * @param partitions the outbox table's partitions ({@link OutboxPartitioning}), 0 for a plain
-   *     table: a claim for part of the shards then reads only the partitions holding them, and a
-   *     DELETE goes to each row's partition
-   */
-  public OutboxStore(DataSource dataSource, Dialect dialect, TableNames tables, int partitions) {
-    this.partitions = partitions;
     this.dataSource = dataSource;
     this.dialect = dialect;
     this.tables = tables;
@@ -139,13 +120,8 @@ public final class OutboxStore {
         try (Statement st = c.createStatement()) {
           st.execute(PLANNER_SETTINGS);
         }
-        List<OutboxRow> rows;
-        if (partitions > 0) {
-          rows = claimPartitions(c, shardCount, ownedShards, exclude, limit);
-          c.commit();
-          return rows;
-        }
         Array excluded = c.createArrayOf("bigint", exclude.toArray(new Long[0]));
+        List<OutboxRow> rows;
         if (ownedShards == null) {
           try (PreparedStatement st = c.prepareStatement(claimAllSql)) {
             st.setArray(1, excluded);
@@ -161,11 +137,10 @@ public final class OutboxStore {
             shards[k++] = shard.longValue();
           }
           try (PreparedStatement st = c.prepareStatement(claimShardsSql)) {
-            int p = 1;
-            st.setArray(p++, excluded);
-            st.setLong(p++, shardCount);
-            st.setArray(p++, c.createArrayOf("bigint", shards));
-            st.setInt(p, limit);
+            st.setArray(1, excluded);
+            st.setLong(2, shardCount);
+            st.setArray(3, c.createArrayOf("bigint", shards));
+            st.setInt(4, limit);
             try (ResultSet rs = st.executeQuery()) {
               rows = readRows(rs, limit);
             }
@@ -182,85 +157,9 @@ public final class OutboxStore {
     }
   }
 
-  /**
-   * The claim on a partitioned outbox: one sub-select per partition holding owned shards, each
-   * naming its partition (so PostgreSQL plans it on that partition alone) with only the excluded
-   * rows of that partition, merged in seq order. One statement over the parent table would carry
-   * the whole exclusion array into every partition's plan, and planning it cost more than the claim
-   * itself (measured: 11 ms against 1.6-2.5 ms on a plain table, 4,000 excluded rows, 8
-   * partitions). A partition whose shards are all owned needs no shard filter.
-   */
-  private List<OutboxRow> claimPartitions(
-      Connection c,
-      int shardCount,
-      Collection<Integer> ownedShards,
-      Collection<Long> exclude,
-      int limit)
-      throws SQLException {
-    Map<Integer, List<Long>> shardsOf = new java.util.TreeMap<>();
-    if (ownedShards == null) {
-      for (int i = 0; i < partitions; i++) {
-        shardsOf.put(i, null);
-      }
-    } else {
-      for (int shard : ownedShards) {
-        shardsOf.computeIfAbsent(shard % partitions, k -> new ArrayList<>()).add((long) shard);
-      }
-      int perPartition = shardCount / partitions;
-      shardsOf.replaceAll((k, v) -> v.size() == perPartition ? null : v);
-    }
-    Map<Integer, List<Long>> excludedOf = new java.util.HashMap<>();
-    List<Long> anywhere = new ArrayList<>();
-    for (Long seq : exclude) {
-      Integer p = partitionOf.get(seq);
-      if (p == null) {
-        anywhere.add(seq);
-      } else {
-        excludedOf.computeIfAbsent(p, k -> new ArrayList<>()).add(seq);
-      }
-    }
-    StringBuilder sql = new StringBuilder(1024).append("SELECT * FROM (");
-    String key = OutboxPartitioning.keySql("o.", partitions);
-    for (Map.Entry<Integer, List<Long>> e : shardsOf.entrySet()) {
-      if (sql.length() > 15) {
-        sql.append(" UNION ALL ");
-      }
-      sql.append('(')
-          .append(claimHead())
-          .append(" AND ")
-          .append(key)
-          .append(" = ")
-          .append(e.getKey())
-          .append(" AND o.seq <> ALL(?)");
-      if (e.getValue() != null) {
-        sql.append(" AND MOD(COALESCE(o.shard, o.seq), ").append(shardCount).append(") = ANY(?)");
-      }
-      sql.append(claimTail()).append("?)");
-    }
-    sql.append(") u ORDER BY u.seq LIMIT ?");
-    try (PreparedStatement st = c.prepareStatement(sql.toString())) {
-      int p = 1;
-      for (Map.Entry<Integer, List<Long>> e : shardsOf.entrySet()) {
-        List<Long> excluded = new ArrayList<>(anywhere);
-        excluded.addAll(excludedOf.getOrDefault(e.getKey(), List.of()));
-        st.setArray(p++, c.createArrayOf("bigint", excluded.toArray(new Long[0])));
-        if (e.getValue() != null) {
-          st.setArray(p++, c.createArrayOf("bigint", e.getValue().toArray(new Long[0])));
-        }
-        st.setInt(p++, limit);
-      }
-      st.setInt(p, limit);
-      try (ResultSet rs = st.executeQuery()) {
-        return readRows(rs, limit);
-      }
-    }
-  }
-
   private String claimHead() {
     return "SELECT o.seq, o.id, o.topic, o.msg_key, o.event_type, o.content_type, o.payload,"
-        + " o.headers, o.traceparent, o.created_at"
-        + (partitions > 0 ? ", " + OutboxPartitioning.keySql("o.", partitions) : "")
-        + " FROM "
+        + " o.headers, o.traceparent, o.created_at FROM "
         + outbox
         + " o WHERE (o.available_at IS NULL OR o.available_at <= "
         + dialect.nowSql()
@@ -276,15 +175,8 @@ public final class OutboxStore {
 
   private List<OutboxRow> readRows(ResultSet rs, int limit) throws SQLException {
     List<OutboxRow> rows = new ArrayList<>(limit);
-    if (partitions > 0 && partitionOf.size() > MAX_REMEMBERED) {
-      partitionOf.clear(); // rows claimed and never deleted here (taken over): forget them
-    }
     while (rs.next()) {
-      OutboxRow row = readRow(rs);
-      rows.add(row);
-      if (partitions > 0) {
-        partitionOf.put(row.seq(), rs.getInt(11));
-      }
+      rows.add(readRow(rs));
     }
     return rows;
   }
@@ -312,10 +204,6 @@ public final class OutboxStore {
       return;
     }
     try (Connection c = dataSource.getConnection()) {
-      if (partitions > 0) {
-        deleteByPartition(c, seqs);
-        return;
-      }
       if (dialect.supportsArrayParameters()) {
         try (PreparedStatement st = c.prepareStatement(deleteSql)) {
           st.setArray(1, c.createArrayOf("bigint", seqs.toArray(new Long[0])));
@@ -350,43 +238,6 @@ public final class OutboxStore {
         }
       }
     }
-  }
-
-  /**
-   * One DELETE per partition, in one transaction, each naming its partition so that PostgreSQL
-   * looks the rows up in that partition's primary key only (a DELETE by seq alone probes every
-   * partition). Rows this store did not claim go to one DELETE over all partitions.
-   */
-  private void deleteByPartition(Connection c, Collection<Long> seqs) throws SQLException {
-    Map<Integer, List<Long>> groups = new java.util.TreeMap<>();
-    for (Long seq : seqs) {
-      Integer partition = partitionOf.get(seq);
-      groups.computeIfAbsent(partition == null ? -1 : partition, k -> new ArrayList<>()).add(seq);
-    }
-    c.setAutoCommit(false);
-    try {
-      for (Map.Entry<Integer, List<Long>> g : groups.entrySet()) {
-        String sql =
-            g.getKey() < 0
-                ? deleteSql
-                : deleteSql
-                    + " AND "
-                    + OutboxPartitioning.keySql("", partitions)
-                    + " = "
-                    + g.getKey();
-        try (PreparedStatement st = c.prepareStatement(sql)) {
-          st.setArray(1, c.createArrayOf("bigint", g.getValue().toArray(new Long[0])));
-          st.executeUpdate();
-        }
-      }
-      c.commit();
-    } catch (SQLException | RuntimeException e) {
-      c.rollback();
-      throw e;
-    } finally {
-      c.setAutoCommit(true);
-    }
-    seqs.forEach(partitionOf::remove);
   }
 
   /**
@@ -430,7 +281,6 @@ public final class OutboxStore {
           st.executeUpdate();
         }
         c.commit();
-        partitionOf.remove(row.seq());
         return moved == 1;
       } catch (SQLException | RuntimeException e) {
         c.rollback();
