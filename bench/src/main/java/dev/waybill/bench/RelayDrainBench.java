@@ -720,7 +720,6 @@ public final class RelayDrainBench {
   }
 
   private Result relays(String topic, int round, int count, boolean warm) throws Exception {
-    int n = settings.messages();
     db.truncate();
     List<String> notes = new ArrayList<>();
     if (!warm) {
@@ -763,30 +762,9 @@ public final class RelayDrainBench {
           r.start();
         }
       }
-      long acked = 0;
-      long deadline = t0 + TimeUnit.SECONDS.toNanos(settings.timeoutSeconds());
-      long tEnd;
-      while (true) {
-        Thread.sleep(20);
-        long now = System.nanoTime();
-        if (acked == 0 && kafka.endOffsetSum(topic, settings.partitions()) >= n) {
-          acked = System.nanoTime();
-        }
-        if (acked != 0 && db.outboxEmpty()) {
-          tEnd = System.nanoTime();
-          break;
-        }
-        if (now > deadline) {
-          throw new IllegalStateException(
-              "drain did not finish within "
-                  + settings.timeoutSeconds()
-                  + " s: "
-                  + kafka.endOffsetSum(topic, settings.partitions())
-                  + " records published, "
-                  + db.outboxCount()
-                  + " rows left");
-        }
-      }
+      long[] done = awaitDrained(topic, t0, db::outboxEmpty, () -> db.outboxCount() + " rows left");
+      long acked = done[0];
+      long tEnd = done[1];
       CpuMeter.Snapshot cpu1 = new CpuMeter.Snapshot(broker.pid());
       Map<String, Double> figures = new LinkedHashMap<>();
       StringBuilder per = new StringBuilder("per relay: ");
@@ -816,7 +794,6 @@ public final class RelayDrainBench {
     if (!settings.postgres()) {
       throw new IllegalArgumentException("relay3-split runs on PostgreSQL only");
     }
-    int n = settings.messages();
     db.truncate();
     List<String> notes = new ArrayList<>();
     List<RelayBenchDatabase> dbs = new ArrayList<>();
@@ -860,23 +837,9 @@ public final class RelayDrainBench {
       for (Relay r : relays) {
         r.start();
       }
-      long acked = 0;
-      long deadline = t0 + TimeUnit.SECONDS.toNanos(settings.timeoutSeconds());
-      long tEnd;
-      while (true) {
-        Thread.sleep(20);
-        if (acked == 0 && kafka.endOffsetSum(topic, settings.partitions()) >= n) {
-          acked = System.nanoTime();
-        }
-        if (acked != 0 && allEmpty(dbs)) {
-          tEnd = System.nanoTime();
-          break;
-        }
-        if (System.nanoTime() > deadline) {
-          throw new IllegalStateException(
-              "split drain did not finish within " + settings.timeoutSeconds() + " s");
-        }
-      }
+      long[] done = awaitDrained(topic, t0, () -> allEmpty(dbs), () -> "rows left in some");
+      long acked = done[0];
+      long tEnd = done[1];
       CpuMeter.Snapshot cpu1 = new CpuMeter.Snapshot(broker.pid());
       StringBuilder per = new StringBuilder("per relay: ");
       for (Relay r : relays) {
@@ -895,6 +858,42 @@ public final class RelayDrainBench {
         d.close();
       }
     }
+  }
+
+  /**
+   * Waits until the topic holds every message and {@code empty} says the outbox is empty; returns
+   * when the topic was complete and when the outbox was empty ({@link System#nanoTime()}).
+   */
+  private long[] awaitDrained(String topic, long t0, SqlCheck empty, SqlText left)
+      throws Exception {
+    long acked = 0;
+    long deadline = t0 + TimeUnit.SECONDS.toNanos(settings.timeoutSeconds());
+    while (true) {
+      Thread.sleep(20);
+      if (acked == 0 && kafka.endOffsetSum(topic, settings.partitions()) >= settings.messages()) {
+        acked = System.nanoTime();
+      }
+      if (acked != 0 && empty.check()) {
+        return new long[] {acked, System.nanoTime()};
+      }
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException(
+            "drain did not finish within "
+                + settings.timeoutSeconds()
+                + " s: "
+                + kafka.endOffsetSum(topic, settings.partitions())
+                + " records published, "
+                + left.get());
+      }
+    }
+  }
+
+  private interface SqlCheck {
+    boolean check() throws java.sql.SQLException;
+  }
+
+  private interface SqlText {
+    String get() throws java.sql.SQLException;
   }
 
   private static boolean allEmpty(List<RelayBenchDatabase> dbs) throws java.sql.SQLException {
