@@ -95,6 +95,55 @@ final class BenchKafka implements AutoCloseable {
   }
 
   /** The sum of the end offsets of the topic's partitions: records acknowledged so far. */
+  /** A check against the database, for {@link #awaitDrained}. */
+  interface SqlCheck {
+    boolean check() throws java.sql.SQLException;
+  }
+
+  /** A description read from the database, for {@link #awaitDrained}'s failure message. */
+  interface SqlText {
+    String get() throws java.sql.SQLException;
+  }
+
+  /**
+   * Waits (polling every 20 ms) until {@code topic} holds {@code messages} records and {@code
+   * empty} says the outbox is empty; returns when the topic was complete and when the outbox was
+   * empty ({@link System#nanoTime()}).
+   *
+   * @throws IllegalStateException after {@code timeoutSeconds} from {@code t0}, naming what was
+   *     published and {@code left}
+   */
+  long[] awaitDrained(
+      String topic,
+      int partitions,
+      int messages,
+      long t0,
+      int timeoutSeconds,
+      SqlCheck empty,
+      SqlText left)
+      throws Exception {
+    long acked = 0;
+    long deadline = t0 + java.util.concurrent.TimeUnit.SECONDS.toNanos(timeoutSeconds);
+    while (true) {
+      Thread.sleep(20);
+      if (acked == 0 && endOffsetSum(topic, partitions) >= messages) {
+        acked = System.nanoTime();
+      }
+      if (acked != 0 && empty.check()) {
+        return new long[] {acked, System.nanoTime()};
+      }
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException(
+            "drain did not finish within "
+                + timeoutSeconds
+                + " s: "
+                + endOffsetSum(topic, partitions)
+                + " records published, "
+                + left.get());
+      }
+    }
+  }
+
   long endOffsetSum(String topic, int partitions) {
     List<TopicPartition> tps = new ArrayList<>(partitions);
     for (int p = 0; p < partitions; p++) {

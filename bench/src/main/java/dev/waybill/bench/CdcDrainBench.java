@@ -16,7 +16,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -361,28 +360,16 @@ public final class CdcDrainBench {
       CpuMeter.Snapshot cpu0 = new CpuMeter.Snapshot(broker.pid());
       long t0 = System.nanoTime();
       r.start();
-      long deadline = t0 + TimeUnit.SECONDS.toNanos(settings.timeoutSeconds());
-      boolean acked = false;
-      while (true) {
-        Thread.sleep(20);
-        if (!acked && kafka.endOffsetSum(topic, settings.partitions()) >= n) {
-          acked = true;
-        }
-        if (acked && db.outboxEmpty()) {
-          break;
-        }
-        if (System.nanoTime() > deadline) {
-          throw new IllegalStateException(
-              "drain did not finish within "
-                  + settings.timeoutSeconds()
-                  + " s: "
-                  + kafka.endOffsetSum(topic, settings.partitions())
-                  + " records published, "
-                  + db.outboxCount()
-                  + " rows left");
-        }
-      }
-      long t1 = System.nanoTime();
+      long t1 =
+          kafka
+              .awaitDrained(
+                  topic,
+                  settings.partitions(),
+                  n,
+                  t0,
+                  settings.timeoutSeconds(),
+                  db::outboxEmpty,
+                  () -> db.outboxCount() + " rows left")[1];
       CpuMeter.Snapshot cpu1 = new CpuMeter.Snapshot(broker.pid());
       return new Result(
           (t1 - t0) / 1e9, kafka.endOffsetSum(topic, settings.partitions()), cpu0.to(cpu1), load);

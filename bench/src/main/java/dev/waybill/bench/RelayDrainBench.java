@@ -860,40 +860,16 @@ public final class RelayDrainBench {
     }
   }
 
-  /**
-   * Waits until the topic holds every message and {@code empty} says the outbox is empty; returns
-   * when the topic was complete and when the outbox was empty ({@link System#nanoTime()}).
-   */
-  private long[] awaitDrained(String topic, long t0, SqlCheck empty, SqlText left)
-      throws Exception {
-    long acked = 0;
-    long deadline = t0 + TimeUnit.SECONDS.toNanos(settings.timeoutSeconds());
-    while (true) {
-      Thread.sleep(20);
-      if (acked == 0 && kafka.endOffsetSum(topic, settings.partitions()) >= settings.messages()) {
-        acked = System.nanoTime();
-      }
-      if (acked != 0 && empty.check()) {
-        return new long[] {acked, System.nanoTime()};
-      }
-      if (System.nanoTime() > deadline) {
-        throw new IllegalStateException(
-            "drain did not finish within "
-                + settings.timeoutSeconds()
-                + " s: "
-                + kafka.endOffsetSum(topic, settings.partitions())
-                + " records published, "
-                + left.get());
-      }
-    }
-  }
-
-  private interface SqlCheck {
-    boolean check() throws java.sql.SQLException;
-  }
-
-  private interface SqlText {
-    String get() throws java.sql.SQLException;
+  private long[] awaitDrained(
+      String topic, long t0, BenchKafka.SqlCheck empty, BenchKafka.SqlText left) throws Exception {
+    return kafka.awaitDrained(
+        topic,
+        settings.partitions(),
+        settings.messages(),
+        t0,
+        settings.timeoutSeconds(),
+        empty,
+        left);
   }
 
   private static boolean allEmpty(List<RelayBenchDatabase> dbs) throws java.sql.SQLException {
