@@ -12,7 +12,7 @@ import org.testcontainers.utility.DockerImageName;
  */
 final class ContainerKafka implements KafkaBroker {
 
-  private static final String IMAGE = "apache/kafka:4.1.1";
+  private static final String IMAGE = "apache/kafka:4.1.2";
   private static final Logger LOG = LoggerFactory.getLogger(ContainerKafka.class);
 
   private final KafkaContainer container;

