@@ -7,6 +7,7 @@ import dev.waybill.outbox.config.ConfigException;
 import dev.waybill.outbox.config.Setting;
 import dev.waybill.outbox.config.Settings;
 import dev.waybill.outbox.config.SettingsSources;
+import dev.waybill.testkit.KafkaPasswords;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -18,10 +19,6 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.common.config.ConfigDef;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -189,25 +186,10 @@ class RelayConfigTest {
 
   static final String SECRET = "S3cret-value";
 
-  /** Every key a Kafka client declares a password: producer, consumer and admin client. */
-  static Set<String> passwordKeys() {
-    Set<String> keys = new TreeSet<>();
-    for (ConfigDef d :
-        List.of(
-            ProducerConfig.configDef(),
-            ConsumerConfig.configDef(),
-            AdminClientConfig.configDef())) {
-      d.configKeys().values().stream()
-          .filter(k -> k.type == ConfigDef.Type.PASSWORD)
-          .forEach(k -> keys.add(k.name));
-    }
-    return keys;
-  }
-
   @Test
   void everyPasswordOfTheKafkaClientsIsMaskedInTheStartupSummary() {
     Map<String, String> m = required();
-    Set<String> passwords = passwordKeys();
+    Set<String> passwords = KafkaPasswords.keys();
     assertThat(passwords).contains("ssl.keystore.key", "sasl.jaas.config");
     passwords.forEach(k -> m.put("kafka." + k, SECRET + "-" + k));
     m.put("kafka.compression.type", "lz4");

@@ -4,11 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import dev.waybill.outbox.config.SettingsSources;
 import dev.waybill.relay.cli.RelayMain;
+import dev.waybill.testkit.KafkaPasswords;
+import dev.waybill.testkit.LogLines;
 import dev.waybill.testkit.TestDatabase;
 import dev.waybill.testkit.TestDatabases;
 import dev.waybill.testkit.TestKafka;
@@ -21,12 +20,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.slf4j.LoggerFactory;
 
 /**
  * No value that a Kafka client declares a password, and no database password, reaches the relay's
@@ -39,25 +36,20 @@ class RelaySecretsIT {
 
   @TempDir Path dir;
   TestDatabase db;
-  final ListAppender<ILoggingEvent> logged = new ListAppender<>();
-  final Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
-  final Logger kafkaClients = (Logger) LoggerFactory.getLogger("org.apache.kafka");
-  final Level kafkaLevel = kafkaClients.getLevel();
+  LogLines waybill;
+  LogLines kafkaClients;
 
   @BeforeEach
   void setUp() {
     db = TestDatabases.postgres();
-    logged.start();
-    root.addAppender(logged);
-    root.setLevel(Level.INFO); // the start-up line, and the clients' own dump of their settings
-    kafkaClients.setLevel(Level.INFO);
+    waybill = LogLines.of("dev.waybill", Level.INFO); // the start-up line
+    kafkaClients = LogLines.of("org.apache.kafka", Level.INFO); // the clients' own settings dump
   }
 
   @AfterEach
   void tearDown() {
-    root.detachAppender(logged);
-    root.setLevel(Level.WARN);
-    kafkaClients.setLevel(kafkaLevel);
+    waybill.close();
+    kafkaClients.close();
     db.close();
   }
 
@@ -68,7 +60,7 @@ class RelaySecretsIT {
     Path pw = Files.writeString(dir.resolve("db-password"), db.password() + "\n");
     sets.addAll(List.of("--set", "db.password.file=" + pw));
     sets.addAll(List.of("--set", "kafka.bootstrap.servers=" + TestKafka.get().bootstrapServers()));
-    for (String k : RelayConfigTest.passwordKeys()) {
+    for (String k : KafkaPasswords.keys()) {
       if (k.equals("sasl.jaas.config")) {
         Path jaas = Files.writeString(dir.resolve("jaas"), SECRET + k + "\n");
         sets.addAll(List.of("--set", "kafka." + k + ".file=" + jaas));
@@ -96,14 +88,9 @@ class RelaySecretsIT {
   }
 
   String logs() {
-    return logged.list.stream()
-        .map(
-            e ->
-                e.getFormattedMessage()
-                    + (e.getThrowableProxy() == null
-                        ? ""
-                        : " " + e.getThrowableProxy().getMessage()))
-        .collect(Collectors.joining("\n"));
+    List<String> lines = new ArrayList<>(waybill.atLeast(Level.INFO));
+    lines.addAll(kafkaClients.atLeast(Level.INFO));
+    return String.join("\n", lines);
   }
 
   @Test
@@ -134,12 +121,11 @@ class RelaySecretsIT {
           .until(() -> logs().contains("relay secrets-relay started"));
     }
     String startup =
-        logged.list.stream()
-            .map(ILoggingEvent::getFormattedMessage)
+        waybill.atLeast(Level.INFO).stream()
             .filter(m -> m.contains("relay secrets-relay started"))
             .findFirst()
             .orElseThrow();
-    RelayConfigTest.passwordKeys().forEach(k -> assertThat(startup).contains(k + "=***"));
+    KafkaPasswords.keys().forEach(k -> assertThat(startup).contains(k + "=***"));
 
     Run status = relayMain(with(List.of("status"), flags.toArray(String[]::new)));
     Run json = relayMain(with(List.of("status", "--json"), flags.toArray(String[]::new)));
