@@ -309,7 +309,8 @@ public record RelayConfig(
           "the Kafka producer or admin client",
           Stream.of(ProducerConfig.configDef(), AdminClientConfig.configDef())
               .flatMap(d -> d.configKeys().values().stream())
-              .collect(toMap(k -> k.name, k -> k.type == ConfigDef.Type.PASSWORD, (a, b) -> a)));
+              .collect(
+                  toMap(k -> k.name, k -> k.type == ConfigDef.Type.PASSWORD, Boolean::logicalOr)));
 
   /**
    * Checks every cross-setting rule.

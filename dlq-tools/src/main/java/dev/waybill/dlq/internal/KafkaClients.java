@@ -45,7 +45,9 @@ public final class KafkaClients {
                       ProducerConfig.configDef(),
                       AdminClientConfig.configDef())
                   .flatMap(d -> d.configKeys().values().stream())
-                  .collect(toMap(k -> k.name, k -> k.type == ConfigDef.Type.PASSWORD, (a, b) -> a)))
+                  .collect(
+                      toMap(
+                          k -> k.name, k -> k.type == ConfigDef.Type.PASSWORD, Boolean::logicalOr)))
           .withPrefix("");
 
   private final Properties base;

@@ -63,7 +63,9 @@ public final class ConsumerRuntime implements InboxConsumer {
               "the Kafka consumer or producer",
               Stream.of(ConsumerConfig.configDef(), ProducerConfig.configDef())
                   .flatMap(d -> d.configKeys().values().stream())
-                  .collect(toMap(k -> k.name, k -> k.type == ConfigDef.Type.PASSWORD, (a, b) -> a)))
+                  .collect(
+                      toMap(
+                          k -> k.name, k -> k.type == ConfigDef.Type.PASSWORD, Boolean::logicalOr)))
           .withPrefix("");
 
   private enum State {
