@@ -1089,9 +1089,7 @@ public final class DlqMain implements Callable<Integer> {
       known.addAll(OutboxConfig.SETTINGS);
       Settings settings = SettingsSources.load(config, sets, System.getenv(), known, List.of());
       Settings.Reader r = settings.reader();
-      for (String unknown : settings.unknownKeys(List.of("db.", "outbox."), known)) {
-        r.problem("(unknown) → " + unknown + " → not a setting; see docs/configuration.md (typo?)");
-      }
+      settings.unknownKeyProblems(List.of("db.", "outbox."), known).forEach(r::problem);
       settings.unknownVariables(List.of("db.", "outbox."), known).forEach(r::problem);
       DatabaseSettings db = DatabaseSettings.read(r);
       OutboxConfig outbox = OutboxConfig.read(r);

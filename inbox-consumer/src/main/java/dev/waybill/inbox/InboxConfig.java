@@ -453,16 +453,7 @@ public record InboxConfig(
    */
   public static InboxConfig read(Settings settings) {
     Settings.Reader r = settings.reader();
-    for (String unknown : settings.unknownKeys(List.of("inbox."), SETTINGS)) {
-      r.problem(
-          "(unknown) → "
-              + unknown
-              + " → not a setting"
-              + Settings.closestKey(unknown, SETTINGS)
-                  .map(k -> "; did you mean " + k + "?")
-                  .orElse("")
-              + " (see docs/configuration.md)");
-    }
+    settings.unknownKeyProblems(List.of("inbox."), SETTINGS).forEach(r::problem);
     settings.unknownVariables(List.of("inbox."), SETTINGS).forEach(r::problem);
     String group = r.get(GROUP_ID);
     String topics = r.get(TOPICS);

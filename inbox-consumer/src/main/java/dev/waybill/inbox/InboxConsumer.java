@@ -5,6 +5,7 @@ import dev.waybill.inbox.internal.ConsumerRuntime;
 import dev.waybill.inbox.spi.MessageIdExtractor;
 import dev.waybill.inbox.spi.Upcaster;
 import dev.waybill.outbox.config.ConfigException;
+import dev.waybill.outbox.config.Settings;
 import dev.waybill.outbox.dialect.Dialect;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -160,13 +161,31 @@ public interface InboxConsumer extends AutoCloseable {
      * Kafka consumer properties ({@code bootstrap.servers} required; security settings as needed).
      * Waybill sets {@code group.id} from the config, byte-array deserializers and {@code
      * enable.auto.commit=false}; setting those differently is an error. Properties without a
-     * consumer-only meaning (bootstrap, security) are also used by the dead-letter producer.
+     * consumer-only meaning (bootstrap, security) are also used by the dead-letter producer. {@code
+     * KEY.file} (a {@code String} path) gives {@code KEY} the content of that file, e.g. {@code
+     * sasl.jaas.config.file=/var/run/secrets/kafka/jaas}; a key the Kafka consumer and producer do
+     * not declare is a problem of {@link #build()}, and so is an unreadable file.
      *
      * @param properties consumer properties; copied
      * @return this builder
      */
     public Builder kafka(Map<String, ?> properties) {
       kafka.putAll(properties);
+      return this;
+    }
+
+    /**
+     * Kafka consumer properties from the {@code kafka.*} keys of a process's settings (the prefix
+     * removed), as the relay reads its own: {@code kafka.KEY.file=PATH} reads a secret from a file,
+     * and a key the Kafka consumer and producer do not declare is a problem of {@link #build()}.
+     * See {@link #kafka(Map)}.
+     *
+     * @param settings the process's raw settings, e.g. the ones given to {@link
+     *     InboxConfig#read(Settings)}
+     * @return this builder
+     */
+    public Builder kafka(Settings settings) {
+      kafka.putAll(ConsumerRuntime.KAFKA_KEYS.withPrefix("kafka.").read(settings, problems));
       return this;
     }
 
@@ -307,6 +326,9 @@ public interface InboxConsumer extends AutoCloseable {
      */
     public InboxConsumer build() {
       List<String> all = new ArrayList<>(problems);
+      // from here on the properties as the clients get them: file variants read, keys checked
+      Map<String, Object> kafka = ConsumerRuntime.KAFKA_KEYS.resolve(this.kafka, v -> v, all);
+      Map<String, Object> producer = ConsumerRuntime.KAFKA_KEYS.resolve(this.producer, v -> v, all);
       if (config == null) {
         all.add("(missing) → config → required: InboxConfig.builder()...build()");
       }

@@ -5,10 +5,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.waybill.outbox.config.ConfigException;
 import dev.waybill.outbox.config.Settings;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class InboxConfigTest {
 
@@ -166,5 +169,51 @@ class InboxConfigTest {
                     .anyMatch(p -> p.contains("bootstrap.servers"))
                     .anyMatch(p -> p.contains("enable.auto.commit"))
                     .anyMatch(p -> p.contains("kafka group.id")));
+  }
+
+  @Test
+  void anUnknownKafkaPropertyFailsTheBuildNamingTheNearestClientSetting(@TempDir Path dir)
+      throws Exception {
+    Path jaas = Files.writeString(dir.resolve("jaas"), "S3cret-jaas\n");
+    assertThatThrownBy(
+            () ->
+                InboxConsumer.builder()
+                    .config(InboxConfig.builder().groupId("billing").topics("orders").build())
+                    .kafka(
+                        Map.of(
+                            "bootstrap.servers", "kafka:9092",
+                            "security.protocl", "SASL_SSL",
+                            "sasl.jaas.config.file", jaas.toString(),
+                            "sasl.jaas.config", "S3cret-inline"))
+                    .producer(Map.of("compresion.type", "lz4"))
+                    .kafka(
+                        Settings.of(
+                            Map.of(
+                                "kafka.ssl.keystore.pasword",
+                                "S3cret-pw",
+                                "kafka.ssl.key.password.file",
+                                dir.resolve("none").toString())))
+                    .defaultHandler((m, tx) -> {})
+                    .build())
+        .isInstanceOfSatisfying(
+            ConfigException.class,
+            e -> {
+              assertThat(e.problems())
+                  .contains(
+                      "(unknown) → security.protocl → not a setting of the Kafka consumer or"
+                          + " producer; did you mean security.protocol?",
+                      "(unknown) → compresion.type → not a setting of the Kafka consumer or"
+                          + " producer; did you mean compression.type?",
+                      "(unknown) → kafka.ssl.keystore.pasword → not a setting of the Kafka"
+                          + " consumer or producer; did you mean kafka.ssl.keystore.password?",
+                      "(secret) → sasl.jaas.config and sasl.jaas.config.file → both set: give the"
+                          + " value or the file that holds it, not both",
+                      "'"
+                          + dir.resolve("none")
+                          + "' → kafka.ssl.key.password.file → cannot be read"
+                          + " (NoSuchFileException): give the path of a readable file holding the"
+                          + " value, e.g. a mounted secret");
+              assertThat(e.getMessage()).doesNotContain("S3cret");
+            });
   }
 }

@@ -1,7 +1,10 @@
 package dev.waybill.relay;
 
+import static java.util.stream.Collectors.toMap;
+
 import dev.waybill.outbox.OutboxConfig;
 import dev.waybill.outbox.config.ConfigException;
+import dev.waybill.outbox.config.PassThroughFamily;
 import dev.waybill.outbox.config.Setting;
 import dev.waybill.outbox.config.Settings;
 import dev.waybill.outbox.dialect.LogicalDecodingSql;
@@ -12,12 +15,15 @@ import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
+import java.util.stream.Stream;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.config.ConfigDef;
 
 /**
  * Settings of one relay instance. Immutable; validated as a whole (cross-setting rules included)
@@ -294,8 +300,17 @@ public record RelayConfig(
   /** Families whose unknown keys are reported as typos ({@code kafka.*} passes through). */
   public static final List<String> OWNED_PREFIXES = List.of("db.", "outbox.", "relay.", "http.");
 
-  private static final List<String> SECRET_WORDS =
-      List.of("password", "secret", "jaas", "token", "credential", "key.password");
+  /**
+   * The {@code kafka.*} keys: those of the Kafka producer and of the admin client (the health
+   * check), as their {@code ConfigDef}s declare them; the {@code PASSWORD}-typed ones are secret.
+   */
+  public static final PassThroughFamily KAFKA_KEYS =
+      PassThroughFamily.kafka(
+          "the Kafka producer or admin client",
+          Stream.of(ProducerConfig.configDef(), AdminClientConfig.configDef())
+              .flatMap(d -> d.configKeys().values().stream())
+              .collect(
+                  toMap(k -> k.name, k -> k.type == ConfigDef.Type.PASSWORD, Boolean::logicalOr)));
 
   /**
    * Checks every cross-setting rule.
@@ -328,9 +343,10 @@ public record RelayConfig(
     Objects.requireNonNull(failureMode, "failureMode");
     Objects.requireNonNull(mode, "mode");
     Objects.requireNonNull(cdc, "cdc");
-    kafka = Map.copyOf(kafka);
-    List<String> problems =
-        crossCheck(leaseTtl, leaseRenewInterval, sendTimeout, backoffInitial, backoffMax, kafka);
+    List<String> problems = new ArrayList<>();
+    kafka = Map.copyOf(KAFKA_KEYS.resolve(kafka, v -> v, problems));
+    problems.addAll(
+        crossCheck(leaseTtl, leaseRenewInterval, sendTimeout, backoffInitial, backoffMax, kafka));
     if (shards < 1 || shards > 1024) {
       problems.add("'" + shards + "' → relay.shards → expected a number from 1 to 1024");
     }
@@ -438,12 +454,7 @@ public record RelayConfig(
    */
   public static RelayConfig read(Settings settings) {
     Settings.Reader r = settings.reader();
-    for (String unknown : settings.unknownKeys(OWNED_PREFIXES, allSettings())) {
-      r.problem(
-          "(unknown) → "
-              + unknown
-              + " → not a setting; see docs/configuration.md for the list (typo?)");
-    }
+    settings.unknownKeyProblems(OWNED_PREFIXES, allSettings()).forEach(r::problem);
     settings.unknownVariables(OWNED_PREFIXES, allSettings()).forEach(r::problem);
     DatabaseSettings db = DatabaseSettings.read(r);
     OutboxConfig outbox = OutboxConfig.read(r);
@@ -509,12 +520,9 @@ public record RelayConfig(
         r.problem("'" + mode + "' → relay.failure.mode → expected park or skip");
       }
     }
-    Map<String, String> kafka = new TreeMap<>();
-    for (String k : settings.keys()) {
-      if (k.startsWith("kafka.")) {
-        kafka.put(k.substring("kafka.".length()), settings.raw(k).orElseThrow());
-      }
-    }
+    List<String> kafkaProblems = new ArrayList<>();
+    Map<String, String> kafka = KAFKA_KEYS.read(settings, kafkaProblems);
+    kafkaProblems.forEach(r::problem);
     if (ttl != null && renew != null && send != null && b0 != null && b1 != null) {
       crossCheck(ttl, renew, send, b0, b1, kafka).forEach(r::problem);
     }
@@ -571,19 +579,11 @@ public record RelayConfig(
   /**
    * The producer settings with secrets masked, for logs and status.
    *
-   * @return a copy of {@link #kafka()}, in its order, whose values under keys naming a password,
-   *     secret, JAAS config, token or credential read {@code ***}
+   * @return a sorted copy of {@link #kafka()} whose values read {@code ***} where the Kafka clients
+   *     declare the key a password ({@link #KAFKA_KEYS})
    */
   public Map<String, String> kafkaForDisplay() {
-    Map<String, String> shown = new LinkedHashMap<>();
-    kafka.forEach(
-        (k, v) ->
-            shown.put(
-                k,
-                SECRET_WORDS.stream().anyMatch(w -> k.toLowerCase(Locale.ROOT).contains(w))
-                    ? "***"
-                    : v));
-    return shown;
+    return KAFKA_KEYS.masked(new TreeMap<>(kafka));
   }
 
   /** One line with every setting; secrets masked. */

@@ -7,6 +7,7 @@ import dev.waybill.outbox.config.ConfigException;
 import dev.waybill.outbox.config.Setting;
 import dev.waybill.outbox.config.Settings;
 import dev.waybill.outbox.config.SettingsSources;
+import dev.waybill.testkit.KafkaPasswords;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -19,6 +20,7 @@ import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class RelayConfigTest {
 
@@ -143,16 +145,85 @@ class RelayConfigTest {
   }
 
   @Test
-  void reportsUnknownKeysInItsOwnFamilies() {
+  void reportsUnknownKeysOfEveryFamilyAtOnceNamingTheNearestKey() {
     Map<String, String> m = required();
     m.put("relay.batchsize", "10");
     m.put("db.ulr", "x");
     m.put("kafka.anything.goes", "y");
+    m.put("kafka.security.protocl", "SASL_SSL");
+    m.put("kafka.ssl.keystore.pasword", SECRET);
+    List<String> problems = problems(m);
+    assertThat(problems)
+        .containsExactlyInAnyOrder(
+            "(unknown) → db.ulr → not a setting; did you mean db.url? (see docs/configuration.md)",
+            "(unknown) → relay.batchsize → not a setting; did you mean relay.batch.size? (see"
+                + " docs/configuration.md)",
+            "(unknown) → kafka.anything.goes → not a setting of the Kafka producer or admin"
+                + " client",
+            "(unknown) → kafka.security.protocl → not a setting of the Kafka producer or admin"
+                + " client; did you mean kafka.security.protocol?",
+            "(unknown) → kafka.ssl.keystore.pasword → not a setting of the Kafka producer or admin"
+                + " client; did you mean kafka.ssl.keystore.password?");
+    assertThat(String.join("\n", problems)).doesNotContain(SECRET);
+  }
+
+  @Test
+  void anEmbeddedRelayRefusesAnUnknownKafkaKeyToo() {
+    assertThatThrownBy(
+            () ->
+                RelayConfig.builder()
+                    .bootstrapServers("kafka:9092")
+                    .kafka("security.protocl", "SASL_SSL")
+                    .build())
+        .isInstanceOfSatisfying(
+            ConfigException.class,
+            e ->
+                assertThat(e.problems())
+                    .containsExactly(
+                        "(unknown) → kafka.security.protocl → not a setting of the Kafka producer"
+                            + " or admin client; did you mean kafka.security.protocol?"));
+  }
+
+  static final String SECRET = "S3cret-value";
+
+  @Test
+  void everyPasswordOfTheKafkaClientsIsMaskedInTheStartupSummary() {
+    Map<String, String> m = required();
+    Set<String> passwords = KafkaPasswords.keys();
+    assertThat(passwords).contains("ssl.keystore.key", "sasl.jaas.config");
+    passwords.forEach(k -> m.put("kafka." + k, SECRET + "-" + k));
+    m.put("kafka.compression.type", "lz4");
+    RelayConfig c = RelayConfig.read(Settings.of(m));
+    assertThat(c.kafka()).containsEntry("ssl.keystore.key", SECRET + "-ssl.keystore.key");
+    String line = c.toString();
+    assertThat(line).doesNotContain(SECRET).contains("compression.type=lz4");
+    passwords.forEach(k -> assertThat(line).contains(k + "=***"));
+    assertThat(c.kafkaForDisplay().toString()).doesNotContain(SECRET);
+  }
+
+  @Test
+  void kafkaAndDatabaseSecretsAreReadFromFiles(@TempDir Path dir) throws Exception {
+    Path jaas = Files.writeString(dir.resolve("jaas"), "org.example.Login required;\n");
+    Path pw = Files.writeString(dir.resolve("pw"), SECRET + "\n");
+    Map<String, String> m = required();
+    m.remove("db.password");
+    m.put("db.password.file", pw.toString());
+    m.put("kafka.sasl.jaas.config.file", jaas.toString());
+    RelayConfig c = RelayConfig.read(Settings.of(m));
+    assertThat(c.database().password()).isEqualTo(SECRET);
+    assertThat(c.kafka())
+        .containsEntry("sasl.jaas.config", "org.example.Login required;")
+        .doesNotContainKey("sasl.jaas.config.file");
+    m.put("kafka.sasl.jaas.config", "inline");
+    m.put("kafka.ssl.key.password.file", dir.resolve("missing").toString());
     assertThat(problems(m))
         .containsExactlyInAnyOrder(
-            "(unknown) → db.ulr → not a setting; see docs/configuration.md for the list (typo?)",
-            "(unknown) → relay.batchsize → not a setting; see docs/configuration.md for the list"
-                + " (typo?)");
+            "(secret) → kafka.sasl.jaas.config and kafka.sasl.jaas.config.file → both set: give"
+                + " the value or the file that holds it, not both",
+            "'"
+                + dir.resolve("missing")
+                + "' → kafka.ssl.key.password.file → cannot be read (NoSuchFileException): give"
+                + " the path of a readable file holding the value, e.g. a mounted secret");
   }
 
   @Test

@@ -18,10 +18,15 @@ import org.slf4j.LoggerFactory;
  */
 public final class LogLines implements AutoCloseable {
   private final Logger logger;
+  private final Level levelBefore;
   private final ListAppender<ILoggingEvent> appender = new ListAppender<>();
 
-  private LogLines(String loggerName) {
+  private LogLines(String loggerName, Level level) {
     this.logger = (Logger) LoggerFactory.getLogger(loggerName);
+    this.levelBefore = logger.getLevel();
+    if (level != null) {
+      logger.setLevel(level);
+    }
     appender.start();
     logger.addAppender(appender);
   }
@@ -34,7 +39,20 @@ public final class LogLines implements AutoCloseable {
    * @throws ClassCastException when slf4j is not bound to logback
    */
   public static LogLines of(String loggerName) {
-    return new LogLines(loggerName);
+    return new LogLines(loggerName, null);
+  }
+
+  /**
+   * Captures what the logger and its descendants log from now on, at {@code level} and above
+   * whatever {@code logback-test.xml} says, until {@link #close()} restores the logger's level.
+   *
+   * @param loggerName a logger name, e.g. {@code org.apache.kafka}
+   * @param level the lowest level logged meanwhile, e.g. {@code INFO} for start-up lines
+   * @return lines captured until {@link #close()}
+   * @throws ClassCastException when slf4j is not bound to logback
+   */
+  public static LogLines of(String loggerName, Level level) {
+    return new LogLines(loggerName, level);
   }
 
   /**
@@ -57,5 +75,6 @@ public final class LogLines implements AutoCloseable {
   public void close() {
     logger.detachAppender(appender);
     appender.stop();
+    logger.setLevel(levelBefore);
   }
 }

@@ -1,18 +1,28 @@
 package dev.waybill.dlq.internal;
 
+import static java.util.stream.Collectors.toMap;
+
+import dev.waybill.outbox.config.ConfigException;
+import dev.waybill.outbox.config.PassThroughFamily;
 import java.io.IOException;
 import java.io.InputStream;
 import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import java.util.Properties;
+import java.util.TreeMap;
+import java.util.stream.Stream;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
@@ -22,6 +32,24 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * API.
  */
 public final class KafkaClients {
+  /**
+   * The keys of a {@code --command-config} file: those of the Kafka consumer, producer and admin
+   * client, as their {@code ConfigDef}s declare them, without a prefix; {@code KEY.file=PATH} reads
+   * a secret from a file, as {@code kafka.*} settings do in the relay.
+   */
+  public static final PassThroughFamily KEYS =
+      PassThroughFamily.kafka(
+              "the Kafka consumer, producer or admin client (--command-config)",
+              Stream.of(
+                      ConsumerConfig.configDef(),
+                      ProducerConfig.configDef(),
+                      AdminClientConfig.configDef())
+                  .flatMap(d -> d.configKeys().values().stream())
+                  .collect(
+                      toMap(
+                          k -> k.name, k -> k.type == ConfigDef.Type.PASSWORD, Boolean::logicalOr)))
+          .withPrefix("");
+
   private final Properties base;
 
   private KafkaClients(Properties base) {
@@ -36,8 +64,9 @@ public final class KafkaClients {
   public static KafkaClients of(String bootstrap, Path commandConfig) {
     Properties p = new Properties();
     if (commandConfig != null) {
+      Properties file = new Properties();
       try (InputStream in = Files.newInputStream(commandConfig)) {
-        p.load(in);
+        file.load(in);
       } catch (IOException e) {
         throw new UsageException(
             "'"
@@ -45,6 +74,13 @@ public final class KafkaClients {
                 + "' → --command-config → cannot be read ("
                 + e.getMessage()
                 + "): give a readable properties file of Kafka client settings");
+      }
+      Map<String, String> given = new TreeMap<>();
+      file.stringPropertyNames().forEach(k -> given.put(k.trim(), file.getProperty(k)));
+      List<String> problems = new ArrayList<>();
+      p.putAll(KEYS.resolve(given, v -> v, problems));
+      if (!problems.isEmpty()) {
+        throw new ConfigException(problems);
       }
     }
     if (bootstrap == null || bootstrap.isBlank()) {

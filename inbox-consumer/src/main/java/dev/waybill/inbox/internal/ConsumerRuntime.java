@@ -1,9 +1,12 @@
 package dev.waybill.inbox.internal;
 
+import static java.util.stream.Collectors.toMap;
+
 import dev.waybill.inbox.InboxConfig;
 import dev.waybill.inbox.InboxConsumer;
 import dev.waybill.inbox.InboxException;
 import dev.waybill.inbox.internal.RecordProcessor.Work;
+import dev.waybill.outbox.config.PassThroughFamily;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -15,12 +18,14 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -31,6 +36,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -46,6 +52,21 @@ import org.slf4j.LoggerFactory;
 public final class ConsumerRuntime implements InboxConsumer {
   private static final Logger LOG = LoggerFactory.getLogger(ConsumerRuntime.class);
   private static final AtomicInteger INSTANCES = new AtomicInteger();
+
+  /**
+   * The keys of {@link InboxConsumer.Builder#kafka} and {@link InboxConsumer.Builder#producer}
+   * properties, without a prefix: those of the Kafka consumer and of the dead-letter producer, as
+   * their {@code ConfigDef}s declare them; the {@code PASSWORD}-typed ones are secret.
+   */
+  public static final PassThroughFamily KAFKA_KEYS =
+      PassThroughFamily.kafka(
+              "the Kafka consumer or producer",
+              Stream.of(ConsumerConfig.configDef(), ProducerConfig.configDef())
+                  .flatMap(d -> d.configKeys().values().stream())
+                  .collect(
+                      toMap(
+                          k -> k.name, k -> k.type == ConfigDef.Type.PASSWORD, Boolean::logicalOr)))
+          .withPrefix("");
 
   private enum State {
     NEW,
@@ -136,7 +157,11 @@ public final class ConsumerRuntime implements InboxConsumer {
     pollThread = new Thread(this::pollLoop, "waybill-inbox-" + clientId + "-poll");
     pollThread.start();
     state = State.RUNNING;
-    LOG.info("inbox consumer {}: started; {}", name, config);
+    LOG.info(
+        "inbox consumer {}: started; {}; kafka={}",
+        name,
+        config,
+        KAFKA_KEYS.masked(new TreeMap<>(options.kafka())));
   }
 
   @Override

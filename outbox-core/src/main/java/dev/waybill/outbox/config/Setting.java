@@ -81,7 +81,9 @@ public final class Setting<T> {
   }
 
   /**
-   * A text setting whose value never appears in logs, errors or {@code toString()}.
+   * A text setting whose value never appears in logs, errors or {@code toString()}. It may instead
+   * be read from a file: {@code KEY.file} (environment {@code WAYBILL_KEY_FILE}) names the file
+   * ({@link SecretFiles}).
    *
    * @param key the dotted key
    * @param defaultValue the value when none is given, or null to make the setting required

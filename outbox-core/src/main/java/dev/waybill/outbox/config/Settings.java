@@ -108,7 +108,13 @@ public final class Settings {
    */
   public List<String> unknownKeys(Collection<String> prefixes, Collection<Setting<?>> known) {
     Set<String> knownKeys = new TreeSet<>();
-    known.forEach(s -> knownKeys.add(s.key()));
+    known.forEach(
+        s -> {
+          knownKeys.add(s.key());
+          if (s.isSecret()) {
+            knownKeys.add(SecretFiles.fileKey(s.key()));
+          }
+        });
     List<String> out = new ArrayList<>();
     for (String k : keys()) {
       if (!knownKeys.contains(k) && prefixes.stream().anyMatch(k::startsWith)) {
@@ -116,6 +122,28 @@ public final class Settings {
       }
     }
     return out;
+  }
+
+  /**
+   * The unknown keys of {@link #unknownKeys}, as problems that name the closest declared key: the
+   * way every Waybill process reports a misspelt key of its own families.
+   *
+   * @param prefixes the key families the caller owns, e.g. {@code db.} and {@code relay.}
+   * @param known the declared settings
+   * @return one problem per unknown key; empty when there are none
+   */
+  public List<String> unknownKeyProblems(
+      Collection<String> prefixes, Collection<Setting<?>> known) {
+    List<String> problems = new ArrayList<>();
+    for (String unknown : unknownKeys(prefixes, known)) {
+      problems.add(
+          "(unknown) → "
+              + unknown
+              + " → not a setting"
+              + closestKey(unknown, known).map(k -> "; did you mean " + k + "?").orElse("")
+              + " (see docs/configuration.md)");
+    }
+    return problems;
   }
 
   /**
@@ -283,6 +311,13 @@ public final class Settings {
         if (v != null) {
           values.put(s.key(), v);
         }
+        if (s.isSecret()) {
+          String fileVariable = s.environmentName() + "_FILE";
+          used.add(fileVariable);
+          if (env.get(fileVariable) != null) {
+            values.put(SecretFiles.fileKey(s.key()), env.get(fileVariable));
+          }
+        }
       }
       for (String k : env.keySet()) {
         if (k.startsWith(ENV_PREFIX)
@@ -361,6 +396,18 @@ public final class Settings {
      */
     public <T> T get(Setting<T> setting) {
       String raw = settings.values.get(setting.key());
+      String file =
+          setting.isSecret() ? settings.values.get(SecretFiles.fileKey(setting.key())) : null;
+      if (file != null) {
+        if (raw != null) {
+          problems.add(SecretFiles.bothGiven(setting.key()));
+          return null;
+        }
+        raw = SecretFiles.read(SecretFiles.fileKey(setting.key()), file, problems).orElse(null);
+        if (raw == null) {
+          return null;
+        }
+      }
       if (raw == null) {
         if (setting.required()) {
           problems.add(
@@ -369,7 +416,12 @@ public final class Settings {
                   + " → required: set it in the config file, with --set "
                   + setting.key()
                   + "=... or as environment variable "
-                  + setting.environmentName());
+                  + setting.environmentName()
+                  + (setting.isSecret()
+                      ? " (or give the path of a file holding it as "
+                          + SecretFiles.fileKey(setting.key())
+                          + ")"
+                      : ""));
           return null;
         }
         return setting.parse(setting.defaultText().orElseThrow());

@@ -52,7 +52,10 @@ public final class SettingsSources {
     for (String s : sets) {
       int eq = s.indexOf('=');
       if (eq <= 0) {
-        problems.add("'" + s + "' → --set → expected key=value, e.g. --set db.pool.size=4");
+        // the flag may be a bare secret (a value given without its key): never echo it
+        problems.add(
+            "(not shown) → --set → expected key=value, e.g. --set db.pool.size=4; this flag has"
+                + " no '=' after a key (its text is not shown, it may be a secret)");
       } else {
         b.put(s.substring(0, eq).trim(), s.substring(eq + 1));
       }

@@ -39,7 +39,12 @@ public record DatabaseSettings(
 
   /** {@code db.password}: required (may be empty); never logged. */
   public static final Setting<String> PASSWORD =
-      Setting.secret("db.password", null, "Database password; never logged or shown.");
+      Setting.secret(
+          "db.password",
+          null,
+          "Database password; never logged or shown. Or db.password.file"
+              + " (WAYBILL_DB_PASSWORD_FILE): the path of a file holding it, such as a mounted"
+              + " Kubernetes secret.");
 
   /** {@code db.pool.size}. */
   public static final Setting<Integer> POOL_SIZE =

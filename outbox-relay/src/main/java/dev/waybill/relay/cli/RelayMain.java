@@ -136,10 +136,9 @@ public final class RelayMain implements Callable<Integer> {
   /** Reads only the db.* and outbox.* settings (migrate, status). */
   static DatabaseAndOutbox readDatabase(Settings settings) {
     Settings.Reader r = settings.reader();
-    for (String unknown :
-        settings.unknownKeys(RelayConfig.OWNED_PREFIXES, RelayConfig.allSettings())) {
-      r.problem("(unknown) → " + unknown + " → not a setting; see docs/configuration.md (typo?)");
-    }
+    settings
+        .unknownKeyProblems(RelayConfig.OWNED_PREFIXES, RelayConfig.allSettings())
+        .forEach(r::problem);
     settings
         .unknownVariables(RelayConfig.OWNED_PREFIXES, RelayConfig.allSettings())
         .forEach(r::problem);
