@@ -1,5 +1,8 @@
 package dev.waybill.inbox;
 
+import static dev.waybill.inbox.ConsumerFixture.settled;
+import static org.awaitility.Awaitility.await;
+
 import dev.waybill.testkit.TestDatabase;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -19,6 +22,18 @@ abstract class ConsumerContractBase {
 
   /** The {@code applied} table's auto-numbered first column, named {@code n}. */
   abstract String serialColumn();
+
+  /**
+   * Starts a consumer of a one-partition topic and waits until it settled {@code records} records
+   * (handled, duplicate, dead-lettered or skipped) and committed the partition to its end.
+   */
+  InboxConsumer consumeAll(InboxConsumer.Builder builder, String group, String topic, int records)
+      throws Exception {
+    InboxConsumer c = fx.start(builder);
+    await().atMost(WAIT).until(() -> settled(c) == records);
+    fx.awaitCommittedToEnd(group, topic, 1);
+    return c;
+  }
 
   @BeforeEach
   void setUp() throws SQLException {

@@ -3,9 +3,7 @@ package dev.waybill.inbox;
 import static dev.waybill.inbox.ConsumerFixture.count;
 import static dev.waybill.inbox.ConsumerFixture.header;
 import static dev.waybill.inbox.ConsumerFixture.recording;
-import static dev.waybill.inbox.ConsumerFixture.settled;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 import dev.waybill.inbox.internal.InboxMetrics;
 import dev.waybill.outbox.schema.TableNames;
@@ -47,9 +45,8 @@ abstract class PoisonInputContract extends ConsumerContractBase {
     fx.send(topic, "d", "del\u007fid", "T", 4);
     fx.send(topic, "a", "ok-2", "T", 5);
     fx.flush();
-    InboxConsumer c = fx.start(fx.builder(group, topic, b -> {}).defaultHandler(recording()));
-    await().atMost(WAIT).until(() -> settled(c) == 5);
-    fx.awaitCommittedToEnd(group, topic, 1);
+    InboxConsumer c =
+        consumeAll(fx.builder(group, topic, b -> {}).defaultHandler(recording()), group, topic, 5);
     assertThat(fx.appliedIds()).containsExactly("ok-1", "ok-2");
     List<ConsumerRecord<byte[], byte[]>> dead = fx.readAll(topic + ".DLT", 3);
     assertThat(dead).extracting(r -> header(r, "seq")).containsExactly("2", "3", "4");
@@ -76,9 +73,8 @@ abstract class PoisonInputContract extends ConsumerContractBase {
     sendRawId(topic, "b", second, 2);
     fx.send(topic, "c", "ok-1", "T", 3);
     fx.flush();
-    InboxConsumer c = fx.start(fx.builder(group, topic, b -> {}).defaultHandler(recording()));
-    await().atMost(WAIT).until(() -> settled(c) == 3);
-    fx.awaitCommittedToEnd(group, topic, 1);
+    InboxConsumer c =
+        consumeAll(fx.builder(group, topic, b -> {}).defaultHandler(recording()), group, topic, 3);
     assertThat(count(c, InboxMetrics.DUPLICATES)).isZero();
     assertThat(fx.appliedIds()).containsExactly("ok-1");
     List<ConsumerRecord<byte[], byte[]>> dead = fx.readAll(topic + ".DLT", 2);
@@ -101,7 +97,7 @@ abstract class PoisonInputContract extends ConsumerContractBase {
     fx.send(topic, "c", null, "T", 3);
     fx.flush();
     InboxConsumer c =
-        fx.start(
+        consumeAll(
             fx.builder(
                     group, topic, b -> b.missingIdPolicy(MissingIdPolicy.DERIVE_FROM_COORDINATES))
                 .messageIdExtractor(
@@ -113,9 +109,10 @@ abstract class PoisonInputContract extends ConsumerContractBase {
                       String id = new String(h.value(), StandardCharsets.UTF_8);
                       return Optional.of(id.equals("bad") ? "bad\u0000" : id);
                     })
-                .defaultHandler(recording()));
-    await().atMost(WAIT).until(() -> settled(c) == 3);
-    fx.awaitCommittedToEnd(group, topic, 1);
+                .defaultHandler(recording()),
+            group,
+            topic,
+            3);
     assertThat(fx.appliedIds()).containsExactly("ok-1", topic + "/0/2");
     List<ConsumerRecord<byte[], byte[]>> dead = fx.readAll(topic + ".DLT", 1);
     assertThat(dead).extracting(r -> header(r, "seq")).containsExactly("2");
@@ -132,9 +129,8 @@ abstract class PoisonInputContract extends ConsumerContractBase {
     fx.send(topic, "b", tooLong, "T", 2);
     fx.send(topic, "a", "ok-2", "T", 3);
     fx.flush();
-    InboxConsumer c = fx.start(fx.builder(group, topic, b -> {}).defaultHandler(recording()));
-    await().atMost(WAIT).until(() -> settled(c) == 3);
-    fx.awaitCommittedToEnd(group, topic, 1);
+    InboxConsumer c =
+        consumeAll(fx.builder(group, topic, b -> {}).defaultHandler(recording()), group, topic, 3);
     assertThat(fx.appliedIds()).containsExactly("ok-1", "ok-2");
     List<ConsumerRecord<byte[], byte[]>> dead = fx.readAll(topic + ".DLT", 1);
     assertThat(dead).extracting(r -> header(r, CloudEventHeaders.ID)).containsExactly(tooLong);
@@ -167,9 +163,9 @@ abstract class PoisonInputContract extends ConsumerContractBase {
     fx.send(topic, longKey, "later-2", "T", 4);
     fx.send(topic, "ok", "ok-1", "T", 5);
     fx.flush();
-    InboxConsumer c = fx.start(fx.builder(group, topic, b -> b.ordered(true)).defaultHandler(h));
-    await().atMost(WAIT).until(() -> settled(c) == 5);
-    fx.awaitCommittedToEnd(group, topic, 1);
+    InboxConsumer c =
+        consumeAll(
+            fx.builder(group, topic, b -> b.ordered(true)).defaultHandler(h), group, topic, 5);
     assertThat(fx.appliedIds()).containsExactly("ok-1");
     List<ConsumerRecord<byte[], byte[]>> dead = fx.readAll(topic + ".DLT", 4);
     assertThat(dead)
@@ -207,9 +203,8 @@ abstract class PoisonInputContract extends ConsumerContractBase {
     fx.flush();
     fx.send(topic, "a", "ok-1", "T", 2);
     fx.flush();
-    InboxConsumer c = fx.start(fx.builder(group, topic, b -> {}).defaultHandler(h));
-    await().atMost(WAIT).until(() -> settled(c) == 2);
-    fx.awaitCommittedToEnd(group, topic, 1);
+    InboxConsumer c =
+        consumeAll(fx.builder(group, topic, b -> {}).defaultHandler(h), group, topic, 2);
     assertThat(fx.appliedIds()).containsExactly("ok-1");
     List<ConsumerRecord<byte[], byte[]>> dead = fx.readAll(topic + ".DLT", 1);
     assertThat(dead).hasSize(1);

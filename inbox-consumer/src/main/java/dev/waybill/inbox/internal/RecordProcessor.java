@@ -616,7 +616,17 @@ public final class RecordProcessor {
         }
         throw f;
       }
-      c.commit();
+      try {
+        c.commit();
+      } catch (SQLException e) {
+        // the inbox's own rows have no deferred constraints: a data error at commit is the
+        // handler's (a deferred constraint its writes broke), rolled back; retried as its failure
+        if (InboxStore.isDataError(e) && isValid(c)) {
+          rollbackQuietly(c, e);
+          throw new HandlerFailed(e);
+        }
+        throw e;
+      }
       return Outcome.HANDLED;
     } catch (SQLException e) {
       // setAutoCommit, rollback, commit or close failed: the outcome is decided by the inbox row on
