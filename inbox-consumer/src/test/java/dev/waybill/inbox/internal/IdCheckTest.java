@@ -1,7 +1,10 @@
 package dev.waybill.inbox.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.waybill.inbox.InboxConfig;
+import dev.waybill.outbox.config.ConfigException;
 import java.sql.SQLException;
 import org.junit.jupiter.api.Test;
 
@@ -49,5 +52,13 @@ class IdCheckTest {
     String key = "x".repeat(1_023) + "😀";
     String shown = InboxStore.keyText(key.getBytes(java.nio.charset.StandardCharsets.UTF_8));
     assertThat(shown).hasSize(1_023).isEqualTo("x".repeat(1_023));
+  }
+
+  @Test
+  void aConsumerGroupWithControlCharactersFailsAtStartNotAtEveryRecord() {
+    assertThatThrownBy(() -> InboxConfig.builder().groupId("billing\u0000").topics("t").build())
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("inbox.group.id")
+        .hasMessageNotContaining("\u0000");
   }
 }
