@@ -345,6 +345,10 @@ public record InboxConfig(
               + "' → inbox.group.id → at most "
               + MAX_ID_LENGTH
               + " characters (the inbox table's consumer_group column)");
+    } else if (groupId.chars().anyMatch(Character::isISOControl)) {
+      problems.add(
+          "(not shown: holds control characters) → inbox.group.id → printable text only (it is"
+              + " recorded with every message id)");
     }
     if (topics == null || topics.isEmpty()) {
       problems.add("(missing) → inbox.topics → give at least one topic");

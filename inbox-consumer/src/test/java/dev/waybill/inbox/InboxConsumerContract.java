@@ -15,7 +15,6 @@ import dev.waybill.outbox.wire.DeadLetterHeaders;
 import dev.waybill.testkit.DatabaseOutage;
 import dev.waybill.testkit.LogLines;
 import dev.waybill.testkit.TcpProxy;
-import dev.waybill.testkit.TestDatabase;
 import io.micrometer.core.instrument.Timer;
 import java.io.File;
 import java.nio.ByteBuffer;
@@ -49,8 +48,6 @@ import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.ConfigResource;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -58,16 +55,7 @@ import org.junit.jupiter.api.Test;
  * database in a few lines. Final methods. Counts are small and backoffs short; no timing decides a
  * result (Awaitility waits for outcomes).
  */
-abstract class InboxConsumerContract {
-  static final Duration WAIT = Duration.ofSeconds(60);
-
-  ConsumerFixture fx;
-
-  abstract TestDatabase newDatabase();
-
-  /** The {@code applied} table's auto-numbered first column, named {@code n}. */
-  abstract String serialColumn();
-
+abstract class InboxConsumerContract extends ConsumerContractBase {
   static double gauge(InboxConsumer c, String name) {
     return c.meterRegistry().get(name).gauge().value();
   }
@@ -120,18 +108,6 @@ abstract class InboxConsumerContract {
    */
   Drill databaseOutage() throws SQLException {
     return new Drill(fx, DatabaseOutage.throughProxy(fx.db), false);
-  }
-
-  @BeforeEach
-  void setUp() throws SQLException {
-    fx = new ConsumerFixture(newDatabase(), serialColumn());
-  }
-
-  @AfterEach
-  void tearDown() {
-    if (fx != null) { // null when the engine is unavailable and the test was skipped
-      fx.close();
-    }
   }
 
   @Test

@@ -54,6 +54,12 @@ public final class InboxMetrics {
   /** Database or broker failures of Waybill's own steps (waited out, not counted as attempts). */
   public static final String INFRASTRUCTURE_FAILURES = "waybill.inbox.infrastructure.failures";
 
+  /** Dead letters sent without the original value (and maybe key and headers): too large. */
+  public static final String DEAD_LETTERS_SHRUNK = "waybill.inbox.dead.letters.shrunk";
+
+  /** Keys that ordered mode could park in memory only: the parked-keys table refused them. */
+  public static final String UNPARKABLE_KEYS = "waybill.inbox.unparkable.keys";
+
   private final MeterRegistry registry;
   private final String group;
   private final Map<String, Counter> counters = new ConcurrentHashMap<>();

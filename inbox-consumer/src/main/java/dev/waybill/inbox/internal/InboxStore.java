@@ -18,6 +18,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import javax.sql.DataSource;
@@ -68,23 +69,75 @@ public final class InboxStore {
   /**
    * Checks a consumer name or message id before it reaches the table.
    *
-   * @throws IllegalArgumentException naming what, the value and the rule
+   * @throws IllegalArgumentException naming what and the rule (never echoing the value)
    */
   public static void checkId(String what, String value) {
+    idProblem(what, value)
+        .ifPresent(
+            p -> {
+              throw new IllegalArgumentException(p);
+            });
+  }
+
+  /**
+   * What is wrong with a consumer name or message id for the inbox table, in words that never echo
+   * the value: blank, longer than {@link InboxConfig#MAX_ID_LENGTH}, a control character (U+0000 to
+   * U+001F, U+007F to U+009F: PostgreSQL refuses NUL, and such ids are unreadable in logs and
+   * tools), or an unpaired surrogate (not encodable as UTF-8).
+   *
+   * @param what what the value is, e.g. {@code "message id"}
+   * @param value the value, may be null
+   * @return the problem, or empty when the value can be stored
+   */
+  public static Optional<String> idProblem(String what, String value) {
     if (value == null || value.isBlank()) {
-      throw new IllegalArgumentException(what + " is blank: give a non-empty value");
+      return Optional.of(what + " is blank: give a non-empty value");
     }
     if (value.length() > InboxConfig.MAX_ID_LENGTH) {
-      throw new IllegalArgumentException(
+      return Optional.of(
           what
-              + " '"
-              + value.substring(0, 40)
-              + "...' has "
+              + " has "
               + value.length()
               + " characters: at most "
               + InboxConfig.MAX_ID_LENGTH
               + " fit the inbox table");
     }
+    for (int i = 0; i < value.length(); i++) {
+      char c = value.charAt(i);
+      if (Character.isISOControl(c)) {
+        return Optional.of(
+            what
+                + " holds control character U+"
+                + String.format("%04X", (int) c)
+                + " at index "
+                + i
+                + ": ids must be printable text");
+      }
+      if (Character.isHighSurrogate(c)
+          && i + 1 < value.length()
+          && Character.isLowSurrogate(value.charAt(i + 1))) {
+        i++;
+      } else if (Character.isSurrogate(c)) {
+        return Optional.of(
+            what + " holds an unpaired surrogate at index " + i + ": it is not valid Unicode text");
+      }
+    }
+    return Optional.empty();
+  }
+
+  /**
+   * Whether a failure of one of the inbox's own statements is about the data it was given (SQLSTATE
+   * class 22, data exception, e.g. a NUL byte or a value too long; class 23, integrity constraint
+   * violation) rather than about the database being unreachable: retrying it cannot help.
+   */
+  public static boolean isDataError(SQLException e) {
+    for (SQLException s = e; s != null; s = s.getNextException()) {
+      String state = s.getSQLState();
+      if (state != null && (state.startsWith("22") || state.startsWith("23"))) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /**
@@ -94,11 +147,7 @@ public final class InboxStore {
    */
   public boolean insertIfAbsent(Connection c, String consumer, String messageId)
       throws SQLException {
-    try (PreparedStatement st = c.prepareStatement(dialect(c).inboxInsertIfAbsentSql(inboxTable))) {
-      st.setString(1, consumer);
-      st.setString(2, messageId);
-      return st.executeUpdate() > 0;
-    }
+    return dialect(c).inboxInsertIfAbsent(c, inboxTable, consumer, messageId);
   }
 
   /**
@@ -262,9 +311,25 @@ public final class InboxStore {
     }
   }
 
-  /** A key as text for display: UTF-8, cut to 1024 characters. */
+  /**
+   * A key as text for the parked table's display column: UTF-8 (malformed bytes and control
+   * characters become U+FFFD, so any key can be stored), cut to 1024 characters between code
+   * points.
+   */
   public static String keyText(byte[] key) {
     String s = new String(key, StandardCharsets.UTF_8);
-    return s.length() > 1024 ? s.substring(0, 1024) : s;
+    StringBuilder b = new StringBuilder(Math.min(s.length(), 1024));
+    for (int i = 0; i < s.length(); ) {
+      int cp = s.codePointAt(i);
+      int n = Character.charCount(cp);
+      if (b.length() + n > 1024) {
+        break;
+      }
+      boolean printable =
+          !Character.isISOControl(cp) && !(n == 1 && Character.isSurrogate(s.charAt(i)));
+      b.appendCodePoint(printable ? cp : 0xFFFD);
+      i += n;
+    }
+    return b.toString();
   }
 }

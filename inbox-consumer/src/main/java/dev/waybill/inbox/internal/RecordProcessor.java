@@ -8,6 +8,7 @@ import dev.waybill.inbox.UnknownTypePolicy;
 import dev.waybill.inbox.internal.InboxStore.ParkedKey;
 import dev.waybill.inbox.spi.Upcaster;
 import dev.waybill.outbox.wire.CloudEventHeaders;
+import dev.waybill.outbox.wire.DeadLetterHeaders;
 import dev.waybill.outbox.wire.FailureFingerprint;
 import io.github.resilience4j.core.IntervalFunction;
 import io.github.resilience4j.retry.Retry;
@@ -114,6 +115,18 @@ public final class RecordProcessor {
     private static final long serialVersionUID = 1L;
 
     InfraFailed(Throwable cause) {
+      super(cause);
+    }
+  }
+
+  /**
+   * The inbox's own statement refused the record's data (SQLSTATE class 22 or 23): retrying cannot
+   * help, so the record is dead-lettered without counting an attempt.
+   */
+  private static final class DataFailed extends Exception {
+    private static final long serialVersionUID = 1L;
+
+    DataFailed(SQLException cause) {
       super(cause);
     }
   }
@@ -273,20 +286,13 @@ public final class RecordProcessor {
         return;
       }
     }
-    it.id = id.get();
-    if (it.id.length() > InboxConfig.MAX_ID_LENGTH) {
-      deadLetterLater(
-          it,
-          "invalid-id",
-          null,
-          "message id has "
-              + it.id.length()
-              + " characters; at most "
-              + InboxConfig.MAX_ID_LENGTH
-              + " fit the inbox table");
-      it.id = null;
+    Optional<String> problem = InboxStore.idProblem("message id", id.get());
+    if (problem.isPresent()) {
+      // checked before any statement: a NUL fails PostgreSQL's insert, and is no outage
+      deadLetterLater(it, "invalid-id", null, problem.get());
       return;
     }
+    it.id = id.get();
     InboxMessage m = toMessage(r, it.id);
     try {
       for (int i = 0; ; i++) {
@@ -492,6 +498,16 @@ public final class RecordProcessor {
         Outcome outcome;
         try {
           outcome = attemptOnce(it);
+        } catch (DataFailed f) {
+          SQLException e = (SQLException) f.getCause();
+          Instant now = Instant.now();
+          it.kind = Kind.DEAD_LETTER;
+          it.reason = "invalid-id";
+          it.failure = e;
+          it.description =
+              "the inbox table refused the message id (SQLSTATE " + e.getSQLState() + ")";
+          deadLetter(it, attempts, first == null ? now : first, now);
+          return;
         } catch (InfraFailed f) {
           metrics.countGroup(InboxMetrics.INFRASTRUCTURE_FAILURES, 1);
           LOG.warn(
@@ -564,7 +580,7 @@ public final class RecordProcessor {
     }
   }
 
-  private Outcome attemptOnce(Item it) throws HandlerFailed, InfraFailed {
+  private Outcome attemptOnce(Item it) throws HandlerFailed, InfraFailed, DataFailed {
     Connection c;
     try {
       c = dataSource.getConnection();
@@ -577,7 +593,11 @@ public final class RecordProcessor {
       try {
         fresh = store.insertIfAbsent(c, group, it.id);
       } catch (SQLException e) {
+        // the insert runs before the handler: its data errors are the id's, not the handler's
         rollbackQuietly(c, e);
+        if (InboxStore.isDataError(e) && isValid(c)) {
+          throw new DataFailed(e);
+        }
         throw new InfraFailed(e);
       }
       if (!fresh) {
@@ -596,7 +616,17 @@ public final class RecordProcessor {
         }
         throw f;
       }
-      c.commit();
+      try {
+        c.commit();
+      } catch (SQLException e) {
+        // the inbox's own rows have no deferred constraints: a data error at commit is the
+        // handler's (a deferred constraint its writes broke), rolled back; retried as its failure
+        if (InboxStore.isDataError(e) && isValid(c)) {
+          rollbackQuietly(c, e);
+          throw new HandlerFailed(e);
+        }
+        throw e;
+      }
       return Outcome.HANDLED;
     } catch (SQLException e) {
       // setAutoCommit, rollback, commit or close failed: the outcome is decided by the inbox row on
@@ -660,6 +690,10 @@ public final class RecordProcessor {
           metrics.parkedKeys(parked.size());
           break;
         } catch (SQLException e) {
+          if (InboxStore.isDataError(e)) {
+            parkInMemoryOnly(it, p, e);
+            break;
+          }
           metrics.countGroup(InboxMetrics.INFRASTRUCTURE_FAILURES, 1);
           LOG.warn(
               "inbox consumer {}: cannot park key of message {} at {} ({}); waiting {} ms",
@@ -694,7 +728,7 @@ public final class RecordProcessor {
     long backoff = INFRA_BACKOFF_MIN_MS;
     while (true) {
       try {
-        deadLetters.send(dead);
+        sendShrinkingWhenTooLarge(it, dead);
         break;
       } catch (Exception e) {
         metrics.countGroup(InboxMetrics.INFRASTRUCTURE_FAILURES, 1);
@@ -728,6 +762,71 @@ public final class RecordProcessor {
         it.failure == null ? ": " + it.description : "",
         it.failure);
     finish(it, true);
+  }
+
+  /**
+   * The parked table refused the key (a data error): the key stays parked in this process only, so
+   * the record is still dead-lettered and its key still held; an operator is told that a restart
+   * forgets the parking.
+   */
+  private void parkInMemoryOnly(Item it, ParkedKey p, SQLException e) {
+    parked.parked(p);
+    metrics.parkedKeys(parked.size());
+    metrics.count(InboxMetrics.UNPARKABLE_KEYS, it.record().topic(), 1);
+    LOG.error(
+        "inbox consumer {}: the parked-keys table {} refused the key of message {} at {} (SQLSTATE"
+            + " {}: {}); the key is parked in this process only and a restart forgets it: later"
+            + " messages of the key are held until then",
+        name,
+        store.parkedTable(),
+        it.id == null ? "(no id)" : it.id,
+        it.where(),
+        e.getSQLState(),
+        e.getMessage());
+  }
+
+  /**
+   * Sends a dead letter; when the dead-letter topic refuses it as too large, sends it again without
+   * the original value, then also without the original key and headers, each time with a header
+   * saying what was left out (the original stays in its topic at the coordinates the dead letter
+   * names, until that topic's retention). Throws the last failure when even the smallest form is
+   * refused, or on any other failure.
+   */
+  private void sendShrinkingWhenTooLarge(Item it, ProducerRecord<byte[], byte[]> full)
+      throws Exception {
+    ProducerRecord<byte[], byte[]> dead = full;
+    for (DeadLetters.Shrink step : DeadLetters.Shrink.values()) {
+      if (step != DeadLetters.Shrink.NONE) {
+        dead = DeadLetters.shrink(full, step);
+      }
+      try {
+        deadLetters.send(dead);
+        if (step != DeadLetters.Shrink.NONE) {
+          metrics.count(InboxMetrics.DEAD_LETTERS_SHRUNK, it.record().topic(), 1);
+          LOG.error(
+              "inbox consumer {}: message {} at {} is too large for dead-letter topic {} with its"
+                  + " dead-letter headers; dead-lettered without its {} (header {}). Copy the"
+                  + " original from {} before that topic's retention deletes it",
+              name,
+              it.id == null ? "(no id)" : it.id,
+              it.where(),
+              full.topic(),
+              step.leftOut(),
+              DeadLetterHeaders.LEFT_OUT,
+              it.where());
+        }
+        return;
+      } catch (Exception e) {
+        if (!DeadLetters.isTooLarge(e) || step == DeadLetters.Shrink.ALL) {
+          throw e;
+        }
+        LOG.debug(
+            "inbox consumer {}: dead letter of {} too large ({}); shrinking it",
+            name,
+            it.where(),
+            e.toString());
+      }
+    }
   }
 
   private void unparkedAfterCommit(Item it) {

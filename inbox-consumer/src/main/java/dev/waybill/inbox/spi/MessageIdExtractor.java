@@ -1,7 +1,7 @@
 package dev.waybill.inbox.spi;
 
 import dev.waybill.outbox.wire.CloudEventHeaders;
-import java.nio.charset.StandardCharsets;
+import dev.waybill.outbox.wire.Utf8;
 import java.util.Objects;
 import java.util.Optional;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -14,8 +14,10 @@ import org.apache.kafka.common.header.Header;
  * {@link dev.waybill.inbox.MissingIdPolicy}.
  *
  * <p>Must be thread-safe and fast (called once per record on the polling thread), and must return
- * the same id every time for the same message: that is what makes duplicates recognisable. Ids
- * longer than 255 characters are rejected (dead-lettered with reason {@code invalid-id}).
+ * the same id every time for the same message: that is what makes duplicates recognisable. The
+ * consumer checks every id it is given before it reaches the database: a blank id, one longer than
+ * 255 characters, or one holding a control character (U+0000 to U+001F, U+007F to U+009F) or an
+ * unpaired surrogate is rejected, and the record dead-lettered with reason {@code invalid-id}.
  */
 @FunctionalInterface
 public interface MessageIdExtractor {
@@ -40,7 +42,10 @@ public interface MessageIdExtractor {
   }
 
   /**
-   * The last header called {@code name}, as UTF-8 text; empty when absent or blank.
+   * The last header called {@code name}, as UTF-8 text; empty when absent or blank. A value that is
+   * not valid UTF-8 is refused (an {@link IllegalArgumentException}: the record is dead-lettered
+   * with reason {@code invalid-id}), never decoded to U+FFFD, so two different malformed ids never
+   * become the same id.
    *
    * @param name the header name
    * @return an extractor reading that header
@@ -52,7 +57,17 @@ public interface MessageIdExtractor {
       if (h == null || h.value() == null) {
         return Optional.empty();
       }
-      String id = new String(h.value(), StandardCharsets.UTF_8).trim();
+      String id =
+          Utf8.decodeStrict(h.value())
+              .orElseThrow(
+                  () ->
+                      new IllegalArgumentException(
+                          "header "
+                              + name
+                              + " ("
+                              + h.value().length
+                              + " bytes) is not valid UTF-8: the message id must be UTF-8 text"))
+              .trim();
       return id.isEmpty() ? Optional.empty() : Optional.of(id);
     };
   }

@@ -100,4 +100,72 @@ class DeadLettersTest {
     e.setStackTrace(new StackTraceElement[0]);
     assertThat(FailureFingerprint.of(e)).isEqualTo("java.lang.IllegalArgumentException");
   }
+
+  @Test
+  void theHeadersWaybillAddsStayWithinTheirByteBudgetWhateverTheFailureSays() {
+    String hugeMessage = "€".repeat(50_000); // 150,000 bytes
+    Exception failure = new IllegalStateException(hugeMessage, new SQLException(hugeMessage));
+    failure.setStackTrace(new IllegalStateException().getStackTrace());
+    String id = "😀".repeat(127); // 254 characters, 508 bytes
+    String longest = "€".repeat(255);
+    ProducerRecord<byte[], byte[]> d =
+        DeadLetters.build(
+            record(new RecordHeaders()),
+            "t".repeat(249),
+            longest,
+            new DeadLetters.Cause(
+                "retries-exhausted",
+                id,
+                failure,
+                hugeMessage,
+                3,
+                Instant.EPOCH,
+                Instant.EPOCH,
+                longest));
+    int added = 0;
+    for (var h : d.headers()) {
+      added += h.key().getBytes(StandardCharsets.UTF_8).length + h.value().length;
+    }
+    assertThat(added).isLessThanOrEqualTo(DeadLetters.HEADER_BUDGET_BYTES);
+    assertThat(d.headers().lastHeader(DeadLetterHeaders.EXCEPTION_MESSAGE).value().length)
+        .isLessThanOrEqualTo(DeadLetters.MAX_MESSAGE_BYTES);
+    assertThat(d.headers().lastHeader(DeadLetterHeaders.EXCEPTION_STACKTRACE).value().length)
+        .isLessThanOrEqualTo(DeadLetters.MAX_STACKTRACE_BYTES);
+    assertThat(text(d, DeadLetterHeaders.EXCEPTION_MESSAGE)).endsWith(" bytes)");
+  }
+
+  @Test
+  void aShrunkDeadLetterLeavesOutTheValueThenAlsoKeyAndHeadersAndSaysSo() {
+    RecordHeaders h = new RecordHeaders();
+    h.add("ce_id", "id-1".getBytes(StandardCharsets.UTF_8));
+    ProducerRecord<byte[], byte[]> full =
+        DeadLetters.build(
+            record(h),
+            "orders.DLT",
+            "billing",
+            new DeadLetters.Cause(
+                "non-retriable",
+                "id-1",
+                new IllegalStateException("x"),
+                "x",
+                1,
+                Instant.EPOCH,
+                Instant.EPOCH,
+                null));
+    ProducerRecord<byte[], byte[]> noValue = DeadLetters.shrink(full, DeadLetters.Shrink.VALUE);
+    assertThat(noValue.value()).isNull();
+    assertThat(new String(noValue.key(), StandardCharsets.UTF_8)).isEqualTo("k");
+    assertThat(text(noValue, "ce_id")).isEqualTo("id-1");
+    assertThat(text(noValue, DeadLetterHeaders.LEFT_OUT)).startsWith("value:").contains("7 bytes");
+    assertThat(text(noValue, DeadLetterHeaders.ORIGINAL_OFFSET).length()).isEqualTo(8);
+
+    ProducerRecord<byte[], byte[]> bare = DeadLetters.shrink(full, DeadLetters.Shrink.ALL);
+    assertThat(bare.key()).isNull();
+    assertThat(bare.value()).isNull();
+    assertThat(bare.headers().lastHeader("ce_id")).isNull();
+    assertThat(bare.headers().lastHeader(DeadLetterHeaders.EXCEPTION_STACKTRACE)).isNull();
+    assertThat(text(bare, DeadLetterHeaders.MESSAGE_ID)).isEqualTo("id-1");
+    assertThat(text(bare, DeadLetterHeaders.REASON)).isEqualTo("non-retriable");
+    assertThat(text(bare, DeadLetterHeaders.LEFT_OUT)).startsWith("value, key, original headers");
+  }
 }

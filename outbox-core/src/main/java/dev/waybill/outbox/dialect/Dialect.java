@@ -383,6 +383,28 @@ public sealed interface Dialect permits PostgresDialect, MySqlDialect, H2Dialect
   }
 
   /**
+   * Records one inbox id in the open transaction of {@code connection} unless it is already there,
+   * with {@link #inboxInsertIfAbsentSql}. Only a duplicate counts as "already there": any other
+   * refusal (a value too long, a constraint) is thrown, never taken for a duplicate.
+   *
+   * @param connection a connection in a transaction
+   * @param table the inbox table's validated name
+   * @param consumerGroup the consumer group
+   * @param id the message id
+   * @return true when recorded now, false when it was recorded before
+   * @throws SQLException when the database refuses the row or fails
+   */
+  default boolean inboxInsertIfAbsent(
+      Connection connection, SqlIdentifier table, String consumerGroup, String id)
+      throws SQLException {
+    try (PreparedStatement st = connection.prepareStatement(inboxInsertIfAbsentSql(table))) {
+      st.setString(1, consumerGroup);
+      st.setString(2, id);
+      return st.executeUpdate() > 0;
+    }
+  }
+
+  /**
    * Records distinct inbox ids in the open transaction of {@code connection} and returns those
    * recorded now (the others were recorded before). On PostgreSQL one statement; elsewhere a read
    * of the ids already recorded and one multi-row insert of the rest, which fails with a

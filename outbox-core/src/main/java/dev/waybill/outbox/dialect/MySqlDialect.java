@@ -130,15 +130,35 @@ final class MySqlDialect implements Dialect {
   // ---- inbox (issue 4) ----
 
   /**
-   * {@code INSERT IGNORE}: update count 0 for a duplicate. It would also turn a too-long value into
-   * a warning, so callers check lengths first (the inbox rejects ids over 255 characters).
+   * A plain {@code INSERT}: {@code INSERT IGNORE} would also turn a value too long for the column,
+   * a failed {@code CHECK} or a bad character into a warning and a truncated or skipped row (a
+   * skipped row reads as a duplicate, and the message is dropped). A duplicate is error 1062
+   * instead, which InnoDB rolls back alone, leaving the transaction open; {@link
+   * #inboxInsertIfAbsent} reads it as "recorded before".
    */
   @Override
   public String inboxInsertIfAbsentSql(SqlIdentifier table) {
     return """
-        INSERT IGNORE INTO %s (consumer_group, message_id) VALUES (?, ?)"""
+        INSERT INTO %s (consumer_group, message_id) VALUES (?, ?)"""
         .formatted(table.sql());
   }
+
+  @Override
+  public boolean inboxInsertIfAbsent(
+      Connection connection, SqlIdentifier table, String consumerGroup, String id)
+      throws SQLException {
+    try {
+      return Dialect.super.inboxInsertIfAbsent(connection, table, consumerGroup, id);
+    } catch (SQLException e) {
+      if (e.getErrorCode() == ER_DUP_ENTRY) {
+        return false;
+      }
+      throw e;
+    }
+  }
+
+  /** MySQL's and MariaDB's error code of a duplicate key. */
+  private static final int ER_DUP_ENTRY = 1062;
 
   @Override
   public String inboxDeleteExpiredSql(SqlIdentifier table, int limit) {
@@ -150,11 +170,13 @@ final class MySqlDialect implements Dialect {
         .formatted(table.sql(), limit);
   }
 
+  /** Not {@code INSERT IGNORE}, which would truncate a value too long instead of refusing it. */
   @Override
   public String inboxParkSql(SqlIdentifier parkedTable) {
     return """
-        INSERT IGNORE INTO %s (consumer_group, topic, key_hash, msg_key, message_id)
-        VALUES (?, ?, ?, ?, ?)"""
+        INSERT INTO %s (consumer_group, topic, key_hash, msg_key, message_id)
+        VALUES (?, ?, ?, ?, ?)
+        ON DUPLICATE KEY UPDATE consumer_group = consumer_group"""
         .formatted(parkedTable.sql());
   }
 }

@@ -70,5 +70,13 @@ public final class DeadLetterHeaders {
   /** Ordered mode: the id of the dead-lettered message that parked this record's key (text). */
   public static final String PARKED_BEHIND = "waybill_dlt-parked-behind";
 
+  /**
+   * What the consumer left out of this dead letter because the whole record was too large for the
+   * dead-letter topic, and why, e.g. {@code value: the dead letter was too large ...}; the original
+   * is still in its topic at the {@code kafka_dlt-original-*} coordinates until that topic's
+   * retention (text). A dead letter with this header has no value: redrive it from the original.
+   */
+  public static final String LEFT_OUT = "waybill_dlt-left-out";
+
   private DeadLetterHeaders() {}
 }
