@@ -1,6 +1,7 @@
 package dev.waybill.relay;
 
 import com.zaxxer.hikari.HikariDataSource;
+import dev.waybill.outbox.OutboxConfig;
 import dev.waybill.outbox.WaybillException;
 import dev.waybill.outbox.dialect.Dialect;
 import dev.waybill.outbox.dialect.LogicalDecodingSql;
@@ -25,7 +26,9 @@ import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
+import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
@@ -76,6 +79,10 @@ final class CdcRelay implements Relay {
   private final IntervalFunction backoff;
   private final String prefix;
   private final String heartbeatPrefix;
+  // pg_logical_emit_message needs no privilege by default: in table mode any role that can
+  // connect could publish through it, so only message mode reads logical messages
+  private final boolean readsMessages;
+  private long ignoredMessages;
   private final Map<Long, Integer> attempts = new HashMap<>();
   private final Map<String, Long> parked = new HashMap<>();
   private final Set<Long> skipped = new HashSet<>();
@@ -117,6 +124,7 @@ final class CdcRelay implements Relay {
             config.backoffInitial().toMillis(), 2.0, 0.5, config.backoffMax().toMillis());
     this.prefix = config.outbox().messagePrefix();
     this.heartbeatPrefix = prefix + "_heartbeat";
+    this.readsMessages = config.outbox().writeMode() == OutboxConfig.WriteMode.MESSAGE;
   }
 
   @Override
@@ -195,6 +203,7 @@ final class CdcRelay implements Relay {
                     + "): allow it in pg_hba.conf (a line for this database and user) and give the"
                     + " role REPLICATION"));
       }
+      checkEmitters(sql);
       deadLetters = new CdcDeadLetters(dataSource, dialect, tables);
       parked.putAll(deadLetters.parkedKeys());
     } catch (SQLException e) {
@@ -678,6 +687,10 @@ final class CdcRelay implements Relay {
         if (!m.prefix().equals(prefix)) {
           return;
         }
+        if (!readsMessages) {
+          ignoreMessage(m);
+          return;
+        }
         Item item = fromMessage(m, open == null ? Instant.now() : open.commitTime);
         if (m.transactional() && open != null) {
           open.items.add(item);
@@ -1123,6 +1136,80 @@ final class CdcRelay implements Relay {
         park && row.key() != null
             ? "its key is parked until it is retried or discarded"
             : "later messages keep flowing");
+  }
+
+  /**
+   * A logical message with the outbox prefix while {@code outbox.write.mode=table}: not published.
+   * Said once at WARN (someone emits messages the relay will not read), then counted at DEBUG.
+   */
+  private void ignoreMessage(PgOutput.Message m) {
+    ignoredMessages++;
+    if (ignoredMessages == 1) {
+      LOG.warn(
+          "relay {}: ignored a logical decoding message with prefix '{}' at {}: the relay reads"
+              + " such messages only with outbox.write.mode=message (it is table); set"
+              + " outbox.write.mode=message on the relay if your writers emit messages, or find"
+              + " who calls pg_logical_emit_message (see docs/security.md)",
+          config.instanceId(),
+          prefix,
+          LogSequenceNumber.valueOf(m.lsn()));
+    } else {
+      LOG.debug(
+          "relay {}: ignored logical decoding message {} at {} (outbox.write.mode=table)",
+          config.instanceId(),
+          ignoredMessages,
+          LogSequenceNumber.valueOf(m.lsn()));
+    }
+  }
+
+  /**
+   * Checks who may run {@code pg_logical_emit_message}: in message mode, warns when PUBLIC still
+   * may (then any role that can connect can publish through this relay); in both modes, warns when
+   * the relay's own role may not emit its heartbeat (then an idle slot pins WAL).
+   */
+  private void checkEmitters(LogicalDecodingSql sql) {
+    List<String> open = new ArrayList<>();
+    boolean heartbeat = false;
+    String role = "";
+    try (Connection c = dataSource.getConnection();
+        Statement st = c.createStatement()) {
+      try (ResultSet rs = st.executeQuery(sql.emitFunctionPrivilegesSql())) {
+        while (rs.next()) {
+          if (rs.getBoolean(2)) {
+            open.add(rs.getString(1));
+          }
+          heartbeat |= rs.getBoolean(3) && "text".equals(rs.getString(4));
+        }
+      }
+      try (ResultSet rs = st.executeQuery("SELECT current_user")) {
+        role = rs.next() ? rs.getString(1) : "";
+      }
+    } catch (SQLException e) {
+      LOG.warn(
+          "relay {}: could not check who may run pg_logical_emit_message: {}",
+          config.instanceId(),
+          e.getMessage());
+      return;
+    }
+    if (readsMessages && !open.isEmpty()) {
+      LOG.warn(
+          "relay {}: outbox.write.mode=message and PUBLIC may execute {}: any role that can connect"
+              + " to this database can publish through this relay. As a superuser run REVOKE"
+              + " EXECUTE ON FUNCTION {} FROM PUBLIC, then GRANT EXECUTE on them to the writers'"
+              + " role and the relay's role (see docs/security.md, CDC: who may publish)",
+          config.instanceId(),
+          String.join(", ", open),
+          String.join(", ", open));
+    }
+    if (!heartbeat) {
+      LOG.warn(
+          "relay {}: role '{}' may not execute pg_logical_emit_message with text content, so the"
+              + " relay cannot emit heartbeats and an idle slot pins WAL: GRANT EXECUTE ON FUNCTION"
+              + " pg_logical_emit_message(boolean, text, text) TO {} (see docs/security.md)",
+          config.instanceId(),
+          role,
+          role);
+    }
   }
 
   /** Called after a failed session, whose batches are all settled or abandoned. */

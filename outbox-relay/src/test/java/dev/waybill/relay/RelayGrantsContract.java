@@ -19,8 +19,8 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.UUID;
-import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -144,7 +144,7 @@ abstract class RelayGrantsContract {
     r.close();
     assertThat(logs.atLeast(Level.WARN))
         .as("no privilege problem on the way")
-        .noneMatch(line -> line.toLowerCase(java.util.Locale.ROOT).contains("denied"));
+        .noneMatch(line -> line.toLowerCase(Locale.ROOT).contains("denied"));
   }
 
   @Test
@@ -162,39 +162,12 @@ abstract class RelayGrantsContract {
       relay.admin(granted);
       String table = missing.replaceAll("(?s).* ON (\\w+) TO .*", "$1");
       writeAs(writer);
-      LogLines logs = LogLines.of("dev.waybill.relay");
-      AtomicReference<String> failure = new AtomicReference<>();
-      try {
-        Relay r = relayAs(relay, "m" + left);
-        try {
-          r.start();
-        } catch (RuntimeException e) {
-          failure.set(String.valueOf(e.getMessage()));
-        }
-        await()
-            .atMost(Duration.ofSeconds(30))
-            .alias("a failure naming " + table + " without: " + missing)
-            .until(
-                () -> {
-                  if (failure.get() != null) {
-                    return true;
-                  }
-                  for (String line : logs.atLeast(Level.WARN)) {
-                    if (line.contains(table) && line.toLowerCase().contains("denied")) {
-                      failure.set(line);
-                      return true;
-                    }
-                  }
-                  return false;
-                });
-        r.close();
-      } finally {
-        logs.close();
-      }
-      assertThat(failure.get())
-          .as("without: %s", missing)
-          .contains(table)
-          .containsIgnoringCase("denied");
+      String failure =
+          StartFailure.of(
+              relayAs(relay, "m" + left),
+              line -> line.contains(table) && line.toLowerCase(Locale.ROOT).contains("denied"),
+              missing);
+      assertThat(failure).as("without: %s", missing).contains(table).containsIgnoringCase("denied");
       relay.close();
       try (Connection c = db.connect();
           Statement st = c.createStatement()) { // the next round starts from an empty outbox
