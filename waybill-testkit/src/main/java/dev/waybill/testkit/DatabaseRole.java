@@ -102,6 +102,7 @@ public final class DatabaseRole implements AutoCloseable {
       config.setMaximumPoolSize(8);
       config.setMinimumIdle(0);
       config.setInitializationFailTimeout(-1);
+      config.setConnectionTimeout(5_000); // a role refused at connect fails fast
       pool = new HikariDataSource(config);
     }
     return pool;
