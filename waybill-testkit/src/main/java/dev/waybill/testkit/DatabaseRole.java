@@ -8,6 +8,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
@@ -26,7 +27,8 @@ import javax.sql.DataSource;
  *
  * <p>Grants scripts name the role by a placeholder word (for example {@code outbox_relay}); {@link
  * #statements(String)} replaces that word by this role's name and splits the script at a {@code ;}
- * that ends a line. Not thread-safe.
+ * that ends a line (on PostgreSQL 17 and later with the fourth argument of {@code
+ * pg_logical_emit_message}, as the scripts say). Not thread-safe.
  */
 public final class DatabaseRole implements AutoCloseable {
   private static final Pattern END_OF_STATEMENT = Pattern.compile(";[ \\t]*(\\r?\\n|$)");
@@ -128,7 +130,34 @@ public final class DatabaseRole implements AutoCloseable {
       start = m.end();
     }
     add(out, named.substring(start));
-    return out;
+    return postgres17() ? out.stream().map(DatabaseRole::withFlushArgument).toList() : out;
+  }
+
+  /**
+   * PostgreSQL 17 gave {@code pg_logical_emit_message} a fourth argument ({@code flush boolean});
+   * the scripts name the three-argument signatures and say to add it there, as done here.
+   */
+  private static String withFlushArgument(String statement) {
+    return statement
+        .replace(
+            "pg_logical_emit_message(boolean, text, bytea)",
+            "pg_logical_emit_message(boolean, text, bytea, boolean)")
+        .replace(
+            "pg_logical_emit_message(boolean, text, text)",
+            "pg_logical_emit_message(boolean, text, text, boolean)");
+  }
+
+  private boolean postgres17() {
+    if (db.kind() != TestDatabase.Kind.POSTGRES) {
+      return false;
+    }
+    try (Connection c = db.connect();
+        Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery("SHOW server_version_num")) {
+      return rs.next() && Integer.parseInt(rs.getString(1)) >= 170000;
+    } catch (SQLException e) {
+      throw new IllegalStateException("cannot read the server version of " + db, e);
+    }
   }
 
   /**
