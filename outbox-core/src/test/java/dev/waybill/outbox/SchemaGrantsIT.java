@@ -141,5 +141,18 @@ class SchemaGrantsIT {
           .hasMessageContaining("denied")
           .hasMessageContaining("waybill_outbox");
     }
+    if (dialect.equals("postgresql")) { // message mode, once EXECUTE is revoked from PUBLIC
+      role("app_writer").grant("db/waybill/grants/postgresql/writer-message.sql");
+      Outbox emitting =
+          Outbox.builder()
+              .config(OutboxConfig.builder().writeMode(OutboxConfig.WriteMode.MESSAGE).build())
+              .build();
+      try (Connection c = writer.connect()) {
+        c.setAutoCommit(false);
+        assertThatThrownBy(() -> emitting.write(c, message()))
+            .isInstanceOf(OutboxWriteException.class)
+            .hasMessageContaining("permission denied for function pg_logical_emit_message");
+      }
+    }
   }
 }
