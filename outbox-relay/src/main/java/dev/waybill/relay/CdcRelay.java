@@ -12,6 +12,7 @@ import dev.waybill.outbox.schema.TableNames;
 import dev.waybill.outbox.wire.LogicalMessageFormat;
 import dev.waybill.relay.internal.CdcDeadLetters;
 import dev.waybill.relay.internal.Deleter;
+import dev.waybill.relay.internal.EmitterPrivileges;
 import dev.waybill.relay.internal.KafkaHealthCheck;
 import dev.waybill.relay.internal.KafkaPublisher;
 import dev.waybill.relay.internal.KafkaPublisher.Batch;
@@ -26,9 +27,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
@@ -1162,53 +1161,17 @@ final class CdcRelay implements Relay {
     }
   }
 
-  /**
-   * Checks who may run {@code pg_logical_emit_message}: in message mode, warns when PUBLIC still
-   * may (then any role that can connect can publish through this relay); in both modes, warns when
-   * the relay's own role may not emit its heartbeat (then an idle slot pins WAL).
-   */
+  /** Warns when PUBLIC may publish through this relay, or the relay may not emit heartbeats. */
   private void checkEmitters(LogicalDecodingSql sql) {
-    List<String> open = new ArrayList<>();
-    boolean heartbeat = false;
-    String role = "";
-    try (Connection c = dataSource.getConnection();
-        Statement st = c.createStatement()) {
-      try (ResultSet rs = st.executeQuery(sql.emitFunctionPrivilegesSql())) {
-        while (rs.next()) {
-          if (rs.getBoolean(2)) {
-            open.add(rs.getString(1));
-          }
-          heartbeat |= rs.getBoolean(3) && "text".equals(rs.getString(4));
-        }
-      }
-      try (ResultSet rs = st.executeQuery("SELECT current_user")) {
-        role = rs.next() ? rs.getString(1) : "";
+    try {
+      for (String warning : EmitterPrivileges.check(dataSource, sql, readsMessages)) {
+        LOG.warn("relay {}: {}", config.instanceId(), warning);
       }
     } catch (SQLException e) {
       LOG.warn(
           "relay {}: could not check who may run pg_logical_emit_message: {}",
           config.instanceId(),
           e.getMessage());
-      return;
-    }
-    if (readsMessages && !open.isEmpty()) {
-      LOG.warn(
-          "relay {}: outbox.write.mode=message and PUBLIC may execute {}: any role that can connect"
-              + " to this database can publish through this relay. As a superuser run REVOKE"
-              + " EXECUTE ON FUNCTION {} FROM PUBLIC, then GRANT EXECUTE on them to the writers'"
-              + " role and the relay's role (see docs/security.md, CDC: who may publish)",
-          config.instanceId(),
-          String.join(", ", open),
-          String.join(", ", open));
-    }
-    if (!heartbeat) {
-      LOG.warn(
-          "relay {}: role '{}' may not execute pg_logical_emit_message with text content, so the"
-              + " relay cannot emit heartbeats and an idle slot pins WAL: GRANT EXECUTE ON FUNCTION"
-              + " pg_logical_emit_message(boolean, text, text) TO {} (see docs/security.md)",
-          config.instanceId(),
-          role,
-          role);
     }
   }
 
