@@ -344,6 +344,14 @@ public final class CdcDrainBench {
         RelayConfig config =
             CdcBenchSupport.cdcRelay("bench-" + slot, slot, db)
                 .bootstrapServers(kafka.bootstrap())
+                // the relay reads emitted messages only in message mode
+                .outbox(
+                    OutboxConfig.builder()
+                        .writeMode(
+                            messageMode
+                                ? OutboxConfig.WriteMode.MESSAGE
+                                : OutboxConfig.WriteMode.TABLE)
+                        .build())
                 .build();
         return drain(topic, Relay.builder().config(config).dataSource(pool).build(), load);
       } finally {

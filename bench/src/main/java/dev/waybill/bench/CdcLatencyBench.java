@@ -268,6 +268,7 @@ public final class CdcLatencyBench {
             cdc
                 ? CdcBenchSupport.cdcRelay("bench-" + variant + "-" + round, slot, db)
                     .bootstrapServers(kafka.bootstrap())
+                    .outbox(outboxConfig) // emitted messages are read only in message mode
                     .build()
                 : RelayConfig.builder()
                     .instanceId("bench-polling-" + round)

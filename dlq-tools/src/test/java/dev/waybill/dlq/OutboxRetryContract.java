@@ -135,16 +135,21 @@ abstract class OutboxRetryContract {
   }
 
   DlqToolIT.Run cli(String... args) {
+    return cliAs(db.jdbcUrl(), db.user(), db.password(), args);
+  }
+
+  /** {@code dlq outbox <args>} as this database user. */
+  static DlqToolIT.Run cliAs(String url, String user, String password, String... args) {
     List<String> all = new ArrayList<>(List.of("outbox"));
     all.addAll(List.of(args));
     all.addAll(
         List.of(
             "--set",
-            "db.url=" + db.jdbcUrl(),
+            "db.url=" + url,
             "--set",
-            "db.user=" + db.user(),
+            "db.user=" + user,
             "--set",
-            "db.password=" + db.password()));
+            "db.password=" + password));
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
     int exit =

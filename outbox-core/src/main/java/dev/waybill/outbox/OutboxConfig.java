@@ -89,7 +89,8 @@ public record OutboxConfig(
           "table",
           "table: the writer inserts a row into the outbox table (any relay); message: PostgreSQL"
               + " only, it emits a logical decoding message and writes no row (the CDC relay"
-              + " only, see docs/cdc.md).");
+              + " only, which reads such messages only when its own outbox.write.mode is message;"
+              + " see docs/cdc.md).");
 
   /** {@code outbox.write.delete}. */
   public static final Setting<Boolean> WRITE_DELETE =

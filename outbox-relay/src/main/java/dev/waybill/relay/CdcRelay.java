@@ -1,6 +1,7 @@
 package dev.waybill.relay;
 
 import com.zaxxer.hikari.HikariDataSource;
+import dev.waybill.outbox.OutboxConfig;
 import dev.waybill.outbox.WaybillException;
 import dev.waybill.outbox.dialect.Dialect;
 import dev.waybill.outbox.dialect.LogicalDecodingSql;
@@ -11,6 +12,7 @@ import dev.waybill.outbox.schema.TableNames;
 import dev.waybill.outbox.wire.LogicalMessageFormat;
 import dev.waybill.relay.internal.CdcDeadLetters;
 import dev.waybill.relay.internal.Deleter;
+import dev.waybill.relay.internal.EmitterPrivileges;
 import dev.waybill.relay.internal.KafkaHealthCheck;
 import dev.waybill.relay.internal.KafkaPublisher;
 import dev.waybill.relay.internal.KafkaPublisher.Batch;
@@ -76,6 +78,10 @@ final class CdcRelay implements Relay {
   private final IntervalFunction backoff;
   private final String prefix;
   private final String heartbeatPrefix;
+  // pg_logical_emit_message needs no privilege by default: in table mode any role that can
+  // connect could publish through it, so only message mode reads logical messages
+  private final boolean readsMessages;
+  private long ignoredMessages;
   private final Map<Long, Integer> attempts = new HashMap<>();
   private final Map<String, Long> parked = new HashMap<>();
   private final Set<Long> skipped = new HashSet<>();
@@ -117,6 +123,7 @@ final class CdcRelay implements Relay {
             config.backoffInitial().toMillis(), 2.0, 0.5, config.backoffMax().toMillis());
     this.prefix = config.outbox().messagePrefix();
     this.heartbeatPrefix = prefix + "_heartbeat";
+    this.readsMessages = config.outbox().writeMode() == OutboxConfig.WriteMode.MESSAGE;
   }
 
   @Override
@@ -195,6 +202,7 @@ final class CdcRelay implements Relay {
                     + "): allow it in pg_hba.conf (a line for this database and user) and give the"
                     + " role REPLICATION"));
       }
+      checkEmitters(sql);
       deadLetters = new CdcDeadLetters(dataSource, dialect, tables);
       parked.putAll(deadLetters.parkedKeys());
     } catch (SQLException e) {
@@ -678,6 +686,10 @@ final class CdcRelay implements Relay {
         if (!m.prefix().equals(prefix)) {
           return;
         }
+        if (!readsMessages) {
+          ignoreMessage(m);
+          return;
+        }
         Item item = fromMessage(m, open == null ? Instant.now() : open.commitTime);
         if (m.transactional() && open != null) {
           open.items.add(item);
@@ -1123,6 +1135,44 @@ final class CdcRelay implements Relay {
         park && row.key() != null
             ? "its key is parked until it is retried or discarded"
             : "later messages keep flowing");
+  }
+
+  /**
+   * A logical message with the outbox prefix while {@code outbox.write.mode=table}: not published.
+   * Said once at WARN (someone emits messages the relay will not read), then counted at DEBUG.
+   */
+  private void ignoreMessage(PgOutput.Message m) {
+    ignoredMessages++;
+    if (ignoredMessages == 1) {
+      LOG.warn(
+          "relay {}: ignored a logical decoding message with prefix '{}' at {}: the relay reads"
+              + " such messages only with outbox.write.mode=message (it is table); set"
+              + " outbox.write.mode=message on the relay if your writers emit messages, or find"
+              + " who calls pg_logical_emit_message (see docs/security.md)",
+          config.instanceId(),
+          prefix,
+          LogSequenceNumber.valueOf(m.lsn()));
+    } else {
+      LOG.debug(
+          "relay {}: ignored logical decoding message {} at {} (outbox.write.mode=table)",
+          config.instanceId(),
+          ignoredMessages,
+          LogSequenceNumber.valueOf(m.lsn()));
+    }
+  }
+
+  /** Warns when PUBLIC may publish through this relay, or the relay may not emit heartbeats. */
+  private void checkEmitters(LogicalDecodingSql sql) {
+    try {
+      for (String warning : EmitterPrivileges.check(dataSource, sql, readsMessages)) {
+        LOG.warn("relay {}: {}", config.instanceId(), warning);
+      }
+    } catch (SQLException e) {
+      LOG.warn(
+          "relay {}: could not check who may run pg_logical_emit_message: {}",
+          config.instanceId(),
+          e.getMessage());
+    }
   }
 
   /** Called after a failed session, whose batches are all settled or abandoned. */

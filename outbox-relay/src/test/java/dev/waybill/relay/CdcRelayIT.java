@@ -107,6 +107,8 @@ class CdcRelayIT {
                 .withHeartbeat(Duration.ofMillis(300))
                 .withStandbyInterval(Duration.ofMillis(200)))
         .database(DatabaseSettings.of(db.jdbcUrl(), db.user(), db.password()))
+        // the writers mix table rows and emitted messages: the relay reads both
+        .outbox(OutboxConfig.builder().writeMode(OutboxConfig.WriteMode.MESSAGE).build())
         .instanceId(instance)
         .bootstrapServers(TestKafka.get().bootstrapServers())
         .sendTimeout(Duration.ofSeconds(3))

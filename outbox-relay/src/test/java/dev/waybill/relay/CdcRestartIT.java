@@ -116,6 +116,8 @@ class CdcRestartIT {
                 .withHeartbeat(Duration.ofMillis(300))
                 .withStandbyInterval(Duration.ofMillis(200)))
         .database(DatabaseSettings.of(db.jdbcUrl(), db.user(), db.password()))
+        // the writers mix table rows and emitted messages: the relay reads both
+        .outbox(OutboxConfig.builder().writeMode(OutboxConfig.WriteMode.MESSAGE).build())
         .instanceId(instance)
         .bootstrapServers(TestKafka.get().bootstrapServers())
         .batchSize(50)

@@ -188,22 +188,28 @@ abstract class RelayContract {
 
   /** {@code outbox-relay status --json} on this database (8 shards), asserting exit code 0. */
   String statusJson() {
+    return statusJson(db.jdbcUrl(), db.user(), db.password(), 8);
+  }
+
+  /** {@code outbox-relay status --json} as this database user, asserting exit code 0. */
+  static String statusJson(String url, String user, String password, int shards) {
     StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
     int exit =
         RelayMain.execute(
             new PrintWriter(out),
-            new PrintWriter(new StringWriter()),
+            new PrintWriter(err),
             "status",
             "--json",
             "--set",
-            "db.url=" + db.jdbcUrl(),
+            "db.url=" + url,
             "--set",
-            "db.user=" + db.user(),
+            "db.user=" + user,
             "--set",
-            "db.password=" + db.password(),
+            "db.password=" + password,
             "--set",
-            "relay.shards=8");
-    assertThat(exit).as("status exit code").isZero();
+            "relay.shards=" + shards);
+    assertThat(exit).as("status exit code; stderr: %s", err).isZero();
     return out.toString();
   }
 

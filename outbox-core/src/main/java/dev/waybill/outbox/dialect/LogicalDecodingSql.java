@@ -176,6 +176,24 @@ public final class LogicalDecodingSql {
   }
 
   /**
+   * Who may execute each overload of {@code pg_logical_emit_message}, one row per overload:
+   * signature (e.g. {@code pg_logical_emit_message(boolean,text,bytea)}), whether PUBLIC (every
+   * role) may, whether the current role may, and the content argument's type ({@code text} or
+   * {@code bytea}).
+   *
+   * @return SQL text without parameters
+   */
+  public String emitFunctionPrivilegesSql() {
+    return """
+        SELECT p.oid::regprocedure::text, has_function_privilege('public', p.oid, 'EXECUTE'),
+               has_function_privilege(p.oid, 'EXECUTE'), p.proargtypes[2]::regtype::text
+        FROM pg_proc p
+        WHERE p.proname = 'pg_logical_emit_message'
+          AND p.pronamespace = 'pg_catalog'::regnamespace
+        ORDER BY 1""";
+  }
+
+  /**
    * The current WAL write position as text.
    *
    * @return SQL text without parameters, selecting one row and column

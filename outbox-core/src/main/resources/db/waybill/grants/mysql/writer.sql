@@ -1,0 +1,2 @@
+-- The application's writer (Outbox.write). Run in the application's database.
+GRANT INSERT ON waybill_outbox TO 'app_writer'@'%';
