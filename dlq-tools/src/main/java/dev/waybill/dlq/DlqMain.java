@@ -2,7 +2,6 @@ package dev.waybill.dlq;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.zaxxer.hikari.HikariDataSource;
@@ -11,15 +10,18 @@ import dev.waybill.dlq.internal.Filter;
 import dev.waybill.dlq.internal.KafkaClients;
 import dev.waybill.dlq.internal.OutboxDeadLetterStore;
 import dev.waybill.dlq.internal.Ranges;
+import dev.waybill.dlq.internal.RedriveTargets;
 import dev.waybill.dlq.internal.Redriver;
 import dev.waybill.dlq.internal.StateStore;
 import dev.waybill.dlq.internal.Table;
+import dev.waybill.dlq.internal.TerminalJson;
 import dev.waybill.dlq.internal.UsageException;
 import dev.waybill.outbox.OutboxConfig;
 import dev.waybill.outbox.config.ConfigException;
 import dev.waybill.outbox.config.Setting;
 import dev.waybill.outbox.config.Settings;
 import dev.waybill.outbox.config.SettingsSources;
+import dev.waybill.outbox.internal.SafeText;
 import dev.waybill.outbox.jdbc.DataSources;
 import dev.waybill.outbox.jdbc.DatabaseSettings;
 import dev.waybill.outbox.schema.TableNames;
@@ -35,9 +37,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeSet;
 import java.util.UUID;
 import java.util.concurrent.Callable;
+import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -73,8 +77,8 @@ import picocli.CommandLine.Spec;
       CommandLine.HelpCommand.class
     })
 public final class DlqMain implements Callable<Integer> {
-  static final ObjectMapper JSON = new ObjectMapper();
-  static final ObjectMapper PRETTY = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+  static final ObjectMapper JSON = TerminalJson.mapper(false);
+  static final ObjectMapper PRETTY = TerminalJson.mapper(true);
 
   @Spec CommandLine.Model.CommandSpec spec;
 
@@ -259,13 +263,16 @@ public final class DlqMain implements Callable<Integer> {
     void accept(DeadLetter d, ConsumerRecord<byte[], byte[]> record, String resolution);
   }
 
-  /** Reads the matching dead letters of a topic. */
+  /**
+   * Reads the matching dead letters of a topic; state records that do not fit go to {@code err}.
+   */
   static void scan(
       KafkaClients clients,
       String topic,
       Filter f,
       boolean all,
       StateStore.State state,
+      PrintWriter err,
       Sink sink) {
     try (DlqReader reader = new DlqReader(clients, topic)) {
       List<TopicPartition> tps = new ArrayList<>();
@@ -277,7 +284,10 @@ public final class DlqMain implements Callable<Integer> {
       Map<Integer, Long> from = new HashMap<>();
       Map<Integer, Long> to = new HashMap<>();
       reader.beginnings(tps).forEach((p, o) -> from.put(p, f.start(o)));
-      reader.ends(tps).forEach((p, o) -> to.put(p, f.stop(o)));
+      Map<Integer, Long> ends = reader.ends(tps);
+      ends.forEach((p, o) -> to.put(p, f.stop(o)));
+      state.checkAgainst(topic, ends);
+      state.reportProblems(err);
       int[] n = {0};
       reader.read(
           from,
@@ -414,6 +424,7 @@ public final class DlqMain implements Callable<Integer> {
           f,
           filters.all,
           state,
+          spec.commandLine().getErr(),
           (d, r, res) -> {
             if (format == Format.json) {
               arr.add(json(d, res));
@@ -500,6 +511,7 @@ public final class DlqMain implements Callable<Integer> {
           filters.filter(),
           filters.all,
           state,
+          spec.commandLine().getErr(),
           (d, r, res) -> {
             Group g = groups.computeIfAbsent(d.fingerprint(), Group::new);
             g.count++;
@@ -622,6 +634,7 @@ public final class DlqMain implements Callable<Integer> {
           f,
           true,
           new StateStore(clients, kafka.stateTopic).load(),
+          spec.commandLine().getErr(),
           (d, r, res) -> {
             if (wanted == null || d.messageId().map(wanted::equals).orElse(false)) {
               found.add(r);
@@ -658,27 +671,36 @@ public final class DlqMain implements Callable<Integer> {
         printJson(out, n);
         return 0;
       }
-      out.println("dead letter   " + topic + " " + d.position() + " (" + d.format() + ")");
-      out.println("timestamp     " + d.timestamp() + " (" + age(d.timestamp()) + " ago)");
-      out.println("key           " + d.key().orElse("(none)"));
-      out.println("message id    " + d.messageId().orElse("(none)"));
-      out.println("origin        " + origin(d));
-      out.println("consumer      " + d.consumer().orElse("(unknown)"));
-      out.println("exception     " + d.exceptionClass());
-      out.println("message       " + d.exceptionMessage());
-      out.println("fingerprint   " + d.fingerprint() + " (group " + d.groupId() + ")");
-      out.println("redrives      " + d.redriveCount());
-      out.println();
-      out.println("headers:");
+      // everything but the hex dump comes from the record: escaped, so it cannot drive the terminal
+      PrintWriter text =
+          new PrintWriter(out) {
+            @Override
+            public void println(String line) {
+              super.println(SafeText.escapeKeepingLines(line));
+            }
+          };
+      text.println("dead letter   " + topic + " " + d.position() + " (" + d.format() + ")");
+      text.println("timestamp     " + d.timestamp() + " (" + age(d.timestamp()) + " ago)");
+      text.println("key           " + SafeText.escape(d.key().orElse("(none)")));
+      text.println("message id    " + SafeText.escape(d.messageId().orElse("(none)")));
+      text.println("origin        " + SafeText.escape(origin(d)));
+      text.println("consumer      " + SafeText.escape(d.consumer().orElse("(unknown)")));
+      text.println("exception     " + SafeText.escape(d.exceptionClass()));
+      text.println("message       " + SafeText.escape(d.exceptionMessage()));
+      text.println(
+          "fingerprint   " + SafeText.escape(d.fingerprint()) + " (group " + d.groupId() + ")");
+      text.println("redrives      " + d.redriveCount());
+      text.println("");
+      text.println("headers:");
       for (DeadLetter.DecodedHeader h : d.headers()) {
         String v = h.value();
         if (v.contains("\n")) {
-          out.println("  " + h.name() + ":");
+          text.println("  " + SafeText.escape(h.name()) + ":");
           for (String line : v.split("\n")) {
-            out.println("      " + line);
+            text.println("      " + line);
           }
         } else {
-          out.println("  " + h.name() + ": " + v);
+          text.println("  " + SafeText.escape(h.name()) + ": " + SafeText.escape(v));
         }
       }
       out.println();
@@ -745,7 +767,8 @@ public final class DlqMain implements Callable<Integer> {
         "Keeps key, value, message id and the application's headers and adds",
         "waybill_redrive-count. Resumable: running the same command again after an",
         "interruption continues where it stopped and never sends a record twice for the same",
-        "job. Refuses to redrive a topic into itself. Audited."
+        "job. Refuses the dead-letter topic itself, the state topic and other dead-letter",
+        "topics as targets (--allow-topic: only the topics named). Audited."
       })
   static final class RedriveCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "TOPIC", description = "The dead-letter topic.")
@@ -759,6 +782,15 @@ public final class DlqMain implements Callable<Integer> {
         paramLabel = "TOPIC",
         description = "Send every record here instead of to its original topic.")
     String to;
+
+    @Option(
+        names = "--allow-topic",
+        paramLabel = "TOPIC",
+        split = ",",
+        description =
+            "Send only to these topics (repeatable or comma-separated); a record whose target is"
+                + " not one of them is refused and stays in the dead-letter topic.")
+    List<String> allowTopics = new ArrayList<>();
 
     @Option(names = "--dry-run", description = "Print what would be sent; change nothing.")
     boolean dryRun;
@@ -821,7 +853,8 @@ public final class DlqMain implements Callable<Integer> {
                         rate == null ? 0 : rate,
                         job,
                         parseDuration("--takeover-after", takeoverAfter),
-                        !noProgress && System.console() != null),
+                        !noProgress && System.console() != null,
+                        checkedTopics(allowTopics)),
                     out,
                     err)
                 .run();
@@ -837,11 +870,27 @@ public final class DlqMain implements Callable<Integer> {
                     out.printf(
                         "  %-24s %s%n",
                         e.getKey(),
-                        e.getValue().isTextual() ? e.getValue().asText() : e.getValue()));
+                        SafeText.escape(
+                            e.getValue().isTextual()
+                                ? e.getValue().asText()
+                                : e.getValue().toString())));
         out.flush();
       }
       return summary.path("failed").asLong() > 0 ? 1 : 0;
     }
+  }
+
+  /** The --allow-topic list, each a legal topic name. */
+  private static Set<String> checkedTopics(List<String> topics) {
+    Set<String> out = new TreeSet<>();
+    for (String t : topics) {
+      Optional<String> no = RedriveTargets.illegalName(t);
+      if (no.isPresent()) {
+        throw new UsageException("'" + SafeText.escape(t) + "' → --allow-topic → " + no.get());
+      }
+      out.add(t);
+    }
+    return out;
   }
 
   static Duration parseDuration(String option, String text) {
@@ -905,17 +954,19 @@ public final class DlqMain implements Callable<Integer> {
             f,
             false,
             state,
+            spec.commandLine().getErr(),
             (d, r, res) -> {
               n[0]++;
               offsets.computeIfAbsent(d.partition(), p -> new ArrayList<>()).add(d.offset());
               if (dryRun) {
                 out.println(
-                    "would discard "
-                        + d.position()
-                        + "  key="
-                        + d.key().orElse("-")
-                        + "  "
-                        + d.exceptionClass());
+                    SafeText.escape(
+                        "would discard "
+                            + d.position()
+                            + "  key="
+                            + d.key().orElse("-")
+                            + "  "
+                            + d.exceptionClass()));
               }
             });
         String ranges = Ranges.format(offsets);
@@ -1009,7 +1060,9 @@ public final class DlqMain implements Callable<Integer> {
       PrintWriter out = spec.commandLine().getOut();
       List<ObjectNode> entries;
       try (StateStore store = new StateStore(kafka.clients(), kafka.stateTopic)) {
-        entries = new ArrayList<>(store.load().audit());
+        StateStore.State state = store.load();
+        state.reportProblems(spec.commandLine().getErr());
+        entries = new ArrayList<>(state.audit());
       }
       if (topic != null) {
         entries.removeIf(e -> !topic.equals(e.path("topic").asText()));
@@ -1158,23 +1211,49 @@ public final class DlqMain implements Callable<Integer> {
         description = "The tool's state topic (default: ${DEFAULT-VALUE}).")
     String stateTopic;
 
-    void audit(PrintWriter err, String action, String table, List<Long> seqs, String filter) {
+    /**
+     * The state topic, reached before anything changes (so an unreachable Kafka fails the command
+     * with nothing changed), or empty without {@code --bootstrap-server}.
+     */
+    Optional<StateStore> open(PrintWriter err) {
       if (bootstrap == null && commandConfig == null) {
         err.println("dlq: not recorded in the audit trail (no --bootstrap-server given)");
         err.flush();
-        return;
+        return Optional.empty();
       }
-      try (StateStore store =
-          new StateStore(KafkaClients.of(bootstrap, commandConfig), stateTopic)) {
+      StateStore store = new StateStore(KafkaClients.of(bootstrap, commandConfig), stateTopic);
+      try {
         store.ensureTopic();
-        ObjectNode a = StateStore.object();
-        a.put("action", action);
-        a.put("topic", table);
-        a.put("filter", filter);
-        a.put("count", seqs.size());
-        a.put("offsets", "seq:" + Ranges.format(seqs));
-        store.audit(a);
+      } catch (RuntimeException e) {
+        store.close();
+        throw e;
       }
+      return Optional.of(store);
+    }
+
+    /**
+     * Writes the audit entry of the seqs it is given; called inside the database transaction,
+     * before it commits. Does nothing without a state topic.
+     */
+    static Consumer<List<Long>> entry(
+        Optional<StateStore> trail, String action, TableNames tables, OutboxSelection selection) {
+      return seqs ->
+          trail.ifPresent(
+              store -> {
+                ObjectNode a = StateStore.object();
+                a.put("action", action);
+                a.put("topic", tables.deadLetterTable().sql());
+                a.put(
+                    "filter",
+                    selection.topic == null
+                        ? "seqs"
+                        : "topic="
+                            + selection.topic
+                            + (selection.key == null ? "" : " key=" + selection.key));
+                a.put("count", seqs.size());
+                a.put("offsets", "seq:" + Ranges.format(seqs));
+                store.audit(a);
+              });
     }
   }
 
@@ -1290,9 +1369,13 @@ public final class DlqMain implements Callable<Integer> {
     public Integer call() {
       DatabaseOptions.Resolved s = database.read();
       PrintWriter out = spec.commandLine().getOut();
+      Optional<StateStore> trail = audit.open(spec.commandLine().getErr());
       try (HikariDataSource ds = DataSources.create(s.db(), "waybill-dlq")) {
         OutboxDeadLetterStore store = new OutboxDeadLetterStore(ds, s.db().dialect(), s.tables());
-        List<Long> done = store.retry(selection.resolve(store));
+        List<Long> done =
+            store.retry(
+                selection.resolve(store),
+                OutboxAuditOptions.entry(trail, "outbox-retry", s.tables(), selection));
         out.println(
             "retried "
                 + done.size()
@@ -1303,16 +1386,8 @@ public final class DlqMain implements Callable<Integer> {
                 + " at their original seq; the relay publishes them before what waited behind"
                 + " them");
         out.flush();
-        audit.audit(
-            spec.commandLine().getErr(),
-            "outbox-retry",
-            s.tables().deadLetterTable().sql(),
-            done,
-            selection.topic == null
-                ? "seqs"
-                : "topic="
-                    + selection.topic
-                    + (selection.key == null ? "" : " key=" + selection.key));
+      } finally {
+        trail.ifPresent(StateStore::close);
       }
       return 0;
     }
@@ -1337,21 +1412,18 @@ public final class DlqMain implements Callable<Integer> {
     public Integer call() {
       DatabaseOptions.Resolved s = database.read();
       PrintWriter out = spec.commandLine().getOut();
+      // Kafka first: unreachable, the command fails before a row is touched
+      Optional<StateStore> trail = audit.open(spec.commandLine().getErr());
       try (HikariDataSource ds = DataSources.create(s.db(), "waybill-dlq")) {
         OutboxDeadLetterStore store = new OutboxDeadLetterStore(ds, s.db().dialect(), s.tables());
-        List<Long> done = store.discard(selection.resolve(store));
+        List<Long> done =
+            store.discard(
+                selection.resolve(store),
+                OutboxAuditOptions.entry(trail, "outbox-discard", s.tables(), selection));
         out.println("discarded " + done.size() + " dead letter(s) " + new TreeSet<>(done));
         out.flush();
-        audit.audit(
-            spec.commandLine().getErr(),
-            "outbox-discard",
-            s.tables().deadLetterTable().sql(),
-            done,
-            selection.topic == null
-                ? "seqs"
-                : "topic="
-                    + selection.topic
-                    + (selection.key == null ? "" : " key=" + selection.key));
+      } finally {
+        trail.ifPresent(StateStore::close);
       }
       return 0;
     }

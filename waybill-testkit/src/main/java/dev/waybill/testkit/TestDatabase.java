@@ -176,6 +176,20 @@ public final class TestDatabase implements AutoCloseable {
   }
 
   /**
+   * The command-line flags that point a Waybill command at this database: {@code --set db.url=...
+   * --set db.user=... --set db.password=...}.
+   */
+  public List<String> settingsFlags() {
+    return List.of(
+        "--set",
+        "db.url=" + jdbcUrl(),
+        "--set",
+        "db.user=" + user(),
+        "--set",
+        "db.password=" + password());
+  }
+
+  /**
    * Opens a new connection to this database, outside the pool. The caller closes it.
    *
    * @throws SQLException if the connection cannot be opened

@@ -94,6 +94,11 @@ public final class KafkaClients {
     return new KafkaClients(p);
   }
 
+  /** The brokers the clients start from ({@code bootstrap.servers}). */
+  public String bootstrapServers() {
+    return base.getProperty("bootstrap.servers");
+  }
+
   /** A consumer of raw bytes that reads committed and uncommitted records and never commits. */
   public KafkaConsumer<byte[], byte[]> consumer(String clientId) {
     Properties p = new Properties();

@@ -12,6 +12,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.TreeSet;
+import java.util.function.Consumer;
 import javax.sql.DataSource;
 
 /**
@@ -122,24 +123,28 @@ public final class OutboxDeadLetterStore {
    * dead-letter table, all in one transaction: the relay then publishes each before the messages of
    * its key that waited behind it.
    *
+   * @param beforeCommit runs inside the transaction once the rows are changed, with the seqs (the
+   *     audit entry is written there, so nothing is committed unaudited); when it throws, the
+   *     transaction is rolled back
    * @return the seqs retried
    * @throws UsageException naming the seqs that are not in the dead-letter table (nothing changed)
    */
-  public List<Long> retry(List<Long> seqs) {
-    return move(seqs, true);
+  public List<Long> retry(List<Long> seqs, Consumer<List<Long>> beforeCommit) {
+    return move(seqs, true, beforeCommit);
   }
 
   /**
    * Deletes dead letters for good, in one transaction; later messages of their keys flow again.
    *
+   * @param beforeCommit as in {@link #retry}
    * @return the seqs discarded
    * @throws UsageException naming the seqs that are not in the dead-letter table (nothing changed)
    */
-  public List<Long> discard(List<Long> seqs) {
-    return move(seqs, false);
+  public List<Long> discard(List<Long> seqs, Consumer<List<Long>> beforeCommit) {
+    return move(seqs, false, beforeCommit);
   }
 
-  private List<Long> move(List<Long> seqs, boolean restore) {
+  private List<Long> move(List<Long> seqs, boolean restore, Consumer<List<Long>> beforeCommit) {
     List<Long> sorted = new ArrayList<>(new TreeSet<>(seqs));
     try {
       return Transactions.inTransaction(
@@ -174,6 +179,7 @@ public final class OutboxDeadLetterStore {
                       + " (retried or discarded already?); nothing was changed: run 'outbox list'"
                       + " and give existing seqs");
             }
+            beforeCommit.accept(sorted);
             return sorted;
           });
     } catch (WaybillException e) {

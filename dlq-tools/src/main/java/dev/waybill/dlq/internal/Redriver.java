@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.waybill.dlq.DeadLetter;
 import dev.waybill.dlq.DeadLetters;
+import dev.waybill.outbox.internal.SafeText;
 import dev.waybill.outbox.wire.RedriveHeaders;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -20,6 +21,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -67,6 +69,8 @@ public final class Redriver {
    * @param jobId the job id, or null to derive it
    * @param takeoverAfter how old the previous run's heartbeat must be before this run continues it
    * @param progress whether to draw a progress bar
+   * @param allowTopics the only target topics allowed ({@code --allow-topic}); empty for any topic
+   *     that {@link RedriveTargets} does not refuse
    */
   public record Options(
       String topic,
@@ -77,7 +81,13 @@ public final class Redriver {
       double rate,
       String jobId,
       Duration takeoverAfter,
-      boolean progress) {}
+      boolean progress,
+      Set<String> allowTopics) {
+    /** Copies the allow-list. */
+    public Options {
+      allowTopics = Set.copyOf(allowTopics);
+    }
+  }
 
   private final KafkaClients clients;
   private final StateStore store;
@@ -94,6 +104,8 @@ public final class Redriver {
   private final Map<String, Set<String>> alreadyInTarget = new HashMap<>();
   private final Map<String, Integer> targetPartitions = new HashMap<>();
   private final Map<String, Long> perTarget = new LinkedHashMap<>();
+  private final Map<String, String> refusedTargets = new TreeMap<>();
+  private final RedriveTargets targets;
 
   private String jobId;
   private String runId;
@@ -106,7 +118,7 @@ public final class Redriver {
   private long duplicatesSkipped;
   private long resolvedSkipped;
   private long noTarget;
-  private long refusedSelf;
+  private long refused;
   private long failed;
   private long sinceCheckpoint;
   private long lastCheckpointNanos;
@@ -128,6 +140,7 @@ public final class Redriver {
     this.o = options;
     this.out = out;
     this.err = err;
+    this.targets = new RedriveTargets(options.topic(), store.topic(), options.allowTopics());
   }
 
   /** The job id derived from what a redrive does, so running the same command again resumes. */
@@ -146,16 +159,15 @@ public final class Redriver {
   /**
    * Runs the redrive and returns its summary.
    *
-   * @throws UsageException when the request is unsafe (a topic into itself, a job id of another
-   *     redrive, a job running elsewhere)
+   * @throws UsageException when the request is unsafe (a target {@link RedriveTargets} refuses, a
+   *     job id of another redrive, a job running elsewhere)
    */
   public ObjectNode run() throws InterruptedException {
-    if (o.to() != null && o.to().equals(o.topic())) {
-      throw new UsageException(
-          "'"
-              + o.to()
-              + "' → --to → is the dead-letter topic itself: redriving a topic into itself would"
-              + " loop; give the original topic or another one");
+    if (o.to() != null) {
+      Optional<String> no = targets.refusal(o.to());
+      if (no.isPresent()) {
+        throw new UsageException("'" + SafeText.escape(o.to()) + "' → --to → " + no.get());
+      }
     }
     jobId = o.jobId() == null ? deriveJobId(o.topic(), o.to(), o.filter()) : o.jobId();
     if (!JOB_ID.matcher(jobId).matches()) {
@@ -163,6 +175,7 @@ public final class Redriver {
           "'" + jobId + "' → --job → expected 1 to 100 letters, digits, '.', '_' or '-'");
     }
     state = store.load();
+    state.reportProblems(err);
     Optional<ObjectNode> prev =
         state.job(jobId).filter(j -> "running".equals(j.path("status").asText()));
     try (DlqReader reader = new DlqReader(clients, o.topic())) {
@@ -172,6 +185,9 @@ public final class Redriver {
           tps.add(tp);
         }
       }
+      Map<Integer, Long> ends = reader.ends(tps);
+      state.checkAgainst(o.topic(), ends);
+      state.reportProblems(err);
       if (prev.isPresent()) {
         ObjectNode p = prev.get();
         checkSameRedrive(p);
@@ -189,13 +205,18 @@ public final class Redriver {
             .fields()
             .forEachRemaining(
                 e -> positions.put(Integer.valueOf(e.getKey()), e.getValue().asLong()));
+        // a job never reads past the end offsets the topic has now
         p.path("stops")
             .fields()
-            .forEachRemaining(e -> stops.put(Integer.valueOf(e.getKey()), e.getValue().asLong()));
+            .forEachRemaining(
+                e -> {
+                  int partition = Integer.parseInt(e.getKey());
+                  stops.put(
+                      partition, Math.min(e.getValue().asLong(), ends.getOrDefault(partition, 0L)));
+                });
       } else {
         runId = UUID.randomUUID().toString().substring(0, 8);
         Map<Integer, Long> begins = reader.beginnings(tps);
-        Map<Integer, Long> ends = reader.ends(tps);
         for (TopicPartition tp : tps) {
           positions.put(tp.partition(), o.filter().start(begins.get(tp.partition())));
           stops.put(tp.partition(), o.filter().stop(ends.get(tp.partition())));
@@ -276,24 +297,39 @@ public final class Redriver {
         warn(d, "has no original topic header; give --to TOPIC to redrive it");
         return true;
       }
-      if (to.equals(o.topic())) {
-        refusedSelf++;
-        warn(d, "names the dead-letter topic itself as its original topic; not redriven");
+      Optional<String> no = targets.refusal(to);
+      if (no.isPresent()) {
+        refused++;
+        refusedTargets.putIfAbsent(SafeText.escape(to), no.get());
+        if (o.dryRun()) {
+          out.println(
+              "would refuse " + d.position() + " → " + SafeText.escape(to) + ": " + no.get());
+        } else {
+          warn(
+              d,
+              "not redriven: its target '"
+                  + SafeText.escape(to)
+                  + "' "
+                  + no.get()
+                  + "; it stays in "
+                  + o.topic());
+        }
         return true;
       }
       if (o.dryRun()) {
         sent++;
         out.println(
-            "would send "
-                + d.position()
-                + " → "
-                + to
-                + "  key="
-                + d.key().orElse("-")
-                + "  id="
-                + d.messageId().orElse("-")
-                + "  "
-                + d.exceptionClass());
+            SafeText.escape(
+                "would send "
+                    + d.position()
+                    + " → "
+                    + to
+                    + "  key="
+                    + d.key().orElse("-")
+                    + "  id="
+                    + d.messageId().orElse("-")
+                    + "  "
+                    + d.exceptionClass()));
         return true;
       }
       if (resumed && alreadySent(to).contains(o.topic() + "/" + p + "/" + r.offset())) {
@@ -313,7 +349,7 @@ public final class Redriver {
             if (ex == null) {
               acked.add(new long[] {p, offset});
             } else {
-              failures.add(p + ":" + offset + " → " + to + ": " + ex);
+              failures.add(SafeText.escape(p + ":" + offset + " → " + to + ": " + ex));
             }
           });
       sent++;
@@ -475,15 +511,16 @@ public final class Redriver {
         || !String.valueOf(o.to()).equals(p.path("to").isNull() ? "null" : p.path("to").asText())
         || !filter.equals(p.path("filter").asText())) {
       throw new UsageException(
-          "'"
-              + jobId
-              + "' → --job → is an unfinished redrive of "
-              + p.path("topic").asText()
-              + " with filter '"
-              + p.path("filter").asText()
-              + "'"
-              + (p.path("to").isNull() ? "" : " to " + p.path("to").asText())
-              + ", not this one: run that command again to finish it, or choose another --job");
+          SafeText.escape(
+              "'"
+                  + jobId
+                  + "' → --job → is an unfinished redrive of "
+                  + p.path("topic").asText()
+                  + " with filter '"
+                  + p.path("filter").asText()
+                  + "'"
+                  + (p.path("to").isNull() ? "" : " to " + p.path("to").asText())
+                  + ", not this one: run that command again to finish it, or choose another --job"));
     }
   }
 
@@ -495,27 +532,29 @@ public final class Redriver {
       return p;
     }
     err.println(
-        "dlq: job "
-            + jobId
-            + " was active "
-            + Duration.between(last, Instant.now()).toMillis()
-            + " ms ago ("
-            + p.path("owner").asText()
-            + "); waiting "
-            + waitMillis
-            + " ms to make sure it has stopped");
+        SafeText.escape(
+            "dlq: job "
+                + jobId
+                + " was active "
+                + Duration.between(last, Instant.now()).toMillis()
+                + " ms ago ("
+                + p.path("owner").asText()
+                + "); waiting "
+                + waitMillis
+                + " ms to make sure it has stopped"));
     err.flush();
     Thread.sleep(waitMillis);
     ObjectNode now = store.load().job(jobId).orElse(p);
     if (!heartbeat.equals(now.path("heartbeatAt").asText())) {
       throw new UsageException(
-          "'"
-              + jobId
-              + "' → job → is running in another process ("
-              + now.path("owner").asText()
-              + ", last heartbeat "
-              + now.path("heartbeatAt").asText()
-              + "): let it finish, or stop it and run this command again");
+          SafeText.escape(
+              "'"
+                  + jobId
+                  + "' → job → is running in another process ("
+                  + now.path("owner").asText()
+                  + ", last heartbeat "
+                  + now.path("heartbeatAt").asText()
+                  + "): let it finish, or stop it and run this command again"));
     }
     return now;
   }
@@ -546,7 +585,9 @@ public final class Redriver {
     s.put("alreadySentBeforeResume", duplicatesSkipped);
     s.put("skippedResolved", resolvedSkipped);
     s.put("noTarget", noTarget);
-    s.put("refusedIntoItself", refusedSelf);
+    s.put("refused", refused);
+    ObjectNode why = s.putObject("refusedTargets");
+    refusedTargets.forEach(why::put);
     s.put("failed", failed);
     ObjectNode t = s.putObject("targets");
     perTarget.forEach(t::put);

@@ -1,5 +1,6 @@
 package dev.waybill.dlq.internal;
 
+import dev.waybill.outbox.internal.SafeText;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
@@ -16,11 +17,15 @@ public final class Table {
     this.headers = List.of(headers);
   }
 
-  /** Adds a row; null cells show as {@code -}, newlines as spaces. */
+  /**
+   * Adds a row; null cells show as {@code -}, newlines as spaces, other control characters escaped
+   * ({@link SafeText}): cells hold text read from dead letters.
+   */
   public Table row(Object... cells) {
     List<String> r = new ArrayList<>();
     for (Object c : cells) {
-      String s = c == null ? "-" : c.toString().replace('\n', ' ').replace('\r', ' ');
+      String s =
+          c == null ? "-" : SafeText.escape(c.toString().replace('\n', ' ').replace('\r', ' '));
       r.add(s.length() > MAX_CELL ? s.substring(0, MAX_CELL - 1) + "…" : s);
     }
     rows.add(r);

@@ -118,7 +118,10 @@ public final class Json {
     return out;
   }
 
-  /** A JSON string literal for {@code value}, quotes included. */
+  /**
+   * A JSON string literal for {@code value}, quotes included; the characters {@link
+   * SafeText#isUnsafe} names are written as <code>&#92;uHHHH</code>.
+   */
   public static String quote(String value) {
     return quote(new StringBuilder(value.length() + 2), value).toString();
   }
@@ -134,8 +137,10 @@ public final class Json {
         case '\r' -> b.append("\\r");
         case '\t' -> b.append("\\t");
         default -> {
-          if (c < 0x20) {
-            b.append(String.format("\\u%04x", (int) c));
+          if (SafeText.isUnsafe(c)) {
+            // valid JSON either way; escaped, a terminal showing the JSON cannot act on it
+            b.append("\\u");
+            SafeText.appendHex4(b, c);
           } else {
             b.append(c);
           }

@@ -1,5 +1,6 @@
 package dev.waybill.relay.cli;
 
+import dev.waybill.outbox.internal.SafeText;
 import dev.waybill.relay.internal.LeaseManager.LeaseRow;
 import dev.waybill.relay.internal.LogicalSlot.SlotState;
 import dev.waybill.relay.internal.OutboxStore.Backlog;
@@ -67,14 +68,14 @@ record StatusReport(Backlog backlog, List<ParkedKey> parked, List<LeaseRow> leas
                 cut(p.topic(), 24),
                 cut(p.key(), 24),
                 p.held(),
-                p.id(),
+                cut(p.id(), 36),
                 cut(p.errorClass(), 40),
                 human(Duration.between(p.failedAt(), now))));
       }
     }
     if (cdc != null) {
       b.append("\nCDC replication slot\n");
-      b.append(String.format("  slot                  %s%n", cdc.slot()));
+      b.append(String.format("  slot                  %s%n", SafeText.escape(cdc.slot())));
       if (cdc.state().isEmpty()) {
         b.append(
             "  state                 not present (a relay with relay.cdc.create=true creates it at"
@@ -191,11 +192,13 @@ record StatusReport(Backlog backlog, List<ParkedKey> parked, List<LeaseRow> leas
         .replaceAll("}$", "");
   }
 
+  /** Escaped for the terminal (rows written with plain SQL may hold anything), then shortened. */
   private static String cut(String s, int n) {
     if (s == null) {
       return "-";
     }
-    return s.length() <= n ? s : s.substring(0, n - 1) + "…";
+    String e = SafeText.escape(s);
+    return e.length() <= n ? e : e.substring(0, n - 1) + "…";
   }
 
   static String human(Duration d) {
