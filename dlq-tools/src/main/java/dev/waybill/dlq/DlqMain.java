@@ -123,12 +123,14 @@ public final class DlqMain implements Callable<Integer> {
     cl.setExecutionExceptionHandler(
         (ex, cmd, parsed) -> {
           cmd.getOut().flush();
+          // a client exception can quote what a record or a broker said: escape it for the terminal
+          String text = SafeText.escape(String.valueOf(ex.getMessage()));
           if (ex instanceof ConfigException || ex instanceof UsageException) {
-            cmd.getErr().println("dlq: " + ex.getMessage());
+            cmd.getErr().println("dlq: " + text);
             cmd.getErr().flush();
             return 2;
           }
-          cmd.getErr().println("dlq: " + ex.getMessage());
+          cmd.getErr().println("dlq: " + text);
           cmd.getErr().flush();
           return 1;
         });

@@ -1,10 +1,13 @@
 package dev.waybill.dlq;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.waybill.outbox.wire.DeadLetterHeaders;
 import dev.waybill.outbox.wire.RedriveHeaders;
 import java.util.List;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import java.util.UUID;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -114,5 +117,24 @@ class RedriveTargetIT {
     DlqToolIT.Run bad = f.run("redrive", f.dlt, "--allow-topic", "a b");
     assertThat(bad.exit()).isEqualTo(2);
     assertThat(bad.err()).contains("'a b' → --allow-topic → is not a legal Kafka topic name");
+  }
+
+  @Test
+  void aDeadLetterTheConsumerShrankWithoutItsValueIsNotRedrivenAndSaysWhereTheOriginalIs()
+      throws Exception {
+    ProducerRecord<byte[], byte[]> whole =
+        DeadLetterRecords.waybill(f.dlt, f.orders, 0, 7, "k", DeadLetterRecords.id(), "{}");
+    whole.headers().add(DeadLetterHeaders.LEFT_OUT, "value: too large".getBytes(UTF_8));
+    ProducerRecord<byte[], byte[]> shrunk =
+        new ProducerRecord<>(f.dlt, 0, null, whole.key(), null, whole.headers());
+    f.produce(List.of(shrunk));
+    DlqToolIT.Run r = f.run("redrive", f.dlt, "--format", "json");
+    assertThat(r.exit()).as(r.err()).isZero();
+    assertThat(r.json().path("sent").asLong()).isZero();
+    assertThat(r.json().path("refused").asLong()).isEqualTo(1);
+    assertThat(r.err())
+        .contains("dead letter 0:0 not redriven: it was dead-lettered without value: too large")
+        .contains("kafka_dlt-original-*");
+    assertThat(f.kafka.readAll(f.orders)).isEmpty();
   }
 }

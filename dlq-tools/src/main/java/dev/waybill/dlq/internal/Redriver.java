@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.waybill.dlq.DeadLetter;
 import dev.waybill.dlq.DeadLetters;
 import dev.waybill.outbox.internal.SafeText;
+import dev.waybill.outbox.wire.DeadLetterHeaders;
 import dev.waybill.outbox.wire.RedriveHeaders;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -291,6 +292,21 @@ public final class Redriver {
         return false;
       }
       matched++;
+      if (!d.header(DeadLetterHeaders.LEFT_OUT).isEmpty()) {
+        // the consumer shrank this dead letter to fit the topic: sending it would publish a record
+        // without its value (a tombstone on a compacted topic) under the original id
+        refused++;
+        refusedTargets.putIfAbsent(
+            "(" + DeadLetterHeaders.LEFT_OUT + ")", "the dead letter has no value to send");
+        warn(
+            d,
+            "not redriven: it was dead-lettered without "
+                + SafeText.escape(d.header(DeadLetterHeaders.LEFT_OUT).get(0))
+                + "; redrive the original record from its topic (kafka_dlt-original-* headers);"
+                + " it stays in "
+                + o.topic());
+        return true;
+      }
       String to = o.to() != null ? o.to() : d.originalTopic().orElse(null);
       if (to == null) {
         noTarget++;
