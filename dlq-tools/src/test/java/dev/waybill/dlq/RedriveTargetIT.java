@@ -7,8 +7,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.waybill.outbox.wire.DeadLetterHeaders;
 import dev.waybill.outbox.wire.RedriveHeaders;
 import java.util.List;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import java.util.UUID;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
