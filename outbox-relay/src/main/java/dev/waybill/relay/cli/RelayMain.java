@@ -187,8 +187,8 @@ public final class RelayMain implements Callable<Integer> {
       mixinStandardHelpOptions = true,
       description = {
         "Runs the relay until SIGTERM or SIGINT, then stops gracefully (finishes the in-flight",
-        "batch, gives back its shard leases) and exits 0. Serves /metrics and /health on",
-        "http.port."
+        "batch, gives back its shard leases) and exits 0. Serves /metrics, /health/live and",
+        "/health/ready on http.host:http.port."
       })
   static final class Run implements Callable<Integer> {
     @CommandLine.Mixin SettingsOptions options = new SettingsOptions();
@@ -220,9 +220,13 @@ public final class RelayMain implements Callable<Integer> {
         relay.start();
         HttpEndpoint http = null;
         if (config.httpPort() >= 0) {
-          http = HttpEndpoint.start(config.httpPort(), relay, registry);
+          http = HttpEndpoint.start(config.httpHost(), config.httpPort(), relay, registry);
           org.slf4j.LoggerFactory.getLogger(RelayMain.class)
-              .info("relay {}: /metrics and /health on port {}", config.instanceId(), http.port());
+              .info(
+                  "relay {}: /metrics, /health/live and /health/ready on {}:{}",
+                  config.instanceId(),
+                  config.httpHost(),
+                  http.port());
         }
         try {
           stop.await();
