@@ -1,6 +1,7 @@
 package dev.waybill.relay.http;
 
 import java.io.IOException;
+import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedSelectorException;
@@ -144,15 +145,18 @@ final class SelectorHttpServer implements AutoCloseable {
       if (selector != null) {
         selector.close();
       }
-      throw new IOException(
+      String message =
           "cannot serve HTTP on "
               + host
               + ":"
               + port
               + " ("
               + (e instanceof UnresolvedAddressException ? "unknown host" : e.getMessage())
-              + "); check http.host and http.port",
-          e);
+              + "); check http.host and http.port";
+      IOException failure =
+          e instanceof BindException ? new BindException(message) : new IOException(message);
+      failure.initCause(e);
+      throw failure;
     }
     SelectorHttpServer s = new SelectorHttpServer(name, handler, server, selector);
     s.io.start();
