@@ -1217,7 +1217,7 @@ public final class DlqMain implements Callable<Integer> {
     public Integer call() {
       DatabaseOptions.Resolved s = database.read();
       PrintWriter out = spec.commandLine().getOut();
-      try (HikariDataSource ds = DataSources.create(s.db(), "waybill-dlq")) {
+      try (HikariDataSource ds = DataSources.open(s.db(), "waybill-dlq")) {
         List<OutboxDeadLetterStore.Row> rows =
             new OutboxDeadLetterStore(ds, s.db().dialect(), s.tables()).list(topic, key, limit);
         if (format == Format.json) {
@@ -1292,7 +1292,7 @@ public final class DlqMain implements Callable<Integer> {
     public Integer call() {
       DatabaseOptions.Resolved s = database.read();
       PrintWriter out = spec.commandLine().getOut();
-      try (HikariDataSource ds = DataSources.create(s.db(), "waybill-dlq")) {
+      try (HikariDataSource ds = DataSources.open(s.db(), "waybill-dlq")) {
         OutboxDeadLetterStore store = new OutboxDeadLetterStore(ds, s.db().dialect(), s.tables());
         List<Long> done = store.retry(selection.resolve(store));
         out.println(
@@ -1339,7 +1339,7 @@ public final class DlqMain implements Callable<Integer> {
     public Integer call() {
       DatabaseOptions.Resolved s = database.read();
       PrintWriter out = spec.commandLine().getOut();
-      try (HikariDataSource ds = DataSources.create(s.db(), "waybill-dlq")) {
+      try (HikariDataSource ds = DataSources.open(s.db(), "waybill-dlq")) {
         OutboxDeadLetterStore store = new OutboxDeadLetterStore(ds, s.db().dialect(), s.tables());
         List<Long> done = store.discard(selection.resolve(store));
         out.println("discarded " + done.size() + " dead letter(s) " + new TreeSet<>(done));

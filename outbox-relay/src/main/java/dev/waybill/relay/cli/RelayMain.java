@@ -9,7 +9,9 @@ import dev.waybill.outbox.config.SettingsSources;
 import dev.waybill.outbox.dialect.Dialect;
 import dev.waybill.outbox.dialect.LogicalDecodingSql;
 import dev.waybill.outbox.jdbc.DataSources;
+import dev.waybill.outbox.jdbc.DatabaseConnectionException;
 import dev.waybill.outbox.jdbc.DatabaseSettings;
+import dev.waybill.outbox.jdbc.SqlStates;
 import dev.waybill.outbox.schema.MigrationResult;
 import dev.waybill.outbox.schema.SchemaMigrator;
 import dev.waybill.relay.Relay;
@@ -31,6 +33,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine;
@@ -214,7 +217,7 @@ public final class RelayMain implements Callable<Integer> {
       CountDownLatch stop = new CountDownLatch(1);
       Signals.onTermination(stop::countDown);
       try (HikariDataSource ds =
-              DataSources.create(config.database(), "waybill-relay-" + config.instanceId());
+              DataSources.open(config.database(), "waybill-relay-" + config.instanceId());
           Relay relay =
               Relay.builder().config(config).dataSource(ds).meterRegistry(registry).build()) {
         relay.start();
@@ -256,7 +259,7 @@ public final class RelayMain implements Callable<Integer> {
     @Override
     public Integer call() {
       DatabaseAndOutbox s = readDatabase(options.load());
-      try (HikariDataSource ds = DataSources.create(s.db(), "waybill-migrate")) {
+      try (HikariDataSource ds = DataSources.open(s.db(), "waybill-migrate")) {
         MigrationResult r =
             SchemaMigrator.builder()
                 .dataSource(ds)
@@ -301,7 +304,7 @@ public final class RelayMain implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
       DatabaseAndOutbox s = readDatabase(options.load());
-      try (HikariDataSource ds = DataSources.create(s.db(), "waybill-status")) {
+      try (HikariDataSource ds = DataSources.open(s.db(), "waybill-status")) {
         Dialect d = s.db().dialect();
         OutboxStore store = new OutboxStore(ds, d, s.outbox().tables());
         StatusReport.Cdc cdc = null;
@@ -327,6 +330,13 @@ public final class RelayMain implements Callable<Integer> {
         out.flush();
         return 0;
       } catch (java.sql.SQLException e) {
+        Optional<DatabaseConnectionException> lost = DatabaseConnectionException.find(e, s.db());
+        if (lost.isPresent()) {
+          throw lost.get();
+        }
+        if (!SqlStates.undefinedTable(e)) {
+          throw new WaybillException("cannot read the relay tables (" + e.getMessage() + ")", e);
+        }
         throw new WaybillException(
             "cannot read the relay tables ("
                 + e.getMessage()
