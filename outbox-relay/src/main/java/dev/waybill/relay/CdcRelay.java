@@ -5,6 +5,7 @@ import dev.waybill.outbox.WaybillException;
 import dev.waybill.outbox.dialect.Dialect;
 import dev.waybill.outbox.dialect.LogicalDecodingSql;
 import dev.waybill.outbox.internal.Json;
+import dev.waybill.outbox.jdbc.DatabaseConnectionException;
 import dev.waybill.outbox.schema.SchemaComponent;
 import dev.waybill.outbox.schema.SchemaMigrator;
 import dev.waybill.outbox.schema.TableNames;
@@ -133,8 +134,7 @@ final class CdcRelay implements Relay {
       }
     } catch (SQLException e) {
       throw new WaybillException(
-          "relay " + config.instanceId() + ": cannot connect to the database: " + e.getMessage(),
-          e);
+          "relay " + config.instanceId() + ": " + DatabaseConnectionException.describe(e), e);
     }
     LogicalDecodingSql sql =
         dev.waybill.outbox.dialect.LogicalDecodingSql.of(dialect)

@@ -2,6 +2,7 @@ package dev.waybill.relay;
 
 import dev.waybill.outbox.WaybillException;
 import dev.waybill.outbox.dialect.Dialect;
+import dev.waybill.outbox.jdbc.DatabaseConnectionException;
 import dev.waybill.outbox.jdbc.SqlIdentifier;
 import dev.waybill.outbox.schema.SchemaComponent;
 import dev.waybill.outbox.schema.SchemaMigrator;
@@ -98,8 +99,7 @@ final class PollingRelay implements Relay {
       }
     } catch (SQLException e) {
       throw new WaybillException(
-          "relay " + config.instanceId() + ": cannot connect to the database: " + e.getMessage(),
-          e);
+          "relay " + config.instanceId() + ": " + DatabaseConnectionException.describe(e), e);
     }
     int version =
         SchemaMigrator.builder()

@@ -250,12 +250,7 @@ public final class InboxStore {
         }
       }
     } catch (SQLException e) {
-      throw new InboxException(
-          "inbox consumer: "
-              + DatabaseConnectionException.find(e, null, null, null)
-                  .map(Throwable::getMessage)
-                  .orElse("cannot connect to the inbox database: " + e.getMessage()),
-          e);
+      throw new InboxException("inbox consumer: " + DatabaseConnectionException.describe(e), e);
     }
   }
 

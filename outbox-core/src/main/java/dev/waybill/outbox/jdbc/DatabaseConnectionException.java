@@ -164,6 +164,22 @@ public final class DatabaseConnectionException extends WaybillException {
     return find(failure, settings.url(), settings.user(), settings.password());
   }
 
+  /**
+   * What to say about a failure to get a connection from a data source whose settings are not known
+   * (a caller's pool): the explanation of {@link #find}, else the failure's own message.
+   *
+   * @param failure what {@code getConnection()} threw
+   * @return one line for an error message; never contains a password given in a URL
+   */
+  public static String describe(Throwable failure) {
+    return find(failure, null, null, null)
+        .map(Throwable::getMessage)
+        .orElseGet(
+            () ->
+                "cannot connect to the database: "
+                    + scrub(String.valueOf(failure.getMessage()), null));
+  }
+
   private static Throwable next(Throwable t) {
     if (t instanceof SQLException s && s.getNextException() != null && t.getCause() == null) {
       return s.getNextException();
