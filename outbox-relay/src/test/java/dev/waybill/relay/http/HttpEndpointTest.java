@@ -13,6 +13,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.BindException;
 import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -166,6 +167,16 @@ class HttpEndpointTest {
               }
             })
         .isInstanceOf(IOException.class);
+  }
+
+  @Test
+  void aPortInUseIsABindExceptionNamingTheSettings() throws Exception {
+    HttpEndpoint first = start(new StandIn("r1", true, true));
+    assertThatThrownBy(
+            () -> HttpEndpoint.start(first.port(), new StandIn("r2", true, true), registry))
+        .isInstanceOf(BindException.class)
+        .hasMessageContaining(String.valueOf(first.port()))
+        .hasMessageContaining("http.port");
   }
 
   @Test
