@@ -1296,7 +1296,7 @@ public final class DlqMain implements Callable<Integer> {
     public Integer call() {
       DatabaseOptions.Resolved s = database.read();
       PrintWriter out = spec.commandLine().getOut();
-      try (HikariDataSource ds = DataSources.create(s.db(), "waybill-dlq")) {
+      try (HikariDataSource ds = DataSources.open(s.db(), "waybill-dlq")) {
         List<OutboxDeadLetterStore.Row> rows =
             new OutboxDeadLetterStore(ds, s.db().dialect(), s.tables()).list(topic, key, limit);
         if (format == Format.json) {
@@ -1372,7 +1372,7 @@ public final class DlqMain implements Callable<Integer> {
       DatabaseOptions.Resolved s = database.read();
       PrintWriter out = spec.commandLine().getOut();
       Optional<StateStore> trail = audit.open(spec.commandLine().getErr());
-      try (HikariDataSource ds = DataSources.create(s.db(), "waybill-dlq")) {
+      try (HikariDataSource ds = DataSources.open(s.db(), "waybill-dlq")) {
         OutboxDeadLetterStore store = new OutboxDeadLetterStore(ds, s.db().dialect(), s.tables());
         List<Long> done =
             store.retry(
@@ -1416,7 +1416,7 @@ public final class DlqMain implements Callable<Integer> {
       PrintWriter out = spec.commandLine().getOut();
       // Kafka first: unreachable, the command fails before a row is touched
       Optional<StateStore> trail = audit.open(spec.commandLine().getErr());
-      try (HikariDataSource ds = DataSources.create(s.db(), "waybill-dlq")) {
+      try (HikariDataSource ds = DataSources.open(s.db(), "waybill-dlq")) {
         OutboxDeadLetterStore store = new OutboxDeadLetterStore(ds, s.db().dialect(), s.tables());
         List<Long> done =
             store.discard(

@@ -6,6 +6,7 @@ import dev.waybill.outbox.WaybillException;
 import dev.waybill.outbox.dialect.Dialect;
 import dev.waybill.outbox.dialect.LogicalDecodingSql;
 import dev.waybill.outbox.internal.Json;
+import dev.waybill.outbox.jdbc.DatabaseConnectionException;
 import dev.waybill.outbox.schema.SchemaComponent;
 import dev.waybill.outbox.schema.SchemaMigrator;
 import dev.waybill.outbox.schema.TableNames;
@@ -42,6 +43,7 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import javax.sql.DataSource;
@@ -93,7 +95,8 @@ final class CdcRelay implements Relay {
   private OutboxStore store;
   private Deleter deleter;
   private KafkaPublisher publisher;
-  private Thread loop;
+  private volatile Thread loop;
+  private volatile ScheduledFuture<?> maintained;
   private ScheduledExecutorService maintenance;
   private final KafkaHealthCheck kafkaHealth;
   private volatile boolean stopping;
@@ -138,8 +141,7 @@ final class CdcRelay implements Relay {
       }
     } catch (SQLException e) {
       throw new WaybillException(
-          "relay " + config.instanceId() + ": cannot connect to the database: " + e.getMessage(),
-          e);
+          "relay " + config.instanceId() + ": " + DatabaseConnectionException.describe(e), e);
     }
     LogicalDecodingSql sql =
         dev.waybill.outbox.dialect.LogicalDecodingSql.of(dialect)
@@ -232,7 +234,7 @@ final class CdcRelay implements Relay {
               t.setDaemon(true);
               return t;
             });
-    maintenance.scheduleWithFixedDelay(this::maintain, 0, 1, TimeUnit.SECONDS);
+    maintained = maintenance.scheduleWithFixedDelay(this::maintain, 0, 1, TimeUnit.SECONDS);
     running = true;
     loop = new Thread(this::runLoop, "waybill-relay-" + config.instanceId());
     loop.start();
@@ -1312,6 +1314,14 @@ final class CdcRelay implements Relay {
                 confirmedLsn,
                 lagBytes,
                 Duration.ofMillis((long) (confirmedAgeSeconds() * 1000)))));
+  }
+
+  @Override
+  public boolean live() {
+    Thread l = loop;
+    ScheduledFuture<?> m = maintained;
+    // a periodic task that threw is done for good: nothing would renew what it keeps fresh
+    return running && !stopping && l != null && l.isAlive() && m != null && !m.isDone();
   }
 
   @Override

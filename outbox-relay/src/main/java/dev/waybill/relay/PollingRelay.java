@@ -2,6 +2,7 @@ package dev.waybill.relay;
 
 import dev.waybill.outbox.WaybillException;
 import dev.waybill.outbox.dialect.Dialect;
+import dev.waybill.outbox.jdbc.DatabaseConnectionException;
 import dev.waybill.outbox.jdbc.SqlIdentifier;
 import dev.waybill.outbox.schema.SchemaComponent;
 import dev.waybill.outbox.schema.SchemaMigrator;
@@ -30,6 +31,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
@@ -62,7 +64,8 @@ final class PollingRelay implements Relay {
   private Deleter deleter;
   private LeaseManager leases;
   private KafkaPublisher publisher;
-  private Thread loop;
+  private volatile Thread loop;
+  private volatile ScheduledFuture<?> maintained;
   private ScheduledExecutorService maintenance;
   private final KafkaHealthCheck kafkaHealth;
   private volatile boolean stopping;
@@ -96,8 +99,7 @@ final class PollingRelay implements Relay {
       }
     } catch (SQLException e) {
       throw new WaybillException(
-          "relay " + config.instanceId() + ": cannot connect to the database: " + e.getMessage(),
-          e);
+          "relay " + config.instanceId() + ": " + DatabaseConnectionException.describe(e), e);
     }
     int version =
         SchemaMigrator.builder()
@@ -152,7 +154,7 @@ final class PollingRelay implements Relay {
               t.setDaemon(true);
               return t;
             });
-    maintenance.scheduleWithFixedDelay(this::maintain, 0, 2, TimeUnit.SECONDS);
+    maintained = maintenance.scheduleWithFixedDelay(this::maintain, 0, 2, TimeUnit.SECONDS);
     running = true;
     loop = new Thread(this::runLoop, "waybill-relay-" + config.instanceId());
     loop.start();
@@ -572,6 +574,14 @@ final class PollingRelay implements Relay {
         metrics.deadLetteredCount(),
         metrics.retriedCount(),
         wakeUp.listening());
+  }
+
+  @Override
+  public boolean live() {
+    Thread l = loop;
+    ScheduledFuture<?> m = maintained;
+    // a periodic task that threw is done for good: nothing would renew what it keeps fresh
+    return running && !stopping && l != null && l.isAlive() && m != null && !m.isDone();
   }
 
   @Override

@@ -64,11 +64,21 @@ public interface Relay extends AutoCloseable {
   RelayStatus status();
 
   /**
-   * Whether the loop runs and both the database and Kafka answered recently.
+   * Whether the loop runs and both the database and Kafka answered recently: the relay is ready to
+   * publish. False during a database or Kafka outage, which the relay rides out by itself.
    *
-   * @return true when {@code /health} should answer {@code UP}
+   * @return true when {@code /health/ready} (and {@code /health}) should answer {@code UP}
    */
   boolean healthy();
+
+  /**
+   * Whether the relay's own threads work: it was started, is not stopped, and its publish loop and
+   * maintenance task are alive. Unlike {@link #healthy()} it stays true during a database or Kafka
+   * outage; false means only a restart helps.
+   *
+   * @return true when {@code /health/live} should answer {@code UP}
+   */
+  boolean live();
 
   /** Builds a {@link Relay}. Not thread-safe. */
   final class Builder {

@@ -50,6 +50,7 @@ import org.apache.kafka.common.config.ConfigDef;
  * @param backoffInitial first pause after a failed round ({@code relay.retry.backoff.initial})
  * @param backoffMax longest pause after failed rounds ({@code relay.retry.backoff.max})
  * @param httpPort port of {@code /metrics} and {@code /health}; -1 disables ({@code http.port})
+ * @param httpHost the address that port is bound to ({@code http.host})
  * @param kafka producer settings ({@code kafka.*} without the prefix); secrets are not shown
  * @param mode how the relay finds committed messages: polling the table or reading PostgreSQL's
  *     write-ahead log ({@code relay.mode})
@@ -71,6 +72,7 @@ public record RelayConfig(
     Duration backoffInitial,
     Duration backoffMax,
     int httpPort,
+    String httpHost,
     Map<String, String> kafka,
     RelayMode mode,
     CdcConfig cdc) {
@@ -189,6 +191,18 @@ public record RelayConfig(
           65535,
           "Port of /metrics (Prometheus) and /health; 0 picks a free port, -1 disables.");
 
+  /** Default {@code http.host}: every IPv4 interface, which probes and scrapers need. */
+  public static final String DEFAULT_HTTP_HOST = "0.0.0.0";
+
+  /** {@code http.host}. */
+  public static final Setting<String> HTTP_HOST =
+      Setting.string(
+          "http.host",
+          DEFAULT_HTTP_HOST,
+          "Address http.port is bound to: 0.0.0.0 every IPv4 interface (what Kubernetes probes"
+              + " and Prometheus need), :: every interface, 127.0.0.1 this machine only, or one"
+              + " interface's address or host name.");
+
   /** {@code kafka.bootstrap.servers}: required. */
   public static final Setting<String> KAFKA_BOOTSTRAP =
       Setting.string(
@@ -276,6 +290,7 @@ public record RelayConfig(
           BACKOFF_INITIAL,
           BACKOFF_MAX,
           HTTP_PORT,
+          HTTP_HOST,
           KAFKA_BOOTSTRAP,
           MODE,
           CDC_SLOT,
@@ -331,6 +346,8 @@ public record RelayConfig(
    * @param backoffInitial the first pause after a failed round
    * @param backoffMax the longest pause; not below {@code backoffInitial}
    * @param httpPort the HTTP port, 0 for any free port, -1 for none
+   * @param httpHost the address the HTTP port is bound to, e.g. {@code 0.0.0.0} or {@code
+   *     127.0.0.1}
    * @param kafka extra producer settings; ordering and durability settings the relay owns are
    *     refused
    * @param mode polling or CDC
@@ -343,6 +360,7 @@ public record RelayConfig(
     Objects.requireNonNull(failureMode, "failureMode");
     Objects.requireNonNull(mode, "mode");
     Objects.requireNonNull(cdc, "cdc");
+    Objects.requireNonNull(httpHost, "httpHost");
     List<String> problems = new ArrayList<>();
     kafka = Map.copyOf(KAFKA_KEYS.resolve(kafka, v -> v, problems));
     problems.addAll(
@@ -358,6 +376,12 @@ public record RelayConfig(
     }
     if (httpPort < -1 || httpPort > 65535) {
       problems.add("'" + httpPort + "' → http.port → expected -1 (off), 0 (any) or a port");
+    }
+    if (!httpHost.matches("[A-Za-z0-9.:%_-]{1,253}")) {
+      problems.add(
+          "'"
+              + httpHost
+              + "' → http.host → expected an IP address or host name, e.g. 0.0.0.0 or 127.0.0.1");
     }
     if (instanceId.isBlank() || instanceId.length() > 200) {
       problems.add("'" + instanceId + "' → relay.instance.id → expected 1 to 200 characters");
@@ -471,6 +495,7 @@ public record RelayConfig(
     Duration b0 = r.get(BACKOFF_INITIAL);
     Duration b1 = r.get(BACKOFF_MAX);
     Integer port = r.get(HTTP_PORT);
+    String httpHost = r.get(HTTP_HOST);
     String bootstrap = r.get(KAFKA_BOOTSTRAP);
     String modeText = r.get(MODE);
     String slot = r.get(CDC_SLOT);
@@ -543,6 +568,7 @@ public record RelayConfig(
         b0,
         b1,
         port,
+        httpHost.trim(),
         kafka,
         relayMode,
         new CdcConfig(
@@ -619,7 +645,9 @@ public record RelayConfig(
         + backoffInitial
         + ".."
         + backoffMax
-        + ", httpPort="
+        + ", http="
+        + httpHost
+        + ":"
         + httpPort
         + ", kafka="
         + kafkaForDisplay()
@@ -646,6 +674,7 @@ public record RelayConfig(
     private Duration backoffInitial = Duration.ofMillis(200);
     private Duration backoffMax = Duration.ofSeconds(30);
     private int httpPort = -1;
+    private String httpHost = DEFAULT_HTTP_HOST;
     private final Map<String, String> kafka = new TreeMap<>();
     private RelayMode mode = RelayMode.POLLING;
     private CdcConfig cdc = CdcConfig.defaults();
@@ -823,6 +852,17 @@ public record RelayConfig(
     }
 
     /**
+     * The address the HTTP port is bound to (default {@value RelayConfig#DEFAULT_HTTP_HOST}).
+     *
+     * @param httpHost an IP address or host name, e.g. {@code 127.0.0.1}
+     * @return this builder
+     */
+    public Builder httpHost(String httpHost) {
+      this.httpHost = Objects.requireNonNull(httpHost, "httpHost");
+      return this;
+    }
+
+    /**
      * Kafka bootstrap servers.
      *
      * @param servers {@code host:port[,host:port...]}
@@ -872,6 +912,7 @@ public record RelayConfig(
           backoffInitial,
           backoffMax,
           httpPort,
+          httpHost,
           kafka,
           mode,
           cdc);

@@ -12,6 +12,7 @@ import dev.waybill.outbox.OutboxMessage;
 import dev.waybill.outbox.Payload;
 import dev.waybill.outbox.jdbc.DatabaseSettings;
 import dev.waybill.outbox.schema.SchemaMigrator;
+import dev.waybill.relay.http.HttpEndpoint;
 import dev.waybill.relay.internal.CdcDeadLetters;
 import dev.waybill.relay.internal.LogicalSlot;
 import dev.waybill.testkit.InProcessKafka;
@@ -21,7 +22,13 @@ import dev.waybill.testkit.TestDatabases;
 import dev.waybill.testkit.TestKafka;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -113,6 +120,14 @@ class CdcRelayIT {
         .bootstrapServers(TestKafka.get().bootstrapServers())
         .sendTimeout(Duration.ofSeconds(3))
         .backoff(Duration.ofMillis(50), Duration.ofMillis(500));
+  }
+
+  private static int httpStatus(HttpEndpoint endpoint, String path) throws Exception {
+    HttpRequest get =
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + endpoint.port() + path)).build();
+    return HttpClient.newHttpClient()
+        .send(get, HttpResponse.BodyHandlers.discarding())
+        .statusCode();
   }
 
   Relay start(RelayConfig config, MeterRegistry registry) {
@@ -349,6 +364,16 @@ class CdcRelayIT {
         }
       }
       await().atMost(Duration.ofSeconds(30)).until(() -> !r.healthy());
+      try (HttpEndpoint endpoint =
+          HttpEndpoint.start(
+              "127.0.0.1", 0, r, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT))) {
+        assertThat(httpStatus(endpoint, "/health/ready"))
+            .as("not ready while Kafka is away")
+            .isEqualTo(503);
+        assertThat(httpStatus(endpoint, "/health/live"))
+            .as("live while Kafka is away: a liveness probe must not restart the relay")
+            .isEqualTo(200);
+      }
       Thread.sleep(1_000); // give a wrongly confirming relay the chance to do so
       assertThat(confirmedMinus(firstEnd.get()))
           .as("the slot never confirms past a message Kafka did not acknowledge")

@@ -65,6 +65,19 @@ class RelayConfigTest {
   }
 
   @Test
+  void httpHostDefaultsToEveryInterfaceAndIsChecked() {
+    assertThat(RelayConfig.read(Settings.of(required())).httpHost()).isEqualTo("0.0.0.0");
+    Map<String, String> m = required();
+    m.put("http.host", "127.0.0.1");
+    assertThat(RelayConfig.read(Settings.of(m)).httpHost()).isEqualTo("127.0.0.1");
+    m.put("http.host", "127.0.0.1 evil");
+    assertThat(problems(m))
+        .containsExactly(
+            "'127.0.0.1 evil' → http.host → expected an IP address or host name, e.g. 0.0.0.0 or"
+                + " 127.0.0.1");
+  }
+
+  @Test
   void requiresDatabaseAndKafkaSettings() {
     assertThat(problems(Map.of()))
         .contains(

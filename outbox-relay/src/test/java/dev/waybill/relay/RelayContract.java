@@ -1132,6 +1132,8 @@ abstract class RelayContract {
     HttpClient http = HttpClient.newHttpClient();
     try (HttpEndpoint endpoint = HttpEndpoint.start(0, r, registry)) {
       URI health = URI.create("http://127.0.0.1:" + endpoint.port() + "/health");
+      URI live = URI.create("http://127.0.0.1:" + endpoint.port() + "/health/live");
+      URI ready = URI.create("http://127.0.0.1:" + endpoint.port() + "/health/ready");
       URI metrics = URI.create("http://127.0.0.1:" + endpoint.port() + "/metrics");
       write(List.of(msg("before", 1)));
       assertThat(Published.read(topic, 1, Duration.ofSeconds(20))).hasSize(1);
@@ -1146,6 +1148,11 @@ abstract class RelayContract {
         await()
             .atMost(Duration.ofSeconds(30))
             .until(() -> !r.healthy() && status(http, health) == 503); // DOWN while Kafka is away
+        assertThat(status(http, ready)).as("not ready while Kafka is away").isEqualTo(503);
+        assertThat(status(http, live))
+            .as("live while Kafka is away: a liveness probe must not restart the relay")
+            .isEqualTo(200);
+        assertThat(r.live()).isTrue();
         assertThat(outboxRows()).as("the backlog waits in the database").isEqualTo(30);
         await()
             .atMost(Duration.ofSeconds(15))

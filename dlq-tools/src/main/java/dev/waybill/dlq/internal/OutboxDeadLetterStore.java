@@ -2,6 +2,7 @@ package dev.waybill.dlq.internal;
 
 import dev.waybill.outbox.WaybillException;
 import dev.waybill.outbox.dialect.Dialect;
+import dev.waybill.outbox.jdbc.SqlStates;
 import dev.waybill.outbox.jdbc.Transactions;
 import dev.waybill.outbox.schema.TableNames;
 import java.sql.Connection;
@@ -205,7 +206,9 @@ public final class OutboxDeadLetterStore {
     return new WaybillException(
         "cannot read the relay's dead-letter table ("
             + e.getMessage()
-            + "); is the outbox schema applied? Run: outbox-relay migrate",
+            + (SqlStates.undefinedTable(e)
+                ? "); is the outbox schema applied? Run: outbox-relay migrate"
+                : ")"),
         e);
   }
 }

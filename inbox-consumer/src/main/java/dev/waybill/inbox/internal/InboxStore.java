@@ -3,6 +3,7 @@ package dev.waybill.inbox.internal;
 import dev.waybill.inbox.InboxConfig;
 import dev.waybill.inbox.InboxException;
 import dev.waybill.outbox.dialect.Dialect;
+import dev.waybill.outbox.jdbc.DatabaseConnectionException;
 import dev.waybill.outbox.jdbc.SqlIdentifier;
 import dev.waybill.outbox.schema.TableNames;
 import java.nio.charset.StandardCharsets;
@@ -298,7 +299,7 @@ public final class InboxStore {
         }
       }
     } catch (SQLException e) {
-      throw new InboxException("cannot connect to the inbox database: " + e.getMessage(), e);
+      throw new InboxException("inbox consumer: " + DatabaseConnectionException.describe(e), e);
     }
   }
 

@@ -9,7 +9,9 @@ import dev.waybill.outbox.config.SettingsSources;
 import dev.waybill.outbox.dialect.Dialect;
 import dev.waybill.outbox.dialect.LogicalDecodingSql;
 import dev.waybill.outbox.jdbc.DataSources;
+import dev.waybill.outbox.jdbc.DatabaseConnectionException;
 import dev.waybill.outbox.jdbc.DatabaseSettings;
+import dev.waybill.outbox.jdbc.SqlStates;
 import dev.waybill.outbox.schema.MigrationResult;
 import dev.waybill.outbox.schema.SchemaMigrator;
 import dev.waybill.relay.Relay;
@@ -31,6 +33,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine;
@@ -186,8 +189,8 @@ public final class RelayMain implements Callable<Integer> {
       mixinStandardHelpOptions = true,
       description = {
         "Runs the relay until SIGTERM or SIGINT, then stops gracefully (finishes the in-flight",
-        "batch, gives back its shard leases) and exits 0. Serves /metrics and /health on",
-        "http.port."
+        "batch, gives back its shard leases) and exits 0. Serves /metrics, /health/live and",
+        "/health/ready on http.host:http.port."
       })
   static final class Run implements Callable<Integer> {
     @CommandLine.Mixin SettingsOptions options = new SettingsOptions();
@@ -213,15 +216,19 @@ public final class RelayMain implements Callable<Integer> {
       CountDownLatch stop = new CountDownLatch(1);
       Signals.onTermination(stop::countDown);
       try (HikariDataSource ds =
-              DataSources.create(config.database(), "waybill-relay-" + config.instanceId());
+              DataSources.open(config.database(), "waybill-relay-" + config.instanceId());
           Relay relay =
               Relay.builder().config(config).dataSource(ds).meterRegistry(registry).build()) {
         relay.start();
         HttpEndpoint http = null;
         if (config.httpPort() >= 0) {
-          http = HttpEndpoint.start(config.httpPort(), relay, registry);
+          http = HttpEndpoint.start(config.httpHost(), config.httpPort(), relay, registry);
           org.slf4j.LoggerFactory.getLogger(RelayMain.class)
-              .info("relay {}: /metrics and /health on port {}", config.instanceId(), http.port());
+              .info(
+                  "relay {}: /metrics, /health/live and /health/ready on {}:{}",
+                  config.instanceId(),
+                  config.httpHost(),
+                  http.port());
         }
         try {
           stop.await();
@@ -251,7 +258,7 @@ public final class RelayMain implements Callable<Integer> {
     @Override
     public Integer call() {
       DatabaseAndOutbox s = readDatabase(options.load());
-      try (HikariDataSource ds = DataSources.create(s.db(), "waybill-migrate")) {
+      try (HikariDataSource ds = DataSources.open(s.db(), "waybill-migrate")) {
         MigrationResult r =
             SchemaMigrator.builder()
                 .dataSource(ds)
@@ -296,7 +303,7 @@ public final class RelayMain implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
       DatabaseAndOutbox s = readDatabase(options.load());
-      try (HikariDataSource ds = DataSources.create(s.db(), "waybill-status")) {
+      try (HikariDataSource ds = DataSources.open(s.db(), "waybill-status")) {
         Dialect d = s.db().dialect();
         OutboxStore store = new OutboxStore(ds, d, s.outbox().tables());
         StatusReport.Cdc cdc = null;
@@ -322,6 +329,13 @@ public final class RelayMain implements Callable<Integer> {
         out.flush();
         return 0;
       } catch (java.sql.SQLException e) {
+        Optional<DatabaseConnectionException> lost = DatabaseConnectionException.find(e, s.db());
+        if (lost.isPresent()) {
+          throw lost.get();
+        }
+        if (!SqlStates.undefinedTable(e)) {
+          throw new WaybillException("cannot read the relay tables (" + e.getMessage() + ")", e);
+        }
         throw new WaybillException(
             "cannot read the relay tables ("
                 + e.getMessage()
