@@ -61,6 +61,12 @@ public final class SecuredKafka {
   /** The password of {@link #SUPER_USER}. */
   public static final String SUPER_USER_PASSWORD = "admin-secret";
 
+  /**
+   * How often a client authenticates again on an open connection: a password changed by {@link
+   * #createUser} ends a running client's access within about this time.
+   */
+  public static final Duration REAUTHENTICATION = Duration.ofSeconds(5);
+
   private static final Duration TIMEOUT = Duration.ofSeconds(30);
   private static final Once<SecuredKafka> INSTANCE = new Once<>(SecuredKafka::launch);
 
@@ -100,6 +106,9 @@ public final class SecuredKafka {
     // the broker's own listeners (PLAINTEXT, CONTROLLER) authenticate no one: ANONYMOUS
     overrides.put("super.users", "User:" + SUPER_USER + ";User:ANONYMOUS");
     overrides.put("allow.everyone.if.no.acl.found", "false");
+    // clients authenticate again every few seconds, so a changed password takes effect on open
+    // connections too (tests of credentials that go bad while a client runs)
+    overrides.put("connections.max.reauth.ms", String.valueOf(REAUTHENTICATION.toMillis()));
     InProcessKafka broker = InProcessKafka.launch(target, overrides, true);
     Cleanup.atExit("stop the secured in-process Kafka broker", broker::close);
     Cleanup.atExit(
