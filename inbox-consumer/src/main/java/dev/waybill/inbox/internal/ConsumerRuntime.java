@@ -4,6 +4,7 @@ import dev.waybill.inbox.InboxConfig;
 import dev.waybill.inbox.InboxConsumer;
 import dev.waybill.inbox.InboxException;
 import dev.waybill.inbox.internal.RecordProcessor.Work;
+import dev.waybill.outbox.internal.KafkaAuthentication;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -14,6 +15,7 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
@@ -31,6 +33,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.TopicAuthorizationException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -46,6 +49,10 @@ import org.slf4j.LoggerFactory;
 public final class ConsumerRuntime implements InboxConsumer {
   private static final Logger LOG = LoggerFactory.getLogger(ConsumerRuntime.class);
   private static final AtomicInteger INSTANCES = new AtomicInteger();
+  private static final Duration ACCESS_CHECK_TIMEOUT = Duration.ofSeconds(5);
+  // a poll between two reconnection attempts returns without an error: the refusal counts as over
+  // only once records arrive or no attempt was refused for this long
+  private static final long REFUSAL_QUIET_NANOS = TimeUnit.SECONDS.toNanos(30);
 
   private enum State {
     NEW,
@@ -69,6 +76,8 @@ public final class ConsumerRuntime implements InboxConsumer {
   private ScheduledExecutorService housekeeping;
   private RecordProcessor processor;
   private Thread pollThread;
+  private boolean loginRefused; // poll thread only
+  private long loginRefusedAt; // poll thread only
 
   /**
    * @param options validated options
@@ -103,6 +112,13 @@ public final class ConsumerRuntime implements InboxConsumer {
             "inbox consumer " + name + ": cannot read parked keys: " + e.getMessage(), e);
       }
     }
+    consumer = new KafkaConsumer<>(consumerProperties());
+    try {
+      checkAccess();
+    } catch (RuntimeException e) {
+      consumer.close(Duration.ZERO);
+      throw e;
+    }
     producer = new KafkaProducer<>(producerProperties());
     processor =
         new RecordProcessor(
@@ -123,7 +139,6 @@ public final class ConsumerRuntime implements InboxConsumer {
                 return t;
               });
     }
-    consumer = new KafkaConsumer<>(consumerProperties());
     housekeeping =
         Executors.newSingleThreadScheduledExecutor(
             r -> {
@@ -137,6 +152,50 @@ public final class ConsumerRuntime implements InboxConsumer {
     pollThread.start();
     state = State.RUNNING;
     LOG.info("inbox consumer {}: started; {}", name, config);
+  }
+
+  /**
+   * Asks Kafka for the partitions of each topic with the consumer's own credentials, so that a
+   * refused login or a topic the consumer may not read fails the start with what to fix. When Kafka
+   * does not answer within a few seconds the start goes on: the poll loop waits for Kafka as
+   * through any outage.
+   */
+  private void checkAccess() {
+    for (String topic : config.topics()) {
+      try {
+        consumer.partitionsFor(topic, ACCESS_CHECK_TIMEOUT);
+      } catch (TopicAuthorizationException e) {
+        throw new InboxException(
+            "inbox consumer "
+                + name
+                + ": Kafka refuses access to topic "
+                + topic
+                + " ("
+                + e.getMessage()
+                + "): grant the consumer's principal READ on the topic and on group "
+                + config.groupId()
+                + ", and WRITE on "
+                + config.deadLetterTopicFor(topic)
+                + " (docs/security.md)",
+            e);
+      } catch (KafkaException e) {
+        Optional<Throwable> refused = KafkaAuthentication.failure(e);
+        if (refused.isPresent()) {
+          throw new InboxException(
+              "inbox consumer "
+                  + name
+                  + ": "
+                  + KafkaAuthentication.describe(options.kafka(), "", refused.get()),
+              e);
+        }
+        LOG.warn(
+            "inbox consumer {}: Kafka did not describe topic {} at start ({}); polling anyway",
+            name,
+            topic,
+            e.toString());
+        return;
+      }
+    }
   }
 
   @Override
@@ -216,6 +275,11 @@ public final class ConsumerRuntime implements InboxConsumer {
       while (!closing) {
         try {
           ConsumerRecords<byte[], byte[]> records = consumer.poll(config.pollTimeout());
+          if (loginRefused
+              && (!records.isEmpty() || System.nanoTime() - loginRefusedAt > REFUSAL_QUIET_NANOS)) {
+            loginRefused = false;
+            LOG.info("inbox consumer {}: Kafka accepts the credentials again", name);
+          }
           dispatch(records);
           commitDone();
           applyBackpressure();
@@ -225,8 +289,23 @@ public final class ConsumerRuntime implements InboxConsumer {
             LOG.debug("inbox consumer {}: woken up", name);
           }
         } catch (KafkaException e) {
-          LOG.error(
-              "inbox consumer {}: polling or committing failed ({}); retrying in 1 s", name, e, e);
+          Optional<Throwable> refused = KafkaAuthentication.failure(e);
+          if (refused.isEmpty()) {
+            LOG.error(
+                "inbox consumer {}: polling or committing failed ({}); retrying in 1 s",
+                name,
+                e,
+                e);
+          } else if (loginRefused) {
+            loginRefusedAt = System.nanoTime();
+          } else {
+            loginRefused = true;
+            loginRefusedAt = System.nanoTime();
+            LOG.error(
+                "inbox consumer {}: {}; retrying every second until Kafka accepts the credentials",
+                name,
+                KafkaAuthentication.describe(options.kafka(), "", refused.get()));
+          }
           sleepQuietly(1_000);
         }
       }
