@@ -6,6 +6,8 @@ import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Properties;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -56,6 +58,13 @@ public final class KafkaClients {
       p.setProperty("bootstrap.servers", bootstrap);
     }
     return new KafkaClients(p);
+  }
+
+  /** The client settings: {@code bootstrap.servers} and those of the command config file. */
+  public Map<String, String> settings() {
+    Map<String, String> settings = new HashMap<>();
+    base.forEach((k, v) -> settings.put(k.toString(), v.toString()));
+    return settings;
   }
 
   /** A consumer of raw bytes that reads committed and uncommitted records and never commits. */

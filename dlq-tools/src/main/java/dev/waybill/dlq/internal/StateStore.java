@@ -28,7 +28,9 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.errors.TopicAuthorizationException;
 import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 
 /**
  * The tool's own state in one compacted Kafka topic (default {@value #DEFAULT_TOPIC}, one
@@ -107,9 +109,15 @@ public final class StateStore implements AutoCloseable {
     return state;
   }
 
-  /** Creates the state topic (compacted, one partition) unless it exists. */
+  /**
+   * Creates the state topic (compacted, one partition) unless it exists. An existing topic is
+   * looked up first, so that a principal without CREATE works with a topic created beforehand.
+   */
   public void ensureTopic() {
     try (Admin admin = clients.admin()) {
+      if (exists(admin)) {
+        return;
+      }
       NewTopic t =
           new NewTopic(topic, Optional.of(1), Optional.empty())
               .configs(
@@ -122,7 +130,8 @@ public final class StateStore implements AutoCloseable {
                 + topic
                 + "' ("
                 + e.getCause().getMessage()
-                + "): create it compacted with one partition, or give --state-topic",
+                + "): create it compacted with one partition and grant the tool READ and WRITE on"
+                + " it (or CREATE), or give --state-topic",
             e.getCause());
       }
     } catch (TimeoutException e) {
@@ -130,6 +139,25 @@ public final class StateStore implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new WaybillException("interrupted while creating the state topic", e);
+    }
+  }
+
+  /** Whether the state topic exists; false also when the principal may not describe it. */
+  private boolean exists(Admin admin) throws InterruptedException, TimeoutException {
+    try {
+      admin
+          .describeTopics(List.of(topic))
+          .allTopicNames()
+          .get(TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+      return true;
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof UnknownTopicOrPartitionException
+          || e.getCause() instanceof TopicAuthorizationException) {
+        return false;
+      }
+      throw new WaybillException(
+          "cannot look up the state topic '" + topic + "': " + e.getCause().getMessage(),
+          e.getCause());
     }
   }
 
