@@ -4,9 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import ch.qos.logback.classic.Level;
 import dev.waybill.outbox.schema.SchemaComponent;
 import dev.waybill.outbox.schema.SchemaMigrator;
 import dev.waybill.outbox.wire.CloudEventHeaders;
+import dev.waybill.testkit.LogLines;
 import dev.waybill.testkit.SecuredKafka;
 import dev.waybill.testkit.SecuredKafka.Grant;
 import dev.waybill.testkit.TestDatabase;
@@ -171,5 +173,44 @@ class SecuredKafkaInboxIT {
         .isInstanceOf(InboxException.class)
         .hasMessageContaining("refuses access to topic " + topic)
         .hasMessageContaining("READ");
+  }
+
+  @Test
+  void aPasswordChangedWhileRunningIsLoggedOnceAndConsumingGoesOnWhenItIsBack() throws Exception {
+    grantDocumentedAcls();
+    try (LogLines logs = LogLines.of("dev.waybill.inbox")) {
+      send(1, "Good");
+      consumer(password).start();
+      await().atMost(Duration.ofSeconds(60)).until(() -> handled.size() >= 1);
+
+      kafka.createUser(user, "changed-" + password);
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .until(
+              () -> logs.anyContains(Level.ERROR, "refused to authenticate user '" + user + "'"));
+      send(1, "Later");
+      kafka.createUser(user, password);
+      await().atMost(Duration.ofSeconds(60)).until(() -> handled.contains("Later-0"));
+      assertThat(logs.atLeast(Level.ERROR))
+          .filteredOn(l -> l.contains("refused to authenticate"))
+          .as("logged once when the refusal begins, not every second")
+          .hasSize(1)
+          .allSatisfy(l -> assertThat(l).doesNotContain(password));
+    }
+  }
+
+  @Test
+  void withoutReadOnTheGroupThePollLoopReportsTheGroupAuthorizationError() {
+    kafka.allow(
+        user,
+        List.of(
+            Grant.topic(topic, AclOperation.READ),
+            Grant.topic(topic + ".DLT", AclOperation.WRITE)));
+    try (LogLines logs = LogLines.of("dev.waybill.inbox")) {
+      consumer(password).start();
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .until(() -> logs.anyContains(Level.ERROR, "Not authorized to access group: " + group));
+    }
   }
 }

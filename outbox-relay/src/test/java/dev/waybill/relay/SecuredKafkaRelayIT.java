@@ -157,9 +157,7 @@ class SecuredKafkaRelayIT {
       await()
           .atMost(Duration.ofSeconds(60))
           .until(
-              () ->
-                  logs.atLeast(Level.ERROR).stream()
-                      .anyMatch(l -> l.contains("refused to authenticate user '" + user + "'")));
+              () -> logs.anyContains(Level.ERROR, "refused to authenticate user '" + user + "'"));
       await().atMost(Duration.ofSeconds(30)).until(() -> !relay.healthy());
       assertThat(logs.atLeast(Level.ERROR))
           .filteredOn(l -> l.contains("refused to authenticate"))
