@@ -72,7 +72,11 @@ class SecuredKafkaRelayIT {
   }
 
   private RelayConfig config(String jaasPassword) {
-    Map<String, String> settings = new HashMap<>();
+    return config(jaasPassword, Map.of());
+  }
+
+  private RelayConfig config(String jaasPassword, Map<String, String> more) {
+    Map<String, String> settings = new HashMap<>(more);
     settings.put("db.url", db.jdbcUrl());
     settings.put("db.user", db.user());
     settings.put("db.password", db.password());
@@ -141,6 +145,31 @@ class SecuredKafkaRelayIT {
         .hasMessageContaining("SASL mechanism SCRAM-SHA-512")
         .hasMessageContaining("kafka.sasl.jaas.config")
         .hasMessageNotContaining("not-the-password");
+  }
+
+  @Test
+  void aWrongPasswordFailsTheStartOfACdcRelayBeforeItTouchesTheSlot() throws Exception {
+    grantDocumentedAcls();
+    String slot = "secured_" + user.replace('-', '_');
+    try {
+      Relay r =
+          relay(
+              config(
+                  "not-the-password",
+                  Map.of(
+                      "relay.mode", "cdc",
+                      "relay.cdc.slot", slot,
+                      "relay.cdc.publication", slot)));
+      assertThatThrownBy(r::start)
+          .isInstanceOf(WaybillException.class)
+          .hasMessageContaining("refused to authenticate user '" + user + "'")
+          .hasMessageContaining("SASL mechanism SCRAM-SHA-512")
+          .hasMessageNotContaining("not-the-password");
+    } finally {
+      relay.close();
+      relay = null;
+      TestSlots.dropAndCheckNoneLeft(db, slot, Duration.ofSeconds(20));
+    }
   }
 
   @Test
