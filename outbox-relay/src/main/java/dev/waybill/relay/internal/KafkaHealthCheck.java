@@ -48,6 +48,7 @@ public final class KafkaHealthCheck implements AutoCloseable {
   public void checkCredentials() {
     Optional<Throwable> refused = check().flatMap(KafkaAuthentication::failure);
     if (refused.isPresent()) {
+      close(Duration.ZERO);
       throw new WaybillException(
           "relay "
               + instance
@@ -81,6 +82,9 @@ public final class KafkaHealthCheck implements AutoCloseable {
     if (refused.isEmpty()) {
       return false;
     }
+    // the next check authenticates anew: a connection opened before the refusal (a changed
+    // password) must not end it
+    close(Duration.ZERO);
     String text = KafkaAuthentication.describe(kafka, "kafka.", refused.get());
     if (refusal == null) {
       LOG.error(
@@ -125,10 +129,8 @@ public final class KafkaHealthCheck implements AutoCloseable {
       Thread.currentThread().interrupt();
       return Optional.of(e);
     } catch (Exception e) {
-      if (KafkaAuthentication.failure(e).isPresent()) {
-        // an admin client keeps an authentication failure for good: the next check needs a new one
-        close(Duration.ZERO);
-      }
+      // after an authentication failure (an admin client keeps it for good) noteFailure() closes
+      // the client, so the next check uses a new one
       return Optional.of(e);
     }
   }
