@@ -21,6 +21,7 @@ import dev.waybill.outbox.config.ConfigException;
 import dev.waybill.outbox.config.Setting;
 import dev.waybill.outbox.config.Settings;
 import dev.waybill.outbox.config.SettingsSources;
+import dev.waybill.outbox.internal.KafkaAuthentication;
 import dev.waybill.outbox.internal.SafeText;
 import dev.waybill.outbox.jdbc.DataSources;
 import dev.waybill.outbox.jdbc.DatabaseSettings;
@@ -46,6 +47,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.AuthorizationException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -130,11 +132,49 @@ public final class DlqMain implements Callable<Integer> {
             cmd.getErr().flush();
             return 2;
           }
-          cmd.getErr().println("dlq: " + text);
+          cmd.getErr().println("dlq: " + SafeText.escape(failure(ex, parsed)));
           cmd.getErr().flush();
           return 1;
         });
     return cl.execute(args);
+  }
+
+  /**
+   * What failed, for the error stream: a refused Kafka login names the user, the mechanism and the
+   * file to fix; a refused operation the ACLs to grant.
+   */
+  private static String failure(Exception ex, CommandLine.ParseResult parsed) {
+    Optional<Throwable> refused = KafkaAuthentication.failure(ex);
+    if (refused.isPresent()) {
+      return KafkaAuthentication.describe(kafkaSettings(parsed), "", refused.get())
+          + " (client settings: the --command-config file)";
+    }
+    for (Throwable t = ex; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof AuthorizationException) {
+        return ex.getMessage()
+            + (t == ex ? "" : " (" + t.getMessage() + ")")
+            + ": Kafka refused the operation; grant the tool's principal the ACLs listed in"
+            + " docs/security.md (READ on the dead-letter topic, WRITE on the target topic, READ"
+            + " and WRITE on the state topic)";
+      }
+    }
+    return ex.getMessage();
+  }
+
+  /** The Kafka client settings of the command that failed, or none when they cannot be read. */
+  private static Map<String, String> kafkaSettings(CommandLine.ParseResult parsed) {
+    CommandLine.ParseResult p = parsed;
+    while (p.subcommand() != null) {
+      p = p.subcommand();
+    }
+    try {
+      return KafkaClients.of(
+              p.matchedOptionValue("--bootstrap-server", null),
+              p.matchedOptionValue("--command-config", null))
+          .settings();
+    } catch (RuntimeException e) {
+      return Map.of();
+    }
   }
 
   @Override

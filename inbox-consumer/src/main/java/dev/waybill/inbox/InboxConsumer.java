@@ -54,9 +54,13 @@ public interface InboxConsumer extends AutoCloseable {
   }
 
   /**
-   * Subscribes and starts polling on a new thread.
+   * Subscribes and starts polling on a new thread. First asks Kafka (at most about 5 s) for the
+   * partitions of each topic: a refused login or a topic the consumer may not read fails the start;
+   * when Kafka does not answer, the consumer starts and waits for it.
    *
-   * @throws InboxException when the inbox tables are missing or the database is unreachable
+   * @throws InboxException when the inbox tables are missing or the database is unreachable, or
+   *     when Kafka refuses the consumer's credentials or access to one of its topics (the message
+   *     names the user, the mechanism or the topic, and what to grant or fix)
    * @throws IllegalStateException when started twice or after close
    */
   void start();

@@ -173,6 +173,7 @@ final class CdcRelay implements Relay {
               + needed
               + ". Apply it first: java -jar outbox-relay.jar migrate (or SchemaMigrator).");
     }
+    kafkaHealth.checkCredentials();
     String[] conn = replicationLogin();
     slot =
         new LogicalSlot(
@@ -912,6 +913,7 @@ final class CdcRelay implements Relay {
           }
           if (anyAcked) {
             kafkaOkAt = System.nanoTime();
+            kafkaHealth.accepted();
           }
           continue;
         }
@@ -945,6 +947,7 @@ final class CdcRelay implements Relay {
         }
         if (anyAcked) {
           kafkaOkAt = System.nanoTime();
+          kafkaHealth.accepted();
         }
         inflight.clear();
         inflightItems = 0;
@@ -971,7 +974,7 @@ final class CdcRelay implements Relay {
         deadLetter(row, rowSeq, null, attempts.getOrDefault(row.seq(), 0) + 1, error);
         return;
       }
-      if (isCollateral(error)) {
+      if (kafkaHealth.noteFailure(error) || isCollateral(error)) {
         return;
       }
       int n = attempts.merge(row.seq(), anyAcked ? 1 : 0, Integer::sum);
@@ -1328,7 +1331,11 @@ final class CdcRelay implements Relay {
   public boolean healthy() {
     long window = TimeUnit.SECONDS.toNanos(10);
     long now = System.nanoTime();
-    return running && !slotLost && now - dbOkAt < window && now - kafkaOkAt < window;
+    return running
+        && !slotLost
+        && now - dbOkAt < window
+        && now - kafkaOkAt < window
+        && kafkaHealth.refusal().isEmpty();
   }
 
   /** A message the CDC relay cannot publish as written (delayed, malformed content). */

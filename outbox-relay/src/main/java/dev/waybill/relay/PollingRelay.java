@@ -119,6 +119,7 @@ final class PollingRelay implements Relay {
               + needed
               + ". Apply it first: java -jar outbox-relay.jar migrate (or SchemaMigrator).");
     }
+    kafkaHealth.checkCredentials();
     store = new OutboxStore(dataSource, dialect, config.outbox().tables());
     deleter = new Deleter(store, config.instanceId(), "they will be published again");
     leases =
@@ -335,7 +336,7 @@ final class PollingRelay implements Relay {
         parkAfter(row, parkedNow);
         continue;
       }
-      if (isCollateral(error)) {
+      if (kafkaHealth.noteFailure(error) || isCollateral(error)) {
         continue;
       }
       metrics.retried();
@@ -363,6 +364,7 @@ final class PollingRelay implements Relay {
     done.forEach(attempts::remove);
     if (anyAcked) {
       kafkaOkAt = System.nanoTime();
+      kafkaHealth.accepted();
     }
     return failed;
   }
@@ -588,7 +590,10 @@ final class PollingRelay implements Relay {
   public boolean healthy() {
     long window = TimeUnit.SECONDS.toNanos(10);
     long now = System.nanoTime();
-    return running && now - dbOkAt < window && now - kafkaOkAt < window;
+    return running
+        && now - dbOkAt < window
+        && now - kafkaOkAt < window
+        && kafkaHealth.refusal().isEmpty();
   }
 
   /** The relay's meter registry (for the HTTP endpoint). */

@@ -35,9 +35,12 @@ public interface Relay extends AutoCloseable {
   }
 
   /**
-   * Starts the relay: checks the schema and the lease table, then publishes in the background.
+   * Starts the relay: checks the schema, Kafka's acceptance of its credentials (at most about 3 s;
+   * a cluster that does not answer is waited for later, as through any outage) and the lease table,
+   * then publishes in the background.
    *
-   * @throws dev.waybill.outbox.WaybillException when the database or the schema is not usable
+   * @throws dev.waybill.outbox.WaybillException when the database or the schema is not usable, or
+   *     when Kafka refuses the relay's credentials (the message names the user and the mechanism)
    */
   void start();
 

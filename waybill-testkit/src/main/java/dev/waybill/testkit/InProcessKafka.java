@@ -65,6 +65,7 @@ public final class InProcessKafka implements KafkaBroker, AutoCloseable {
   private final Map<String, String> overrides;
   private final Properties config;
   private final String bootstrapServers;
+  private final int securedPort;
   private final List<InProcessKafka> addedBrokers = new ArrayList<>();
   private KafkaRaftServer server;
   private boolean closed;
@@ -80,8 +81,10 @@ public final class InProcessKafka implements KafkaBroker, AutoCloseable {
       String controllerVoters,
       int brokerPort,
       int controllerPort,
+      int securedPort,
       Map<String, String> overrides) {
     this.directory = directory;
+    this.securedPort = securedPort;
     this.nodeId = nodeId;
     this.clusterId = clusterId;
     this.controllerVoters = controllerVoters;
@@ -94,6 +97,7 @@ public final class InProcessKafka implements KafkaBroker, AutoCloseable {
             controllerVoters,
             brokerPort,
             controllerPort,
+            securedPort,
             overrides);
   }
 
@@ -129,10 +133,20 @@ public final class InProcessKafka implements KafkaBroker, AutoCloseable {
    * @throws IllegalStateException if no broker could be started in 3 attempts
    */
   public static InProcessKafka launch(Path parentDirectory, Map<String, String> overrides) {
+    return launch(parentDirectory, overrides, false);
+  }
+
+  /**
+   * As {@link #launch(Path, Map)}; with {@code secured}, the broker has a third listener named
+   * {@code SECURED} on a free port of 127.0.0.1 whose security settings the overrides give (see
+   * {@link SecuredKafka}), and {@link #securedBootstrapServers()} is its address.
+   */
+  static InProcessKafka launch(
+      Path parentDirectory, Map<String, String> overrides, boolean secured) {
     guardJvmExit();
     return startNew(
         () -> {
-          int[] ports = freePorts(2);
+          int[] ports = freePorts(secured ? 3 : 2);
           return new InProcessKafka(
               createDirectory(parentDirectory.resolve("waybill-kafka-" + Names.hex(6))),
               1,
@@ -140,6 +154,7 @@ public final class InProcessKafka implements KafkaBroker, AutoCloseable {
               "1@127.0.0.1:" + ports[1],
               ports[0],
               ports[1],
+              secured ? ports[2] : 0,
               overrides);
         });
   }
@@ -188,6 +203,7 @@ public final class InProcessKafka implements KafkaBroker, AutoCloseable {
                     controllerVoters,
                     freePorts(1)[0],
                     0,
+                    0,
                     overrides));
     addedBrokers.add(broker);
     KafkaAdmin.awaitBroker(bootstrapServers, id, READY_TIMEOUT);
@@ -227,6 +243,19 @@ public final class InProcessKafka implements KafkaBroker, AutoCloseable {
   @Override
   public String bootstrapServers() {
     return bootstrapServers;
+  }
+
+  /**
+   * The {@code bootstrap.servers} value of the {@code SECURED} listener.
+   *
+   * @throws IllegalStateException if this broker was launched without one
+   */
+  String securedBootstrapServers() {
+    if (securedPort == 0) {
+      throw new IllegalStateException(
+          "the in-process Kafka broker at " + bootstrapServers + " has no secured listener");
+    }
+    return "127.0.0.1:" + securedPort;
   }
 
   /**
@@ -387,9 +416,11 @@ public final class InProcessKafka implements KafkaBroker, AutoCloseable {
       String controllerVoters,
       int brokerPort,
       int controllerPort,
+      int securedPort,
       Map<String, String> overrides) {
     Properties properties = new Properties();
     boolean controller = controllerPort > 0;
+    String secured = securedPort > 0 ? ",SECURED://127.0.0.1:" + securedPort : "";
     properties.put("process.roles", controller ? "broker,controller" : "broker");
     properties.put("node.id", String.valueOf(nodeId));
     properties.put("controller.quorum.voters", controllerVoters);
@@ -397,11 +428,15 @@ public final class InProcessKafka implements KafkaBroker, AutoCloseable {
         "listeners",
         "PLAINTEXT://127.0.0.1:"
             + brokerPort
-            + (controller ? ",CONTROLLER://127.0.0.1:" + controllerPort : ""));
-    properties.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + brokerPort);
+            + (controller ? ",CONTROLLER://127.0.0.1:" + controllerPort : "")
+            + secured);
+    properties.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + brokerPort + secured);
     properties.put("controller.listener.names", "CONTROLLER");
     properties.put("inter.broker.listener.name", "PLAINTEXT");
-    properties.put("listener.security.protocol.map", "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT");
+    properties.put(
+        "listener.security.protocol.map",
+        "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT"
+            + (secured.isEmpty() ? "" : ",SECURED:SASL_SSL"));
     properties.put("log.dirs", logDir.toString());
     properties.put("num.partitions", "1");
     properties.put("auto.create.topics.enable", "true");

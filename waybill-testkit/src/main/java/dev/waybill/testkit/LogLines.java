@@ -70,6 +70,17 @@ public final class LogLines implements AutoCloseable {
     }
   }
 
+  /**
+   * Whether a line at {@code level} or above contains {@code fragment}, e.g. for an await.
+   *
+   * @param level the lowest level looked at
+   * @param fragment text the line must contain
+   * @return whether such a line was captured so far
+   */
+  public boolean anyContains(Level level, String fragment) {
+    return atLeast(level).stream().anyMatch(line -> line.contains(fragment));
+  }
+
   /** Stops capturing. Idempotent. */
   @Override
   public void close() {

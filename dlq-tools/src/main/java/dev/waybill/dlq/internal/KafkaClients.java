@@ -11,6 +11,7 @@ import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -97,6 +98,13 @@ public final class KafkaClients {
   /** The brokers the clients start from ({@code bootstrap.servers}). */
   public String bootstrapServers() {
     return base.getProperty("bootstrap.servers");
+  }
+
+  /** The client settings: {@code bootstrap.servers} and those of the command config file. */
+  public Map<String, String> settings() {
+    Map<String, String> settings = new HashMap<>();
+    base.forEach((k, v) -> settings.put(k.toString(), v.toString()));
+    return settings;
   }
 
   /** A consumer of raw bytes that reads committed and uncommitted records and never commits. */

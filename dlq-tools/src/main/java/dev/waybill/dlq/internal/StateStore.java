@@ -34,7 +34,9 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.errors.TopicAuthorizationException;
 import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 
 /**
  * The tool's own state in one compacted Kafka topic (default {@value #DEFAULT_TOPIC}, one
@@ -120,12 +122,16 @@ public final class StateStore implements AutoCloseable {
   }
 
   /**
-   * Creates the state topic (compacted, one partition) unless it exists. Called before the tool
-   * changes anything, so it also checks that Kafka answers: within {@value #REACH_SECONDS} s, or
-   * the command fails with nothing changed.
+   * Creates the state topic (compacted, one partition) unless it exists. An existing topic is
+   * looked up first, so that a principal without CREATE works with a topic created beforehand.
+   * Called before the tool changes anything, so it also checks that Kafka answers: within {@value
+   * #REACH_SECONDS} s, or the command fails with nothing changed.
    */
   public void ensureTopic() {
     try (Admin admin = clients.admin()) {
+      if (exists(admin)) {
+        return;
+      }
       NewTopic t =
           new NewTopic(topic, Optional.of(1), Optional.empty())
               .configs(
@@ -145,7 +151,8 @@ public final class StateStore implements AutoCloseable {
                 + topic
                 + "' ("
                 + e.getCause().getMessage()
-                + "): create it compacted with one partition, or give --state-topic",
+                + "): create it compacted with one partition and grant the tool READ and WRITE on"
+                + " it (or CREATE), or give --state-topic",
             e.getCause());
       }
     } catch (TimeoutException e) {
@@ -167,6 +174,25 @@ public final class StateStore implements AutoCloseable {
             + "'; nothing was changed: check --bootstrap-server and --command-config, and that"
             + " the brokers are up",
         cause);
+  }
+
+  /** Whether the state topic exists; false also when the principal may not describe it. */
+  private boolean exists(Admin admin) throws InterruptedException, TimeoutException {
+    try {
+      admin.describeTopics(List.of(topic)).allTopicNames().get(REACH_SECONDS, TimeUnit.SECONDS);
+      return true;
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof UnknownTopicOrPartitionException
+          || e.getCause() instanceof TopicAuthorizationException) {
+        return false;
+      }
+      if (e.getCause() instanceof org.apache.kafka.common.errors.TimeoutException) {
+        throw unreachable(e.getCause());
+      }
+      throw new WaybillException(
+          "cannot look up the state topic '" + topic + "': " + e.getCause().getMessage(),
+          e.getCause());
+    }
   }
 
   /** Writes one entry and waits for Kafka's acknowledgement. */

@@ -7,6 +7,7 @@ import dev.waybill.inbox.InboxConsumer;
 import dev.waybill.inbox.InboxException;
 import dev.waybill.inbox.internal.RecordProcessor.Work;
 import dev.waybill.outbox.config.PassThroughFamily;
+import dev.waybill.outbox.internal.KafkaAuthentication;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -17,6 +18,7 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
@@ -37,6 +39,7 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.errors.TopicAuthorizationException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -52,6 +55,10 @@ import org.slf4j.LoggerFactory;
 public final class ConsumerRuntime implements InboxConsumer {
   private static final Logger LOG = LoggerFactory.getLogger(ConsumerRuntime.class);
   private static final AtomicInteger INSTANCES = new AtomicInteger();
+  private static final Duration ACCESS_CHECK_TIMEOUT = Duration.ofSeconds(5);
+  // a poll between two reconnection attempts returns without an error: the refusal counts as over
+  // only once records arrive or no attempt was refused for this long
+  private static final long REFUSAL_QUIET_NANOS = TimeUnit.SECONDS.toNanos(30);
 
   /**
    * The keys of {@link InboxConsumer.Builder#kafka} and {@link InboxConsumer.Builder#producer}
@@ -90,6 +97,8 @@ public final class ConsumerRuntime implements InboxConsumer {
   private ScheduledExecutorService housekeeping;
   private RecordProcessor processor;
   private Thread pollThread;
+  private boolean loginRefused; // poll thread only
+  private long loginRefusedAt; // poll thread only
 
   /**
    * @param options validated options
@@ -124,6 +133,13 @@ public final class ConsumerRuntime implements InboxConsumer {
             "inbox consumer " + name + ": cannot read parked keys: " + e.getMessage(), e);
       }
     }
+    consumer = new KafkaConsumer<>(consumerProperties());
+    try {
+      checkAccess();
+    } catch (RuntimeException e) {
+      consumer.close(Duration.ZERO);
+      throw e;
+    }
     producer = new KafkaProducer<>(producerProperties());
     processor =
         new RecordProcessor(
@@ -144,7 +160,6 @@ public final class ConsumerRuntime implements InboxConsumer {
                 return t;
               });
     }
-    consumer = new KafkaConsumer<>(consumerProperties());
     housekeeping =
         Executors.newSingleThreadScheduledExecutor(
             r -> {
@@ -162,6 +177,50 @@ public final class ConsumerRuntime implements InboxConsumer {
         name,
         config,
         KAFKA_KEYS.masked(new TreeMap<>(options.kafka())));
+  }
+
+  /**
+   * Asks Kafka for the partitions of each topic with the consumer's own credentials, so that a
+   * refused login or a topic the consumer may not read fails the start with what to fix. When Kafka
+   * does not answer within a few seconds the start goes on: the poll loop waits for Kafka as
+   * through any outage.
+   */
+  private void checkAccess() {
+    for (String topic : config.topics()) {
+      try {
+        consumer.partitionsFor(topic, ACCESS_CHECK_TIMEOUT);
+      } catch (TopicAuthorizationException e) {
+        throw new InboxException(
+            "inbox consumer "
+                + name
+                + ": Kafka refuses access to topic "
+                + topic
+                + " ("
+                + e.getMessage()
+                + "): grant the consumer's principal READ on the topic and on group "
+                + config.groupId()
+                + ", and WRITE on "
+                + config.deadLetterTopicFor(topic)
+                + " (docs/security.md)",
+            e);
+      } catch (KafkaException e) {
+        Optional<Throwable> refused = KafkaAuthentication.failure(e);
+        if (refused.isPresent()) {
+          throw new InboxException(
+              "inbox consumer "
+                  + name
+                  + ": "
+                  + KafkaAuthentication.describe(options.kafka(), "", refused.get()),
+              e);
+        }
+        LOG.warn(
+            "inbox consumer {}: Kafka did not describe topic {} at start ({}); polling anyway",
+            name,
+            topic,
+            e.toString());
+        return;
+      }
+    }
   }
 
   @Override
@@ -241,6 +300,11 @@ public final class ConsumerRuntime implements InboxConsumer {
       while (!closing) {
         try {
           ConsumerRecords<byte[], byte[]> records = consumer.poll(config.pollTimeout());
+          if (loginRefused
+              && (!records.isEmpty() || System.nanoTime() - loginRefusedAt > REFUSAL_QUIET_NANOS)) {
+            loginRefused = false;
+            LOG.info("inbox consumer {}: Kafka accepts the credentials again", name);
+          }
           dispatch(records);
           commitDone();
           applyBackpressure();
@@ -250,8 +314,23 @@ public final class ConsumerRuntime implements InboxConsumer {
             LOG.debug("inbox consumer {}: woken up", name);
           }
         } catch (KafkaException e) {
-          LOG.error(
-              "inbox consumer {}: polling or committing failed ({}); retrying in 1 s", name, e, e);
+          Optional<Throwable> refused = KafkaAuthentication.failure(e);
+          if (refused.isEmpty()) {
+            LOG.error(
+                "inbox consumer {}: polling or committing failed ({}); retrying in 1 s",
+                name,
+                e,
+                e);
+          } else if (loginRefused) {
+            loginRefusedAt = System.nanoTime();
+          } else {
+            loginRefused = true;
+            loginRefusedAt = System.nanoTime();
+            LOG.error(
+                "inbox consumer {}: {}; retrying every second until Kafka accepts the credentials",
+                name,
+                KafkaAuthentication.describe(options.kafka(), "", refused.get()));
+          }
           sleepQuietly(1_000);
         }
       }
