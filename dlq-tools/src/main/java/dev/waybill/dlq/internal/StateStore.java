@@ -25,6 +25,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.regex.Pattern;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.CreateTopicsOptions;
+import org.apache.kafka.clients.admin.DescribeTopicsOptions;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
@@ -128,7 +129,17 @@ public final class StateStore implements AutoCloseable {
    * #REACH_SECONDS} s, or the command fails with nothing changed.
    */
   public void ensureTopic() {
-    try (Admin admin = clients.admin()) {
+    Admin admin = clients.admin();
+    try {
+      createUnlessExists(admin);
+    } finally {
+      // a call that timed out must not hold the command while the client winds it down
+      admin.close(Duration.ofSeconds(1));
+    }
+  }
+
+  private void createUnlessExists(Admin admin) {
+    try {
       if (exists(admin)) {
         return;
       }
@@ -179,7 +190,12 @@ public final class StateStore implements AutoCloseable {
   /** Whether the state topic exists; false also when the principal may not describe it. */
   private boolean exists(Admin admin) throws InterruptedException, TimeoutException {
     try {
-      admin.describeTopics(List.of(topic)).allTopicNames().get(REACH_SECONDS, TimeUnit.SECONDS);
+      // the call's own deadline, so that closing the admin client does not wait out the default
+      admin
+          .describeTopics(
+              List.of(topic), new DescribeTopicsOptions().timeoutMs((int) (REACH_SECONDS * 1000)))
+          .allTopicNames()
+          .get(REACH_SECONDS + 5, TimeUnit.SECONDS);
       return true;
     } catch (ExecutionException e) {
       if (e.getCause() instanceof UnknownTopicOrPartitionException
