@@ -30,6 +30,18 @@ public final class OutboxStore {
   // may estimate the shard filter so selective that it scans and sorts the whole table instead
   // (measured: 130 ms instead of 3 ms on 200,000 rows), so the other plans are switched off for
   // this transaction.
+  private static final String COLUMNS =
+      "seq, id, topic, msg_key, event_type, content_type, payload, headers, traceparent,"
+          + " created_at";
+  // A row's bytes as the relay holds them: payload and headers. Both databases know a stored
+  // value's length without handing it over (PostgreSQL reads it from the TOAST pointer).
+  private static final String ROW_BYTES =
+      "OCTET_LENGTH(o.payload) + COALESCE(OCTET_LENGTH(o.headers), 0) AS nbytes";
+  // The running total of the claimed rows' bytes, in seq order: the rows whose total stays within
+  // the bound form a prefix of the claim, and the first row is kept whatever its size.
+  private static final String RUNNING_TOTAL =
+      "SUM(c.nbytes) OVER (ORDER BY c.seq ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS"
+          + " upto, ROW_NUMBER() OVER (ORDER BY c.seq) AS rn";
   private static final String PLANNER_SETTINGS =
       "SET LOCAL jit = off; SET LOCAL plan_cache_mode = force_custom_plan;"
           + " SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off;"
@@ -56,12 +68,14 @@ public final class OutboxStore {
     this.tables = tables;
     this.outbox = tables.outboxTable().sql();
     this.deadLetters = tables.deadLetterTable().sql();
-    this.claimAllSql = claimHead() + " AND o.seq <> ALL(?)" + claimTail() + "?";
-    this.claimShardsSql =
-        claimHead()
+    String all = claimHead(fullColumns()) + " AND o.seq <> ALL(?)" + claimTail() + "?";
+    String byShard =
+        claimHead(fullColumns())
             + " AND o.seq <> ALL(?) AND MOD(COALESCE(o.shard, o.seq), ?) = ANY(?)"
             + claimTail()
             + "?";
+    this.claimAllSql = withinBytes(all);
+    this.claimShardsSql = withinBytes(byShard);
     this.deleteSql = "DELETE FROM " + outbox + " WHERE seq = ANY(?)";
   }
 
@@ -78,7 +92,10 @@ public final class OutboxStore {
   /**
    * Reads up to {@code limit} publishable rows in write order: committed, due ({@code available_at}
    * passed), in one of {@code ownedShards} (null: all), not in {@code exclude} (the in-flight batch
-   * and rows waiting for their DELETE), and not behind a parked key.
+   * and rows waiting for their DELETE), and not behind a parked key; of those, the first ones whose
+   * payload and header bytes add up to at most {@code maxBytes}, and always the first row, alone
+   * when it is larger. The bound is applied by the database, so no more than that reaches the relay
+   * (the JDBC drivers hold a whole result in memory).
    *
    * <p>On PostgreSQL the claim is one prepared statement of constant text with array parameters, so
    * it is planned cheaply and its rows arrive in binary; it runs in a short transaction with {@code
@@ -88,12 +105,27 @@ public final class OutboxStore {
    * spliced into the SQL text.
    */
   public List<OutboxRow> claim(
-      int shardCount, Collection<Integer> ownedShards, Collection<Long> exclude, int limit)
+      int shardCount,
+      Collection<Integer> ownedShards,
+      Collection<Long> exclude,
+      int limit,
+      long maxBytes)
       throws SQLException {
     if (dialect.supportsArrayParameters()) {
-      return claimWithArrays(shardCount, ownedShards, exclude, limit);
+      return claimWithArrays(shardCount, ownedShards, exclude, limit, maxBytes);
     }
-    StringBuilder sql = new StringBuilder(256).append(claimHead());
+    // seqs and sizes first, then the rows of the prefix that fits by primary key: the derived
+    // table then holds no payload (MySQL would copy every claimed payload into a temporary table)
+    StringBuilder sql =
+        new StringBuilder(512)
+            .append("SELECT ")
+            .append(COLUMNS)
+            .append(" FROM ")
+            .append(outbox)
+            .append(" WHERE seq IN (SELECT w.seq FROM (SELECT c.seq, ")
+            .append(RUNNING_TOTAL)
+            .append(" FROM (")
+            .append(claimHead("o.seq, " + ROW_BYTES));
     if (ownedShards != null) {
       sql.append(" AND MOD(COALESCE(o.shard, o.seq), ")
           .append(shardCount)
@@ -103,7 +135,11 @@ public final class OutboxStore {
     if (!exclude.isEmpty()) {
       sql.append(" AND o.seq NOT IN ").append(numbers(exclude));
     }
-    sql.append(claimTail()).append(limit);
+    sql.append(claimTail())
+        .append(limit)
+        .append(") c) w WHERE w.rn = 1 OR w.upto <= ")
+        .append(maxBytes)
+        .append(") ORDER BY seq");
     try (Connection c = dataSource.getConnection();
         Statement st = c.createStatement();
         ResultSet rs = st.executeQuery(sql.toString())) {
@@ -112,7 +148,11 @@ public final class OutboxStore {
   }
 
   private List<OutboxRow> claimWithArrays(
-      int shardCount, Collection<Integer> ownedShards, Collection<Long> exclude, int limit)
+      int shardCount,
+      Collection<Integer> ownedShards,
+      Collection<Long> exclude,
+      int limit,
+      long maxBytes)
       throws SQLException {
     try (Connection c = dataSource.getConnection()) {
       c.setAutoCommit(false);
@@ -126,6 +166,7 @@ public final class OutboxStore {
           try (PreparedStatement st = c.prepareStatement(claimAllSql)) {
             st.setArray(1, excluded);
             st.setInt(2, limit);
+            st.setLong(3, maxBytes);
             try (ResultSet rs = st.executeQuery()) {
               rows = readRows(rs, limit);
             }
@@ -141,6 +182,7 @@ public final class OutboxStore {
             st.setLong(2, shardCount);
             st.setArray(3, c.createArrayOf("bigint", shards));
             st.setInt(4, limit);
+            st.setLong(5, maxBytes);
             try (ResultSet rs = st.executeQuery()) {
               rows = readRows(rs, limit);
             }
@@ -157,9 +199,30 @@ public final class OutboxStore {
     }
   }
 
-  private String claimHead() {
-    return "SELECT o.seq, o.id, o.topic, o.msg_key, o.event_type, o.content_type, o.payload,"
-        + " o.headers, o.traceparent, o.created_at FROM "
+  private static String fullColumns() {
+    return "o.seq, o.id, o.topic, o.msg_key, o.event_type, o.content_type, o.payload, o.headers,"
+        + " o.traceparent, o.created_at, "
+        + ROW_BYTES;
+  }
+
+  /**
+   * The claim of full rows (PostgreSQL) filtered to the prefix within the bound, whose parameter
+   * follows; the payloads stay in the database until they are sent (TOAST pointers).
+   */
+  private static String withinBytes(String claim) {
+    return "SELECT "
+        + COLUMNS
+        + " FROM (SELECT c.*, "
+        + RUNNING_TOTAL
+        + " FROM ("
+        + claim
+        + ") c) w WHERE w.rn = 1 OR w.upto <= ? ORDER BY w.seq";
+  }
+
+  private String claimHead(String columns) {
+    return "SELECT "
+        + columns
+        + " FROM "
         + outbox
         + " o WHERE (o.available_at IS NULL OR o.available_at <= "
         + dialect.nowSql()
