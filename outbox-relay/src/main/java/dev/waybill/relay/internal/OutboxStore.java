@@ -74,8 +74,8 @@ public final class OutboxStore {
             + " AND o.seq <> ALL(?) AND MOD(COALESCE(o.shard, o.seq), ?) = ANY(?)"
             + claimTail()
             + "?";
-    this.claimAllSql = withinBytes(all);
-    this.claimShardsSql = withinBytes(byShard);
+    this.claimAllSql = withinBytes(all, "?");
+    this.claimShardsSql = withinBytes(byShard, "?");
     this.deleteSql = "DELETE FROM " + outbox + " WHERE seq = ANY(?)";
   }
 
@@ -114,35 +114,41 @@ public final class OutboxStore {
     if (dialect.supportsArrayParameters()) {
       return claimWithArrays(shardCount, ownedShards, exclude, limit, maxBytes);
     }
-    // seqs and sizes first, then the rows of the prefix that fits by primary key: the derived
-    // table then holds no payload (MySQL would copy every claimed payload into a temporary table)
-    StringBuilder sql =
+    // MySQL would copy every claimed payload into the derived table's temporary table: there the
+    // claim takes seqs and sizes first and joins the rows of the prefix that fits back by primary
+    // key. H2 filters the full-row claim, as PostgreSQL does.
+    boolean sizesFirst = dialect == Dialect.mysql();
+    StringBuilder claim =
         new StringBuilder(512)
-            .append("SELECT ")
-            .append(COLUMNS)
-            .append(" FROM ")
-            .append(outbox)
-            .append(" WHERE seq IN (SELECT w.seq FROM (SELECT c.seq, ")
-            .append(RUNNING_TOTAL)
-            .append(" FROM (")
-            .append(claimHead("o.seq, " + ROW_BYTES));
+            .append(claimHead(sizesFirst ? "o.seq, " + ROW_BYTES : fullColumns()));
     if (ownedShards != null) {
-      sql.append(" AND MOD(COALESCE(o.shard, o.seq), ")
+      claim
+          .append(" AND MOD(COALESCE(o.shard, o.seq), ")
           .append(shardCount)
           .append(") IN ")
           .append(numbers(ownedShards));
     }
     if (!exclude.isEmpty()) {
-      sql.append(" AND o.seq NOT IN ").append(numbers(exclude));
+      claim.append(" AND o.seq NOT IN ").append(numbers(exclude));
     }
-    sql.append(claimTail())
-        .append(limit)
-        .append(") c) w WHERE w.rn = 1 OR w.upto <= ")
-        .append(maxBytes)
-        .append(") ORDER BY seq");
+    claim.append(claimTail()).append(limit);
+    String sql =
+        sizesFirst
+            ? "SELECT "
+                + COLUMNS
+                + " FROM "
+                + outbox
+                + " WHERE seq IN (SELECT w.seq FROM (SELECT c.seq, "
+                + RUNNING_TOTAL
+                + " FROM ("
+                + claim
+                + ") c) w WHERE w.rn = 1 OR w.upto <= "
+                + maxBytes
+                + ") ORDER BY seq"
+            : withinBytes(claim.toString(), Long.toString(maxBytes));
     try (Connection c = dataSource.getConnection();
         Statement st = c.createStatement();
-        ResultSet rs = st.executeQuery(sql.toString())) {
+        ResultSet rs = st.executeQuery(sql)) {
       return readRows(rs, limit);
     }
   }
@@ -206,17 +212,19 @@ public final class OutboxStore {
   }
 
   /**
-   * The claim of full rows (PostgreSQL) filtered to the prefix within the bound, whose parameter
-   * follows; the payloads stay in the database until they are sent (TOAST pointers).
+   * The claim of full rows filtered to the prefix within {@code bound} (a number or a parameter);
+   * on PostgreSQL the payloads stay TOAST pointers until the filtered rows are sent.
    */
-  private static String withinBytes(String claim) {
+  private static String withinBytes(String claim, String bound) {
     return "SELECT "
         + COLUMNS
         + " FROM (SELECT c.*, "
         + RUNNING_TOTAL
         + " FROM ("
         + claim
-        + ") c) w WHERE w.rn = 1 OR w.upto <= ? ORDER BY w.seq";
+        + ") c) w WHERE w.rn = 1 OR w.upto <= "
+        + bound
+        + " ORDER BY w.seq";
   }
 
   private String claimHead(String columns) {
