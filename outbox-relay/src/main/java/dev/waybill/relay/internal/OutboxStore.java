@@ -38,10 +38,13 @@ public final class OutboxStore {
   private static final String ROW_BYTES =
       "OCTET_LENGTH(o.payload) + COALESCE(OCTET_LENGTH(o.headers), 0) AS nbytes";
   // The running total of the claimed rows' bytes, in seq order: the rows whose total stays within
-  // the bound form a prefix of the claim, and the first row is kept whatever its size.
+  // the bound form a prefix of the claim, and the first row (rn = 1) is kept whatever its size.
+  // Both are running aggregates over one window (ROW_NUMBER would not take the frame), so
+  // PostgreSQL computes them in one pass.
+  private static final String WINDOW =
+      " OVER (ORDER BY c.seq ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)";
   private static final String RUNNING_TOTAL =
-      "SUM(c.nbytes) OVER (ORDER BY c.seq ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS"
-          + " upto, ROW_NUMBER() OVER (ORDER BY c.seq) AS rn";
+      "SUM(c.nbytes)" + WINDOW + " AS upto, COUNT(*)" + WINDOW + " AS rn";
   private static final String PLANNER_SETTINGS =
       "SET LOCAL jit = off; SET LOCAL plan_cache_mode = force_custom_plan;"
           + " SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off;"
