@@ -355,12 +355,10 @@ public record RelayConfig(
     if (batchSize < 1 || batchSize > 10_000) {
       problems.add("'" + batchSize + "' → relay.batch.size → expected a number from 1 to 10000");
     }
-    if (batchMaxBytes != Setting.AUTO
-        && (batchMaxBytes < 64L * 1024 || batchMaxBytes > 16L * 1024 * 1024 * 1024)) {
-      problems.add(
-          "'"
-              + batchMaxBytes
-              + "' → relay.batch.max.bytes → expected a size from 64kB to 16GB or auto");
+    String badBound =
+        batchMaxBytes == Setting.AUTO ? null : refusal(BATCH_MAX_BYTES, batchMaxBytes);
+    if (badBound != null) {
+      problems.add("'" + batchMaxBytes + "' → relay.batch.max.bytes → " + badBound);
     } else {
       problems.addAll(
           HeapBudget.problems(
@@ -380,6 +378,16 @@ public record RelayConfig(
     }
     if (!problems.isEmpty()) {
       throw new ConfigException(problems);
+    }
+  }
+
+  /** Why the declaration refuses {@code value}, or null: one range, stated in the declaration. */
+  private static String refusal(Setting<?> setting, long value) {
+    try {
+      setting.parse(Long.toString(value));
+      return null;
+    } catch (IllegalArgumentException e) {
+      return e.getMessage();
     }
   }
 

@@ -271,6 +271,11 @@ class RelayConfigTest {
     m.put("relay.batch.max.bytes", "1kB");
     assertThat(problems(m))
         .contains("'1kB' → relay.batch.max.bytes → expected a size from 64kB to 16GB or auto");
+    assertThatThrownBy(
+            () -> RelayConfig.builder().bootstrapServers("kafka:9092").batchMaxBytes(1000).build())
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining(
+            "'1000' → relay.batch.max.bytes → expected a size from 64kB to 16GB or auto");
   }
 
   @Test
