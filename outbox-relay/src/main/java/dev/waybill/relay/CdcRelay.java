@@ -14,6 +14,7 @@ import dev.waybill.outbox.wire.LogicalMessageFormat;
 import dev.waybill.relay.internal.CdcDeadLetters;
 import dev.waybill.relay.internal.Deleter;
 import dev.waybill.relay.internal.EmitterPrivileges;
+import dev.waybill.relay.internal.FatalError;
 import dev.waybill.relay.internal.KafkaHealthCheck;
 import dev.waybill.relay.internal.KafkaPublisher;
 import dev.waybill.relay.internal.KafkaPublisher.Batch;
@@ -78,6 +79,7 @@ final class CdcRelay implements Relay {
   private final MeterRegistry registry;
   private final RelayMetrics metrics;
   private final IntervalFunction backoff;
+  private final long batchMaxBytes;
   private final String prefix;
   private final String heartbeatPrefix;
   // pg_logical_emit_message needs no privilege by default: in table mode any role that can
@@ -101,6 +103,8 @@ final class CdcRelay implements Relay {
   private final KafkaHealthCheck kafkaHealth;
   private volatile boolean stopping;
   private volatile boolean crashed;
+  private volatile boolean failed; // stopped itself after a fatal error
+  private boolean closed;
   private volatile boolean running;
   private volatile boolean active;
   private volatile boolean slotLost;
@@ -121,6 +125,7 @@ final class CdcRelay implements Relay {
     this.dialect = dialect;
     this.registry = registry;
     this.metrics = new RelayMetrics(registry, config.instanceId());
+    this.batchMaxBytes = config.effectiveBatchMaxBytes();
     this.backoff =
         IntervalFunction.ofExponentialRandomBackoff(
             config.backoffInitial().toMillis(), 2.0, 0.5, config.backoffMax().toMillis());
@@ -333,7 +338,14 @@ final class CdcRelay implements Relay {
           boolean failed = session.run();
           outage = null;
           failedRounds = failed ? pause(failedRounds) : 0;
+        } catch (Error e) {
+          fail(e);
+          break;
         } catch (SQLException | RuntimeException e) {
+          if (FatalError.isFatal(e)) {
+            fail(e);
+            break;
+          }
           if (stopping) {
             break;
           }
@@ -362,6 +374,17 @@ final class CdcRelay implements Relay {
       running = false;
       MDC.remove("relay");
     }
+  }
+
+  /**
+   * Stops after an error the loop cannot recover from: the sends in flight may still complete or
+   * never will, so nothing more is confirmed; the slot goes back to PostgreSQL with the connection.
+   */
+  private void fail(Throwable e) {
+    FatalError.report(config.instanceId(), "slot reader", e, null);
+    failed = true;
+    crashed = true;
+    stopping = true;
   }
 
   /** Failed attempts to read the slot in a row. */
@@ -472,6 +495,7 @@ final class CdcRelay implements Relay {
     final List<Item> items = new ArrayList<>();
     final List<Long> rowSeqs = new ArrayList<>();
     long endLsn;
+    long bytes; // of its items' rows, counted as they are added
     int firstOutcome;
     int outcomes;
     private Set<Long> deleted;
@@ -523,7 +547,7 @@ final class CdcRelay implements Relay {
   private record AfterDelete(long lsn, Instant commitTime, long ticket) {}
 
   /** A group of transactions sent together. */
-  private record Sent(List<Txn> txns, Batch batch) {}
+  private record Sent(List<Txn> txns, Batch batch, long bytes) {}
 
   /** One replication session: decode, send, settle, confirm, until a failure or stop. */
   private final class Session {
@@ -537,6 +561,9 @@ final class CdcRelay implements Relay {
     private Txn open;
     private int readyItems;
     private int inflightItems;
+    private long readyBytes;
+    private long inflightBytes;
+    private int readyCounted; // the first transactions of ready whose bytes are in readyBytes
     private long confirmed;
     private Instant confirmedCommit;
     private long statusSentAt;
@@ -558,13 +585,15 @@ final class CdcRelay implements Relay {
       int maxInflight = Math.max(10_000, config.batchSize() * 10);
       while (!stopping) {
         ByteBuffer buf = null;
-        if (inflightItems + readyItems < maxInflight) {
+        boolean full = inflightItems + readyItems >= maxInflight || !roomForMore();
+        if (!full) {
           buf = stream.readPending();
         }
         if (buf != null) {
           received = true;
           dbOkAt = System.nanoTime();
           receive(decoder.decode(buf), stream.getLastReceiveLSN().asLong());
+          countReady();
         }
         // Send when the stream pauses, a batch is full, or the first ready transaction has waited
         // SEND_AFTER: at a steady rate the stream may never pause for long, and waiting for a full
@@ -572,6 +601,7 @@ final class CdcRelay implements Relay {
         if (!ready.isEmpty()
             && (buf == null
                 || readyItems >= config.batchSize()
+                || readyBytes >= batchMaxBytes
                 || System.nanoTime() - readySince >= SEND_AFTER_NANOS)) {
           send();
         }
@@ -595,8 +625,7 @@ final class CdcRelay implements Relay {
         }
         if (confirmDirty && now - statusSentAt > STATUS_EVERY_NANOS) {
           sendStatus();
-        } else if (inflightItems + readyItems >= maxInflight
-            && now - statusSentAt > TimeUnit.SECONDS.toNanos(1)) {
+        } else if (full && now - statusSentAt > TimeUnit.SECONDS.toNanos(1)) {
           stream.forceUpdateStatus(); // stay alive for wal_sender_timeout while Kafka catches up
           statusSentAt = now;
         }
@@ -636,6 +665,30 @@ final class CdcRelay implements Relay {
         }
       }
       return false;
+    }
+
+    /**
+     * Whether another change may be read: while the decoded, unacknowledged messages hold less than
+     * {@code relay.batch.max.bytes}, the stream is read; beyond it, reading waits for Kafka's
+     * acknowledgements (PostgreSQL keeps the rest). With nothing held, one change is always read,
+     * so a message larger than the bound goes through alone.
+     */
+    private boolean roomForMore() {
+      long held = inflightBytes + readyBytes + (open == null ? 0 : open.bytes);
+      return held == 0 || held < batchMaxBytes;
+    }
+
+    /** Adds the transactions that became ready since the last call to {@code readyBytes}. */
+    private void countReady() {
+      for (; readyCounted < ready.size(); readyCounted++) {
+        Txn t = ready.get(readyCounted);
+        if (t.bytes == 0) {
+          for (Item item : t.items) { // a transaction that was never open (a lone message)
+            t.bytes += item.row() == null ? 0 : item.row().bytes();
+          }
+        }
+        readyBytes += t.bytes;
+      }
     }
 
     private void markReady() {
@@ -715,7 +768,9 @@ final class CdcRelay implements Relay {
      * only when its last part (the one the Commit closes) is settled, as for a small one.
      */
     private void splitIfLarge() {
-      if (open.items.size() >= config.batchSize()) {
+      Item last = open.items.get(open.items.size() - 1);
+      open.bytes += last.row() == null ? 0 : last.row().bytes();
+      if (open.items.size() >= config.batchSize() || open.bytes >= batchMaxBytes) {
         Txn part = open;
         markReady();
         ready.add(part);
@@ -853,8 +908,11 @@ final class CdcRelay implements Relay {
       List<Txn> txns = new ArrayList<>(ready);
       ready.clear();
       readyItems = 0;
+      long bytes = readyBytes;
+      readyBytes = 0;
+      readyCounted = 0;
       if (rows.isEmpty()) {
-        inflight.add(new Sent(txns, null));
+        inflight.add(new Sent(txns, null, 0));
         return;
       }
       metrics.batchSize(rows.size());
@@ -865,8 +923,9 @@ final class CdcRelay implements Relay {
           o.future().thenRun(() -> metrics.published(created, Instant.now()));
         }
       }
-      inflight.add(new Sent(txns, batch));
+      inflight.add(new Sent(txns, batch, bytes));
       inflightItems += rows.size();
+      inflightBytes += bytes;
     }
 
     /**
@@ -887,6 +946,7 @@ final class CdcRelay implements Relay {
         if (s.batch() != null) {
           inflightItems -= s.batch().outcomes().size();
         }
+        inflightBytes -= s.bytes();
         boolean anyAcked = false;
         boolean failed = false;
         if (s.batch() != null) {
@@ -951,6 +1011,7 @@ final class CdcRelay implements Relay {
         }
         inflight.clear();
         inflightItems = 0;
+        inflightBytes = 0;
         metrics.retried();
         if (confirmDirty) {
           try {
@@ -1224,6 +1285,12 @@ final class CdcRelay implements Relay {
       store.backlogIfDue().ifPresent(metrics::backlog);
     } catch (SQLException | RuntimeException e) {
       LOG.debug("relay {}: slot query failed: {}", config.instanceId(), e.getMessage());
+    } catch (Error e) {
+      // a scheduled task that throws is never run again: stop instead of going on without it
+      FatalError.report(config.instanceId(), "maintenance thread", e, null);
+      failed = true;
+      stopping = true;
+      return;
     }
     if (kafkaHealth.reachable()) {
       kafkaOkAt = System.nanoTime();
@@ -1234,9 +1301,10 @@ final class CdcRelay implements Relay {
   public void close() {
     Thread t;
     synchronized (this) {
-      if (stopping) {
+      if (closed || (stopping && !failed)) {
         return;
       }
+      closed = true;
       stopping = true;
       t = loop;
     }

@@ -7,6 +7,7 @@ import dev.waybill.outbox.jdbc.SqlIdentifier;
 import dev.waybill.outbox.schema.SchemaComponent;
 import dev.waybill.outbox.schema.SchemaMigrator;
 import dev.waybill.relay.internal.Deleter;
+import dev.waybill.relay.internal.FatalError;
 import dev.waybill.relay.internal.KafkaHealthCheck;
 import dev.waybill.relay.internal.KafkaPublisher;
 import dev.waybill.relay.internal.KafkaPublisher.Batch;
@@ -59,6 +60,7 @@ final class PollingRelay implements Relay {
   private final Map<Long, Integer> attempts = new HashMap<>();
   private final Set<String> blocked = new HashSet<>();
   private final IntervalFunction backoff;
+  private final long batchMaxBytes;
   private Dialect dialect;
   private OutboxStore store;
   private Deleter deleter;
@@ -70,6 +72,8 @@ final class PollingRelay implements Relay {
   private final KafkaHealthCheck kafkaHealth;
   private volatile boolean stopping;
   private volatile boolean crashed;
+  private volatile boolean failed; // stopped itself after a fatal error
+  private boolean closed;
   private volatile boolean running;
   private volatile long dbOkAt;
   private volatile long kafkaOkAt;
@@ -82,6 +86,7 @@ final class PollingRelay implements Relay {
     this.dialect = dialect;
     this.registry = registry;
     this.metrics = new RelayMetrics(registry, config.instanceId());
+    this.batchMaxBytes = config.effectiveBatchMaxBytes();
     this.backoff =
         IntervalFunction.ofExponentialRandomBackoff(
             config.backoffInitial().toMillis(), 2.0, 0.5, config.backoffMax().toMillis());
@@ -196,7 +201,8 @@ final class PollingRelay implements Relay {
                   config.shards(),
                   own.all() ? null : own.shards(),
                   exclusion(inflight),
-                  config.batchSize());
+                  config.batchSize(),
+                  batchMaxBytes);
           dbOkAt = System.nanoTime();
           if (rows.isEmpty()) {
             if (inflight != null) {
@@ -250,7 +256,16 @@ final class PollingRelay implements Relay {
             LOG.warn("relay {}: loop interrupted; stopping", config.instanceId());
           }
           break;
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
+          if (FatalError.isFatal(e)) {
+            // the sends in flight may still complete or never will: give nothing back, as after
+            // kill -9, so no relay overtakes them before the leases expire
+            FatalError.report(config.instanceId(), "publish loop", e, config.leaseTtl());
+            failed = true;
+            crashed = true;
+            stopping = true;
+            break;
+          }
           LOG.error("relay {}: unexpected error in the publish loop", config.instanceId(), e);
           finish(inflight);
           inflight = null;
@@ -487,13 +502,20 @@ final class PollingRelay implements Relay {
 
   private void maintain() {
     try {
-      store.backlogIfDue().ifPresent(metrics::backlog);
-      dbOkAt = System.nanoTime();
-    } catch (SQLException | RuntimeException e) {
-      LOG.debug("relay {}: backlog query failed: {}", config.instanceId(), e.getMessage());
-    }
-    if (kafkaHealth.reachable()) {
-      kafkaOkAt = System.nanoTime();
+      try {
+        store.backlogIfDue().ifPresent(metrics::backlog);
+        dbOkAt = System.nanoTime();
+      } catch (SQLException | RuntimeException e) {
+        LOG.debug("relay {}: backlog query failed: {}", config.instanceId(), e.getMessage());
+      }
+      if (kafkaHealth.reachable()) {
+        kafkaOkAt = System.nanoTime();
+      }
+    } catch (Error e) {
+      // a scheduled task that throws is never run again: stop instead of going on without it
+      FatalError.report(config.instanceId(), "maintenance thread", e, null);
+      failed = true;
+      stopping = true;
     }
   }
 
@@ -501,9 +523,10 @@ final class PollingRelay implements Relay {
   public void close() {
     Thread t;
     synchronized (this) {
-      if (stopping) {
+      if (closed || (stopping && !failed)) {
         return;
       }
+      closed = true;
       stopping = true;
       t = loop;
     }

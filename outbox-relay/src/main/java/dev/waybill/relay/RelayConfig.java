@@ -10,6 +10,7 @@ import dev.waybill.outbox.config.Settings;
 import dev.waybill.outbox.dialect.LogicalDecodingSql;
 import dev.waybill.outbox.jdbc.DatabaseSettings;
 import dev.waybill.outbox.jdbc.SqlIdentifier;
+import dev.waybill.relay.internal.HeapBudget;
 import dev.waybill.relay.internal.KafkaPublisher;
 import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
@@ -38,6 +39,9 @@ import org.apache.kafka.common.config.ConfigDef;
  * @param source the CloudEvents {@code ce_source} of published messages ({@code relay.source})
  * @param shards how many shards the keys map to; the same on every relay ({@code relay.shards})
  * @param batchSize the most rows claimed and sent at once ({@code relay.batch.size})
+ * @param batchMaxBytes the most payload and header bytes claimed at once, a single larger message
+ *     excepted ({@code relay.batch.max.bytes}); {@link Setting#AUTO} derives it from the heap
+ *     ({@link #effectiveBatchMaxBytes()})
  * @param pollInterval the longest idle wait between polls ({@code relay.poll.interval})
  * @param leaseTtl how long a shard lease lasts without renewal ({@code relay.lease.ttl})
  * @param leaseRenewInterval how often leases are renewed and rebalanced ({@code
@@ -63,6 +67,7 @@ public record RelayConfig(
     String source,
     int shards,
     int batchSize,
+    long batchMaxBytes,
     Duration pollInterval,
     Duration leaseTtl,
     Duration leaseRenewInterval,
@@ -106,6 +111,17 @@ public record RelayConfig(
   public static final Setting<Integer> BATCH_SIZE =
       Setting.integer(
           "relay.batch.size", 1000, 1, 10_000, "Most outbox rows claimed and sent at once.");
+
+  /** {@code relay.batch.max.bytes}: {@code auto} by default. */
+  public static final Setting<Long> BATCH_MAX_BYTES =
+      Setting.byteSizeOrAuto(
+          "relay.batch.max.bytes",
+          64L * 1024,
+          16L * 1024 * 1024 * 1024,
+          "Most payload + header bytes claimed (polling) or held unacknowledged (CDC) at once;"
+              + " a single larger message is sent alone. auto: 1/16 of the heap left after"
+              + " kafka.buffer.memory (32MB default), e.g. 6MB at -Xmx128m, 22MB at -Xmx384m. An"
+              + " explicit value must fit in 1/4 of that.");
 
   /** {@code relay.poll.interval}. */
   public static final Setting<Duration> POLL_INTERVAL =
@@ -281,6 +297,7 @@ public record RelayConfig(
           SOURCE,
           SHARDS,
           BATCH_SIZE,
+          BATCH_MAX_BYTES,
           POLL_INTERVAL,
           LEASE_TTL,
           LEASE_RENEW_INTERVAL,
@@ -336,6 +353,7 @@ public record RelayConfig(
    * @param source the CloudEvents source
    * @param shards the number of lease units, the same on every relay
    * @param batchSize the most rows per claim
+   * @param batchMaxBytes the most bytes per claim, or {@link Setting#AUTO}; must fit the heap
    * @param pollInterval the longest idle wait
    * @param leaseTtl the lease lifetime; must exceed {@code sendTimeout} plus {@code
    *     leaseRenewInterval}
@@ -371,6 +389,18 @@ public record RelayConfig(
     if (batchSize < 1 || batchSize > 10_000) {
       problems.add("'" + batchSize + "' → relay.batch.size → expected a number from 1 to 10000");
     }
+    String badBound =
+        batchMaxBytes == Setting.AUTO ? null : refusal(BATCH_MAX_BYTES, batchMaxBytes);
+    if (badBound != null) {
+      problems.add("'" + batchMaxBytes + "' → relay.batch.max.bytes → " + badBound);
+    } else {
+      problems.addAll(
+          HeapBudget.problems(
+              batchMaxBytes,
+              outbox.maxMessageBytes(),
+              HeapBudget.maxHeap(),
+              HeapBudget.producerBuffer(kafka)));
+    }
     if (maxAttempts < 1) {
       problems.add("'" + maxAttempts + "' → relay.retry.max.attempts → expected at least 1");
     }
@@ -388,6 +418,16 @@ public record RelayConfig(
     }
     if (!problems.isEmpty()) {
       throw new ConfigException(problems);
+    }
+  }
+
+  /** Why the declaration refuses {@code value}, or null: one range, stated in the declaration. */
+  private static String refusal(Setting<?> setting, long value) {
+    try {
+      setting.parse(Long.toString(value));
+      return null;
+    } catch (IllegalArgumentException e) {
+      return e.getMessage();
     }
   }
 
@@ -486,6 +526,7 @@ public record RelayConfig(
     String source = r.get(SOURCE);
     Integer shards = r.get(SHARDS);
     Integer batch = r.get(BATCH_SIZE);
+    Long batchBytes = r.get(BATCH_MAX_BYTES);
     Duration poll = r.get(POLL_INTERVAL);
     Duration ttl = r.get(LEASE_TTL);
     Duration renew = r.get(LEASE_RENEW_INTERVAL);
@@ -559,6 +600,7 @@ public record RelayConfig(
         source,
         shards,
         batch,
+        batchBytes,
         poll,
         ttl,
         renew,
@@ -603,6 +645,17 @@ public record RelayConfig(
   }
 
   /**
+   * The byte bound of a claim in use: {@link #batchMaxBytes()}, or when that is {@link
+   * Setting#AUTO}, a sixteenth of this JVM's heap left after the producer's {@code buffer.memory}.
+   *
+   * @return the bound in bytes; a single message larger than it is still sent, alone
+   */
+  public long effectiveBatchMaxBytes() {
+    return HeapBudget.batchMaxBytes(
+        batchMaxBytes, HeapBudget.maxHeap(), HeapBudget.producerBuffer(kafka));
+  }
+
+  /**
    * The producer settings with secrets masked, for logs and status.
    *
    * @return a sorted copy of {@link #kafka()} whose values read {@code ***} where the Kafka clients
@@ -629,6 +682,9 @@ public record RelayConfig(
         + shards
         + ", batchSize="
         + batchSize
+        + ", batchMaxBytes="
+        + (batchMaxBytes == Setting.AUTO ? "auto:" : "")
+        + effectiveBatchMaxBytes()
         + ", pollInterval="
         + pollInterval
         + ", leaseTtl="
@@ -665,6 +721,7 @@ public record RelayConfig(
     private String source = "urn:waybill:outbox";
     private int shards = 64;
     private int batchSize = 1000;
+    private long batchMaxBytes = Setting.AUTO;
     private Duration pollInterval = Duration.ofMillis(500);
     private Duration leaseTtl = Duration.ofSeconds(30);
     private Duration leaseRenewInterval = Duration.ofSeconds(3);
@@ -767,6 +824,18 @@ public record RelayConfig(
      */
     public Builder batchSize(int batchSize) {
       this.batchSize = batchSize;
+      return this;
+    }
+
+    /**
+     * Bytes per batch (default {@link Setting#AUTO}: derived from the heap).
+     *
+     * @param batchMaxBytes the most payload + header bytes claimed at once (a single larger message
+     *     is sent alone), or {@link Setting#AUTO}
+     * @return this builder
+     */
+    public Builder batchMaxBytes(long batchMaxBytes) {
+      this.batchMaxBytes = batchMaxBytes;
       return this;
     }
 
@@ -903,6 +972,7 @@ public record RelayConfig(
           source,
           shards,
           batchSize,
+          batchMaxBytes,
           pollInterval,
           leaseTtl,
           leaseRenewInterval,

@@ -331,4 +331,62 @@ class RelayConfigTest {
             "'cdc' → relay.mode → needs PostgreSQL (logical decoding); db.url is not a"
                 + " jdbc:postgresql: URL. Use relay.mode=polling on this database.");
   }
+
+  @Test
+  void theByteBoundIsAutoByDefaultAndDerivedFromTheHeap() {
+    RelayConfig c = RelayConfig.read(Settings.of(required()));
+    assertThat(c.batchMaxBytes()).isEqualTo(Setting.AUTO);
+    long room = Runtime.getRuntime().maxMemory() - 32L * 1024 * 1024;
+    assertThat(c.effectiveBatchMaxBytes()).isEqualTo(Math.max(256 * 1024, room / 16));
+    assertThat(c.toString()).contains("batchMaxBytes=auto:" + c.effectiveBatchMaxBytes());
+    Map<String, String> m = required();
+    m.put("relay.batch.max.bytes", "8MB");
+    assertThat(RelayConfig.read(Settings.of(m)).effectiveBatchMaxBytes()).isEqualTo(8L << 20);
+  }
+
+  @Test
+  void aByteBoundThatIsNotASizeIsRefused() {
+    Map<String, String> m = required();
+    m.put("relay.batch.max.bytes", "lots");
+    assertThat(problems(m))
+        .contains(
+            "'lots' → relay.batch.max.bytes → expected a size such as 8388608, 900kB, 32MB or"
+                + " auto");
+    m.put("relay.batch.max.bytes", "1kB");
+    assertThat(problems(m))
+        .contains("'1kB' → relay.batch.max.bytes → expected a size from 64kB to 16GB or auto");
+    assertThatThrownBy(
+            () -> RelayConfig.builder().bootstrapServers("kafka:9092").batchMaxBytes(1000).build())
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining(
+            "'1000' → relay.batch.max.bytes → expected a size from 64kB to 16GB or auto");
+  }
+
+  @Test
+  void aByteBoundThatDoesNotFitTheHeapIsRefusedAtStart() {
+    long heap = Runtime.getRuntime().maxMemory();
+    long tooLarge = ((heap - (32L << 20)) / 4 / (1 << 20) + 1) << 20; // whole MB, above 1/4
+    Map<String, String> m = required();
+    m.put("relay.batch.max.bytes", (tooLarge >> 20) + "MB");
+    assertThat(problems(m))
+        .singleElement()
+        .asString()
+        .startsWith(
+            "'" + (tooLarge >> 20) + "MB' → relay.batch.max.bytes → does not fit the heap (")
+        .contains("lower it, use auto, or give the JVM more heap");
+    m.put("relay.batch.max.bytes", "auto");
+    m.put("outbox.message.max.bytes", Long.toString(Math.min(256L << 20, heap)));
+    m.put("kafka.buffer.memory", Long.toString(heap / 2 + 1));
+    assertThat(problems(m))
+        .singleElement()
+        .asString()
+        .startsWith("'" + (heap / 2 + 1) + "' → kafka.buffer.memory → takes more than half of");
+    m.remove("kafka.buffer.memory");
+    if (Math.min(256L << 20, heap) > (heap - (32L << 20)) / 4) { // true below a 1 GB heap
+      assertThat(problems(m))
+          .singleElement()
+          .asString()
+          .contains("→ outbox.message.max.bytes → a message this large does not fit the heap");
+    }
+  }
 }

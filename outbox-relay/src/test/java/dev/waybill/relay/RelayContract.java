@@ -1232,7 +1232,7 @@ abstract class RelayContract {
     OutboxStore store = store();
     Set<Long> claimed = new java.util.LinkedHashSet<>();
     for (int round = 0; round < 1000; round++) {
-      List<OutboxRow> batch = store.claim(shards, owned, List.copyOf(claimed), 7);
+      List<OutboxRow> batch = store.claim(shards, owned, List.copyOf(claimed), 7, Long.MAX_VALUE);
       if (batch.isEmpty()) {
         break;
       }
@@ -1315,7 +1315,7 @@ abstract class RelayContract {
         stream.add(msg(busy.key(), n++));
       }
       write(stream); // the busy key gets as many new rows as a claim takes
-      List<OutboxRow> batch = store.claim(shards, owned, List.of(), 20);
+      List<OutboxRow> batch = store.claim(shards, owned, List.of(), 20, Long.MAX_VALUE);
       claims++;
       batch.forEach(r -> others.remove(r.seq()));
       store.delete(batch.stream().map(OutboxRow::seq).toList()); // published
@@ -1347,7 +1347,7 @@ abstract class RelayContract {
       write(ms);
       int claimed = 0;
       for (int round = 0; round < 200; round++) {
-        List<OutboxRow> batch = store.claim(shards, owned, List.of(), 5);
+        List<OutboxRow> batch = store.claim(shards, owned, List.of(), 5, Long.MAX_VALUE);
         if (batch.isEmpty()) {
           break;
         }
@@ -1365,7 +1365,7 @@ abstract class RelayContract {
     write(more); // full claims again, so the cursor keeps turning
     boolean found = false;
     for (int round = 0; round < 200 && !found; round++) {
-      List<OutboxRow> batch = store.claim(shards, owned, List.of(), 5);
+      List<OutboxRow> batch = store.claim(shards, owned, List.of(), 5, Long.MAX_VALUE);
       if (batch.isEmpty()) {
         break;
       }
@@ -1423,5 +1423,36 @@ abstract class RelayContract {
     assertThat(recs.stream().map(Published.Rec::id).distinct().count()).isEqualTo(total);
     assertPerKeyOrder(recs);
     await().atMost(Duration.ofSeconds(20)).until(() -> outboxRows() == 0);
+  }
+
+  @Test
+  final void aClaimStopsAtTheByteBoundAndTakesALargerFirstMessageAlone() throws Exception {
+    List<OutboxMessage> ms = new ArrayList<>();
+    int[] sizes = {3000, 3000, 3000, 20_000, 100, 100};
+    for (int i = 0; i < sizes.length; i++) {
+      ms.add(
+          OutboxMessage.builder()
+              .topic(topic)
+              .key("k" + i)
+              .eventType("Sized")
+              .payload(Payload.of(new byte[sizes[i]], Payload.OCTET_STREAM))
+              .build());
+    }
+    write(ms);
+    OutboxStore store = store();
+    List<Long> claimed = new ArrayList<>();
+    List<List<Integer>> batches = new ArrayList<>();
+    while (true) {
+      List<OutboxRow> batch = store.claim(1, null, List.copyOf(claimed), 100, 7000);
+      if (batch.isEmpty()) {
+        break;
+      }
+      batches.add(batch.stream().map(r -> r.payload().length).toList());
+      batch.forEach(r -> claimed.add(r.seq()));
+    }
+    assertThat(batches)
+        .as("payload sizes per claim of at most 7000 bytes, in write order")
+        .containsExactly(List.of(3000, 3000), List.of(3000), List.of(20_000), List.of(100, 100));
+    assertThat(store.claim(1, null, List.of(), 100, 7000)).hasSize(2); // nothing was deleted
   }
 }

@@ -20,6 +20,10 @@ import java.util.regex.Pattern;
 public final class Setting<T> {
   private static final Pattern KEY = Pattern.compile("[a-z][a-z0-9]*(\\.[a-z][a-z0-9-]*)+");
   private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h)");
+  private static final Pattern SIZE = Pattern.compile("(\\d{1,12})\\s*(|B|kB|KB|MB|GB)");
+
+  /** The value {@link #byteSizeOrAuto} parses {@code auto} to. */
+  public static final long AUTO = 0;
 
   private final String key;
   private final String type;
@@ -181,6 +185,41 @@ public final class Setting<T> {
   }
 
   /**
+   * A size in bytes, written as a whole number of bytes or with a unit ({@code 900kB}, {@code
+   * 32MB}, {@code 1GB}; 1024-based), in {@code [min, max]}; or {@code auto} (the default), parsed
+   * to {@link #AUTO}, for a value the component derives at run time (and documents in {@code doc}).
+   *
+   * @param key the dotted key
+   * @param min the smallest accepted size in bytes, at least 1
+   * @param max the largest accepted size in bytes
+   * @param doc what the setting does and what {@code auto} means, shown in the configuration table
+   * @return the declaration; immutable
+   */
+  public static Setting<Long> byteSizeOrAuto(String key, long min, long max, String doc) {
+    if (min < 1 || max < min) {
+      throw new IllegalArgumentException("a size setting needs 1 <= min <= max");
+    }
+    return new Setting<>(
+        key,
+        "size " + formatSize(min) + ".." + formatSize(max) + " or auto",
+        "auto",
+        doc,
+        false,
+        s -> {
+          String v = s.trim();
+          if (v.equalsIgnoreCase("auto")) {
+            return AUTO;
+          }
+          long bytes = parseSize(v);
+          if (bytes < min || bytes > max) {
+            throw new IllegalArgumentException(
+                "expected a size from " + formatSize(min) + " to " + formatSize(max) + " or auto");
+          }
+          return bytes;
+        });
+  }
+
+  /**
    * An SQL identifier, optionally schema-qualified, validated by {@link SqlIdentifier}.
    *
    * @param key the dotted key
@@ -318,6 +357,46 @@ public final class Setting<T> {
     } catch (DateTimeParseException e) {
       throw new IllegalArgumentException("expected a duration such as 500ms, 30s, 5m or PT30S");
     }
+  }
+
+  static long parseSize(String s) {
+    var m = SIZE.matcher(s);
+    if (!m.matches()) {
+      throw new IllegalArgumentException("expected a size such as 8388608, 900kB, 32MB or auto");
+    }
+    long n = Long.parseLong(m.group(1));
+    long unit =
+        switch (m.group(2)) {
+          case "kB", "KB" -> 1024L;
+          case "MB" -> 1024L * 1024;
+          case "GB" -> 1024L * 1024 * 1024;
+          default -> 1L;
+        };
+    if (n > Long.MAX_VALUE / unit) {
+      throw new IllegalArgumentException("expected a size such as 8388608, 900kB, 32MB or auto");
+    }
+    return n * unit;
+  }
+
+  /**
+   * A size for people: whole GB, MB or kB when it divides evenly, else bytes.
+   *
+   * @param bytes the size
+   * @return e.g. {@code 32MB}, {@code 900kB} or {@code 1000}
+   */
+  public static String formatSize(long bytes) {
+    long g = 1024L * 1024 * 1024;
+    long m = 1024L * 1024;
+    if (bytes >= g && bytes % g == 0) {
+      return bytes / g + "GB";
+    }
+    if (bytes >= m && bytes % m == 0) {
+      return bytes / m + "MB";
+    }
+    if (bytes >= 1024 && bytes % 1024 == 0) {
+      return bytes / 1024 + "kB";
+    }
+    return Long.toString(bytes);
   }
 
   static String format(Duration d) {

@@ -17,6 +17,7 @@ import dev.waybill.outbox.schema.SchemaMigrator;
 import dev.waybill.relay.Relay;
 import dev.waybill.relay.RelayConfig;
 import dev.waybill.relay.http.HttpEndpoint;
+import dev.waybill.relay.internal.FatalError;
 import dev.waybill.relay.internal.LeaseManager;
 import dev.waybill.relay.internal.LogicalSlot;
 import dev.waybill.relay.internal.OutboxStore;
@@ -36,6 +37,8 @@ import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -190,9 +193,12 @@ public final class RelayMain implements Callable<Integer> {
       description = {
         "Runs the relay until SIGTERM or SIGINT, then stops gracefully (finishes the in-flight",
         "batch, gives back its shard leases) and exits 0. Serves /metrics, /health/live and",
-        "/health/ready on http.host:http.port."
+        "/health/ready on http.host:http.port. Exits 1 when the relay stops by itself after a",
+        "fatal error (logged at ERROR), so that it is restarted."
       })
   static final class Run implements Callable<Integer> {
+    private static final long WATCH_MILLIS = 500;
+
     @CommandLine.Mixin SettingsOptions options = new SettingsOptions();
 
     @Override
@@ -215,6 +221,14 @@ public final class RelayMain implements Callable<Integer> {
       new UptimeMetrics().bindTo(registry);
       CountDownLatch stop = new CountDownLatch(1);
       Signals.onTermination(stop::countDown);
+      AtomicReference<String> died = new AtomicReference<>();
+      // a thread of ours that dies takes the process down: never a relay that looks alive
+      Thread.setDefaultUncaughtExceptionHandler(
+          (thread, e) -> {
+            FatalError.report(config.instanceId(), "thread " + thread.getName(), e, null);
+            died.compareAndSet(null, thread.getName());
+            stop.countDown();
+          });
       try (HikariDataSource ds =
               DataSources.open(config.database(), "waybill-relay-" + config.instanceId());
           Relay relay =
@@ -231,14 +245,19 @@ public final class RelayMain implements Callable<Integer> {
                   http.port());
         }
         try {
-          stop.await();
+          while (!stop.await(WATCH_MILLIS, TimeUnit.MILLISECONDS)) {
+            if (!relay.status().running()) {
+              died.compareAndSet(null, "publish loop"); // it logged why at ERROR
+              break;
+            }
+          }
         } finally {
           if (http != null) {
             http.close();
           }
         }
       }
-      return 0;
+      return died.get() == null ? 0 : 1;
     }
   }
 

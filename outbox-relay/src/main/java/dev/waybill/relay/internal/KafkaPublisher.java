@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.Producer;
@@ -42,8 +43,16 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * topic's rows unsent in this batch and fails like any retriable send. Not API.
  */
 public final class KafkaPublisher implements AutoCloseable {
+  /**
+   * Beyond the delivery timeout, how long a batch may stay unsettled before the producer counts as
+   * stalled: Kafka completes every send within {@code delivery.timeout.ms} while its I/O thread
+   * lives, so a batch still open this much later means the thread died (an {@code Error}).
+   */
+  static final Duration SETTLE_MARGIN = Duration.ofSeconds(30);
+
   private final Map<String, Object> props;
   private final String source;
+  private final long settleLimitNanos;
   private final CeTime ceTime = new CeTime();
   private final ThreadLocal<Boolean> inSend = ThreadLocal.withInitial(() -> false);
   private Generation generation;
@@ -82,6 +91,8 @@ public final class KafkaPublisher implements AutoCloseable {
     }
     this.props = Map.copyOf(p);
     this.source = source;
+    this.settleLimitNanos =
+        sendTimeout.plus(maxBlock(kafka, sendTimeout)).plus(SETTLE_MARGIN).toNanos();
   }
 
   /**
@@ -206,7 +217,7 @@ public final class KafkaPublisher implements AutoCloseable {
       }
       outcomes.add(Outcome.sent(row, f));
     }
-    return new Batch(outcomes, unsettled);
+    return new Batch(outcomes, unsettled, settleLimitNanos);
   }
 
   /** Whether an error is about the message itself, so retrying it cannot help. */
@@ -318,6 +329,15 @@ public final class KafkaPublisher implements AutoCloseable {
     }
   }
 
+  /** The producer stopped completing sends: the relay cannot go on in this process. */
+  public static final class ProducerStalledException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    ProducerStalledException(String message) {
+      super(message);
+    }
+  }
+
   /** A row Waybill itself cannot turn into a record (bad headers column). */
   public static final class InvalidRowException extends RuntimeException {
     private static final long serialVersionUID = 1L;
@@ -331,10 +351,12 @@ public final class KafkaPublisher implements AutoCloseable {
   public static final class Batch {
     private final List<Outcome> outcomes;
     private final AtomicInteger unsettled;
+    private final long settleBy;
 
-    Batch(List<Outcome> outcomes, AtomicInteger unsettled) {
+    Batch(List<Outcome> outcomes, AtomicInteger unsettled, long settleLimitNanos) {
       this.outcomes = outcomes;
       this.unsettled = unsettled;
+      this.settleBy = System.nanoTime() + settleLimitNanos;
     }
 
     /** Whether every sent row is acknowledged or failed (does not wait). */
@@ -354,14 +376,26 @@ public final class KafkaPublisher implements AutoCloseable {
       return out;
     }
 
-    /** Waits until every sent row is acknowledged or failed. */
+    /**
+     * Waits until every sent row is acknowledged or failed.
+     *
+     * @throws ProducerStalledException when the producer has not settled them well after its
+     *     delivery timeout: its I/O thread died, and nothing sent through it will ever complete
+     */
     public void await() {
       for (Outcome o : outcomes) {
         if (o.future() != null) {
           try {
-            o.future().get();
+            o.future().get(Math.max(0, settleBy - System.nanoTime()), TimeUnit.NANOSECONDS);
           } catch (ExecutionException e) {
             // recorded in the outcome
+          } catch (java.util.concurrent.TimeoutException e) {
+            throw new ProducerStalledException(
+                "the Kafka producer did not complete a send within relay.send.timeout +"
+                    + " kafka.max.block.ms + "
+                    + SETTLE_MARGIN.toSeconds()
+                    + "s; its I/O thread has stopped (see the log above for the error that"
+                    + " stopped it)");
           } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return;

@@ -34,6 +34,14 @@ public record OutboxRow(
     return key == null ? null : topic + '\u0000' + key;
   }
 
+  /**
+   * The bytes the relay holds for this row, as {@code relay.batch.max.bytes} counts them: payload
+   * and headers column (its characters, close to its UTF-8 length for the ASCII JSON it holds).
+   */
+  public long bytes() {
+    return (long) payload.length + (headers == null ? 0 : headers.length());
+  }
+
   @Override
   public String toString() {
     return "OutboxRow[seq=" + seq + ", id=" + id + ", topic=" + topic + ", key=" + key + "]";

@@ -30,6 +30,21 @@ public final class OutboxStore {
   // may estimate the shard filter so selective that it scans and sorts the whole table instead
   // (measured: 130 ms instead of 3 ms on 200,000 rows), so the other plans are switched off for
   // this transaction.
+  private static final String COLUMNS =
+      "seq, id, topic, msg_key, event_type, content_type, payload, headers, traceparent,"
+          + " created_at";
+  // A row's bytes as the relay holds them: payload and headers. Both databases know a stored
+  // value's length without handing it over (PostgreSQL reads it from the TOAST pointer).
+  private static final String ROW_BYTES =
+      "OCTET_LENGTH(o.payload) + COALESCE(OCTET_LENGTH(o.headers), 0) AS nbytes";
+  // The running total of the claimed rows' bytes, in seq order: the rows whose total stays within
+  // the bound form a prefix of the claim, and the first row (rn = 1) is kept whatever its size.
+  // Both are running aggregates over one window (ROW_NUMBER would not take the frame), so
+  // PostgreSQL computes them in one pass.
+  private static final String WINDOW =
+      " OVER (ORDER BY c.seq ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)";
+  private static final String RUNNING_TOTAL =
+      "SUM(c.nbytes)" + WINDOW + " AS upto, COUNT(*)" + WINDOW + " AS rn";
   private static final String PLANNER_SETTINGS =
       "SET LOCAL jit = off; SET LOCAL plan_cache_mode = force_custom_plan;"
           + " SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off;"
@@ -56,12 +71,14 @@ public final class OutboxStore {
     this.tables = tables;
     this.outbox = tables.outboxTable().sql();
     this.deadLetters = tables.deadLetterTable().sql();
-    this.claimAllSql = claimHead() + " AND o.seq <> ALL(?)" + claimTail() + "?";
-    this.claimShardsSql =
-        claimHead()
+    String all = claimHead(fullColumns()) + " AND o.seq <> ALL(?)" + claimTail() + "?";
+    String byShard =
+        claimHead(fullColumns())
             + " AND o.seq <> ALL(?) AND MOD(COALESCE(o.shard, o.seq), ?) = ANY(?)"
             + claimTail()
             + "?";
+    this.claimAllSql = withinBytes(all, "?");
+    this.claimShardsSql = withinBytes(byShard, "?");
     this.deleteSql = "DELETE FROM " + outbox + " WHERE seq = ANY(?)";
   }
 
@@ -78,7 +95,10 @@ public final class OutboxStore {
   /**
    * Reads up to {@code limit} publishable rows in write order: committed, due ({@code available_at}
    * passed), in one of {@code ownedShards} (null: all), not in {@code exclude} (the in-flight batch
-   * and rows waiting for their DELETE), and not behind a parked key.
+   * and rows waiting for their DELETE), and not behind a parked key; of those, the first ones whose
+   * payload and header bytes add up to at most {@code maxBytes}, and always the first row, alone
+   * when it is larger. The bound is applied by the database, so no more than that reaches the relay
+   * (the JDBC drivers hold a whole result in memory).
    *
    * <p>On PostgreSQL the claim is one prepared statement of constant text with array parameters, so
    * it is planned cheaply and its rows arrive in binary; it runs in a short transaction with {@code
@@ -88,31 +108,60 @@ public final class OutboxStore {
    * spliced into the SQL text.
    */
   public List<OutboxRow> claim(
-      int shardCount, Collection<Integer> ownedShards, Collection<Long> exclude, int limit)
+      int shardCount,
+      Collection<Integer> ownedShards,
+      Collection<Long> exclude,
+      int limit,
+      long maxBytes)
       throws SQLException {
     if (dialect.supportsArrayParameters()) {
-      return claimWithArrays(shardCount, ownedShards, exclude, limit);
+      return claimWithArrays(shardCount, ownedShards, exclude, limit, maxBytes);
     }
-    StringBuilder sql = new StringBuilder(256).append(claimHead());
+    // MySQL would copy every claimed payload into the derived table's temporary table: there the
+    // claim takes seqs and sizes first and joins the rows of the prefix that fits back by primary
+    // key. H2 filters the full-row claim, as PostgreSQL does.
+    boolean sizesFirst = dialect == Dialect.mysql();
+    StringBuilder claim =
+        new StringBuilder(512)
+            .append(claimHead(sizesFirst ? "o.seq, " + ROW_BYTES : fullColumns()));
     if (ownedShards != null) {
-      sql.append(" AND MOD(COALESCE(o.shard, o.seq), ")
+      claim
+          .append(" AND MOD(COALESCE(o.shard, o.seq), ")
           .append(shardCount)
           .append(") IN ")
           .append(numbers(ownedShards));
     }
     if (!exclude.isEmpty()) {
-      sql.append(" AND o.seq NOT IN ").append(numbers(exclude));
+      claim.append(" AND o.seq NOT IN ").append(numbers(exclude));
     }
-    sql.append(claimTail()).append(limit);
+    claim.append(claimTail()).append(limit);
+    String sql =
+        sizesFirst
+            ? "SELECT "
+                + COLUMNS
+                + " FROM "
+                + outbox
+                + " WHERE seq IN (SELECT w.seq FROM (SELECT c.seq, "
+                + RUNNING_TOTAL
+                + " FROM ("
+                + claim
+                + ") c) w WHERE w.rn = 1 OR w.upto <= "
+                + maxBytes
+                + ") ORDER BY seq"
+            : withinBytes(claim.toString(), Long.toString(maxBytes));
     try (Connection c = dataSource.getConnection();
         Statement st = c.createStatement();
-        ResultSet rs = st.executeQuery(sql.toString())) {
+        ResultSet rs = st.executeQuery(sql)) {
       return readRows(rs, limit);
     }
   }
 
   private List<OutboxRow> claimWithArrays(
-      int shardCount, Collection<Integer> ownedShards, Collection<Long> exclude, int limit)
+      int shardCount,
+      Collection<Integer> ownedShards,
+      Collection<Long> exclude,
+      int limit,
+      long maxBytes)
       throws SQLException {
     try (Connection c = dataSource.getConnection()) {
       c.setAutoCommit(false);
@@ -126,6 +175,7 @@ public final class OutboxStore {
           try (PreparedStatement st = c.prepareStatement(claimAllSql)) {
             st.setArray(1, excluded);
             st.setInt(2, limit);
+            st.setLong(3, maxBytes);
             try (ResultSet rs = st.executeQuery()) {
               rows = readRows(rs, limit);
             }
@@ -141,6 +191,7 @@ public final class OutboxStore {
             st.setLong(2, shardCount);
             st.setArray(3, c.createArrayOf("bigint", shards));
             st.setInt(4, limit);
+            st.setLong(5, maxBytes);
             try (ResultSet rs = st.executeQuery()) {
               rows = readRows(rs, limit);
             }
@@ -157,9 +208,32 @@ public final class OutboxStore {
     }
   }
 
-  private String claimHead() {
-    return "SELECT o.seq, o.id, o.topic, o.msg_key, o.event_type, o.content_type, o.payload,"
-        + " o.headers, o.traceparent, o.created_at FROM "
+  private static String fullColumns() {
+    return "o.seq, o.id, o.topic, o.msg_key, o.event_type, o.content_type, o.payload, o.headers,"
+        + " o.traceparent, o.created_at, "
+        + ROW_BYTES;
+  }
+
+  /**
+   * The claim of full rows filtered to the prefix within {@code bound} (a number or a parameter);
+   * on PostgreSQL the payloads stay TOAST pointers until the filtered rows are sent.
+   */
+  private static String withinBytes(String claim, String bound) {
+    return "SELECT "
+        + COLUMNS
+        + " FROM (SELECT c.*, "
+        + RUNNING_TOTAL
+        + " FROM ("
+        + claim
+        + ") c) w WHERE w.rn = 1 OR w.upto <= "
+        + bound
+        + " ORDER BY w.seq";
+  }
+
+  private String claimHead(String columns) {
+    return "SELECT "
+        + columns
+        + " FROM "
         + outbox
         + " o WHERE (o.available_at IS NULL OR o.available_at <= "
         + dialect.nowSql()
