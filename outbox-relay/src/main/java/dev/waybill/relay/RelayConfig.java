@@ -53,7 +53,8 @@ import org.apache.kafka.common.config.ConfigDef;
  *     relay.retry.max.attempts})
  * @param backoffInitial first pause after a failed round ({@code relay.retry.backoff.initial})
  * @param backoffMax longest pause after failed rounds ({@code relay.retry.backoff.max})
- * @param httpPort port of {@code /metrics} and {@code /health}; -1 disables ({@code http.port})
+ * @param httpPort port of the sidecar's {@code /metrics} and {@code /health/*}; -1 disables ({@code
+ *     http.port}); an embedded relay serves no HTTP
  * @param httpHost the address that port is bound to ({@code http.host})
  * @param kafka producer settings ({@code kafka.*} without the prefix); secrets are not shown
  * @param mode how the relay finds committed messages: polling the table or reading PostgreSQL's
@@ -910,7 +911,9 @@ public record RelayConfig(
     }
 
     /**
-     * HTTP port; -1 (the builder's default) disables the endpoint.
+     * HTTP port of the sidecar ({@code outbox-relay run}); -1 (the builder's default) disables the
+     * endpoint. An embedded relay ({@link Relay#builder()}) serves no HTTP whatever this says: use
+     * the {@code MeterRegistry} it is given and {@link Relay#live()} / {@link Relay#healthy()}.
      *
      * @param httpPort the port, 0 for any free port, -1 for none
      * @return this builder

@@ -204,13 +204,13 @@ public final class RelayMain implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
       RelayConfig config = RelayConfig.read(options.load());
-      if (config.database().poolSize() < 3) {
+      if (config.database().poolSize() < 4) {
         throw new ConfigException(
             List.of(
                 "'"
                     + config.database().poolSize()
-                    + "' → db.pool.size → the relay needs at least 3 connections (publish loop,"
-                    + " LISTEN, metrics)"));
+                    + "' → db.pool.size → the relay needs at least 4 connections (publish loop,"
+                    + " DELETE thread, LISTEN, metrics)"));
       }
       PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
       new ClassLoaderMetrics().bindTo(registry);
