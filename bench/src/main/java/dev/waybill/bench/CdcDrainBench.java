@@ -7,6 +7,7 @@ import dev.waybill.outbox.OutboxMessage;
 import dev.waybill.outbox.Payload;
 import dev.waybill.relay.Relay;
 import dev.waybill.relay.RelayConfig;
+import dev.waybill.testkit.KafkaBrokerProcess;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.util.ArrayList;

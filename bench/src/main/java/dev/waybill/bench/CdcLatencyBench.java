@@ -9,6 +9,7 @@ import dev.waybill.outbox.Payload;
 import dev.waybill.outbox.wire.CloudEventHeaders;
 import dev.waybill.relay.Relay;
 import dev.waybill.relay.RelayConfig;
+import dev.waybill.testkit.KafkaBrokerProcess;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.sql.Connection;

@@ -1,5 +1,6 @@
 package dev.waybill.bench;
 
+import dev.waybill.testkit.KafkaBrokerProcess;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;

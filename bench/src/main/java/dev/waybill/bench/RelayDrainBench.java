@@ -5,6 +5,7 @@ import dev.waybill.relay.Relay;
 import dev.waybill.relay.RelayConfig;
 import dev.waybill.relay.internal.KafkaPublisher;
 import dev.waybill.relay.internal.OutboxRow;
+import dev.waybill.testkit.KafkaBrokerProcess;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.charset.StandardCharsets;

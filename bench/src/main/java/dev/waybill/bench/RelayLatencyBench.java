@@ -8,6 +8,7 @@ import dev.waybill.outbox.Payload;
 import dev.waybill.outbox.wire.CloudEventHeaders;
 import dev.waybill.relay.Relay;
 import dev.waybill.relay.RelayConfig;
+import dev.waybill.testkit.KafkaBrokerProcess;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.config.MeterFilter;

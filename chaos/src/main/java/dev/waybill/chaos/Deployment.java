@@ -1,0 +1,359 @@
+package dev.waybill.chaos;
+
+import com.zaxxer.hikari.HikariDataSource;
+import dev.waybill.outbox.jdbc.DataSources;
+import dev.waybill.outbox.jdbc.DatabaseSettings;
+import dev.waybill.outbox.schema.SchemaComponent;
+import dev.waybill.outbox.schema.SchemaMigrator;
+import dev.waybill.testkit.EmbeddedPostgresServer;
+import dev.waybill.testkit.KafkaBrokerProcess;
+import dev.waybill.testkit.TcpProxy;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+
+/**
+ * Everything the rig runs, the way users deploy it: its own PostgreSQL server (a child process of
+ * the rig, so it can be restarted and crashed), a Kafka broker in its own JVM, a TCP proxy in front
+ * of each (the relays and consumers connect through them; the writers, the DLQ tool and the ledger
+ * connect directly), {@value #RELAYS} polling relays ({@code java -jar outbox-relay.jar run}) and
+ * {@value #CONSUMERS} inbox consumers ({@link ConsumerMain}) in one group.
+ */
+final class Deployment implements AutoCloseable {
+  static final int RELAYS = 3;
+  static final int CONSUMERS = 2;
+  static final String DATABASE = "chaos";
+  static final String USER = EmbeddedPostgresServer.USER;
+
+  /** Trust authentication ignores it; the relay requires one. */
+  static final String PASSWORD = "chaos";
+
+  /** The relays' lease time: a SIGSTOP longer than this is the zombie case. */
+  static final int LEASE_TTL_SECONDS = 10;
+
+  private static final List<String> CHILD_JVM =
+      List.of("-Xmx160m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xss512k");
+  private static final List<String> BROKER_JVM =
+      List.of(
+          "-Xms128m",
+          "-Xmx384m",
+          "-XX:+UseSerialGC",
+          "-XX:TieredStopAtLevel=1",
+          "-Djava.awt.headless=true");
+
+  final EmbeddedPostgresServer postgres;
+  final KafkaBrokerProcess broker;
+  final TcpProxy dbProxy;
+  final TcpProxy kafkaProxy;
+  final List<ChildProcess> relays = new ArrayList<>();
+  final List<ChildProcess> consumers = new ArrayList<>();
+  final HikariDataSource direct;
+  final Path work;
+  final Path relayJar;
+  final Path dlqJar;
+
+  private Deployment(
+      EmbeddedPostgresServer postgres,
+      KafkaBrokerProcess broker,
+      TcpProxy dbProxy,
+      TcpProxy kafkaProxy,
+      HikariDataSource direct,
+      Path work,
+      Path relayJar,
+      Path dlqJar) {
+    this.postgres = postgres;
+    this.broker = broker;
+    this.dbProxy = dbProxy;
+    this.kafkaProxy = kafkaProxy;
+    this.direct = direct;
+    this.work = work;
+    this.relayJar = relayJar;
+    this.dlqJar = dlqJar;
+  }
+
+  /**
+   * Starts the servers, the proxies, the schema and the topics; the relays and consumers not yet.
+   */
+  static Deployment start(ChaosOptions options, Console console) throws Exception {
+    Path work = options.workDir();
+    Path logs = work.resolve("logs");
+    Files.createDirectories(logs);
+    List<AutoCloseable> started = new ArrayList<>();
+    try {
+      return start(options, console, work, logs, started);
+    } catch (Exception | Error e) {
+      for (int i = started.size() - 1; i >= 0; i--) {
+        try {
+          started.get(i).close();
+        } catch (Exception suppressed) {
+          e.addSuppressed(suppressed);
+        }
+      }
+      throw e;
+    }
+  }
+
+  private static Deployment start(
+      ChaosOptions options, Console console, Path work, Path logs, List<AutoCloseable> started)
+      throws Exception {
+    EmbeddedPostgresServer postgres =
+        EmbeddedPostgresServer.start(options.postgresBinaries(), work.resolve("pg-data"));
+    started.add(postgres);
+    console.say("setup", "%s", postgres);
+    try (Connection c =
+            java.sql.DriverManager.getConnection(postgres.jdbcUrl("postgres"), USER, PASSWORD);
+        Statement st = c.createStatement()) {
+      st.execute("CREATE DATABASE " + DATABASE);
+    }
+    TcpProxy dbProxy = TcpProxy.start("127.0.0.1", postgres.port());
+    started.add(dbProxy);
+    int proxied = KafkaBrokerProcess.freePorts(1)[0];
+    TcpProxy kafkaProxy = TcpProxy.start("127.0.0.1", proxied);
+    started.add(kafkaProxy);
+    KafkaBrokerProcess broker =
+        KafkaBrokerProcess.start(
+            work,
+            BROKER_JVM,
+            List.of(new KafkaBrokerProcess.Listener("PROXIED", proxied, kafkaProxy.port())));
+    started.add(broker);
+    console.say("setup", "%s", broker.description());
+    console.say("setup", "database %s; kafka %s", dbProxy, kafkaProxy);
+    HikariDataSource direct =
+        DataSources.create(
+            DatabaseSettings.of(
+                "jdbc:postgresql://127.0.0.1:" + postgres.port() + "/" + DATABASE, USER, PASSWORD),
+            "chaos-rig");
+    started.add(direct);
+    Deployment d =
+        new Deployment(
+            postgres,
+            broker,
+            dbProxy,
+            kafkaProxy,
+            direct,
+            work,
+            options.relayJar(),
+            options.dlqJar());
+    d.createSchema(options.keys());
+    d.createTopics();
+    for (int i = 1; i <= RELAYS; i++) {
+      d.relays.add(new ChildProcess("relay-" + i, d::relayCommand, logs));
+    }
+    for (int i = 1; i <= CONSUMERS; i++) {
+      d.consumers.add(new ChildProcess("consumer-" + i, d::consumerCommand, logs));
+    }
+    return d;
+  }
+
+  private void createSchema(int keys) throws SQLException {
+    SchemaMigrator.builder().dataSource(direct).build().migrate();
+    SchemaMigrator.builder()
+        .dataSource(direct)
+        .component(SchemaComponent.inbox())
+        .build()
+        .migrate();
+    try (Connection c = direct.getConnection();
+        Statement st = c.createStatement()) {
+      st.execute(
+          "CREATE TABLE chaos_key (msg_key VARCHAR(64) PRIMARY KEY, last_seq INT NOT NULL DEFAULT 0)");
+      st.execute(
+          "CREATE TABLE chaos_written (message_id VARCHAR(64) PRIMARY KEY,"
+              + " msg_key VARCHAR(64) NOT NULL, key_seq INT NOT NULL, kind VARCHAR(32) NOT NULL,"
+              + " available_at TIMESTAMPTZ, committed_at TIMESTAMPTZ NOT NULL)");
+      // no unique constraint on message_id: a double effect must be visible, not prevented
+      st.execute(
+          "CREATE TABLE chaos_effect (applied_seq BIGSERIAL PRIMARY KEY,"
+              + " message_id VARCHAR(255) NOT NULL, msg_key VARCHAR(64), key_seq INT NOT NULL,"
+              + " consumer VARCHAR(64) NOT NULL,"
+              + " applied_at TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp())");
+      st.execute(
+          "CREATE TABLE chaos_fix (fixed_at TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp())");
+      // the relay's dead letters as they were when the rig discarded them (the "fix" for them)
+      st.execute(
+          "CREATE TABLE chaos_relay_dead (message_id VARCHAR(64) PRIMARY KEY,"
+              + " error_class VARCHAR(255) NOT NULL, parks_key BOOLEAN NOT NULL,"
+              + " failed_at TIMESTAMPTZ NOT NULL,"
+              + " captured_at TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp())");
+      try (PreparedStatement ins =
+          c.prepareStatement("INSERT INTO chaos_key (msg_key) VALUES (?)")) {
+        for (String key : Workload.allKeys(keys)) {
+          ins.setString(1, key);
+          ins.addBatch();
+        }
+        ins.executeBatch();
+      }
+    }
+  }
+
+  private void createTopics() throws Exception {
+    try (Admin admin = Admin.create(adminProperties())) {
+      admin
+          .createTopics(
+              List.of(
+                  new NewTopic(Workload.TOPIC, 4, (short) 1),
+                  new NewTopic(Workload.DEAD_LETTER_TOPIC, 4, (short) 1)))
+          .all()
+          .get(30, TimeUnit.SECONDS);
+    }
+  }
+
+  Properties adminProperties() {
+    Properties p = new Properties();
+    p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
+    return p;
+  }
+
+  /** The database through the proxy, with the session named after the process. */
+  String proxiedJdbcUrl(String applicationName) {
+    return "jdbc:postgresql://127.0.0.1:"
+        + dbProxy.port()
+        + "/"
+        + DATABASE
+        + "?ApplicationName="
+        + applicationName
+        + "&socketTimeout=30";
+  }
+
+  String directJdbcUrl() {
+    return "jdbc:postgresql://127.0.0.1:" + postgres.port() + "/" + DATABASE;
+  }
+
+  String proxiedBootstrap() {
+    return "127.0.0.1:" + kafkaProxy.port();
+  }
+
+  private String java() {
+    return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+  }
+
+  private List<String> relayCommand(String instance) {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(java());
+    cmd.addAll(CHILD_JVM);
+    cmd.add("-jar");
+    cmd.add(relayJar.toString());
+    cmd.add("run");
+    Map<String, String> settings =
+        new java.util.LinkedHashMap<>(
+            Map.of(
+                "db.url",
+                proxiedJdbcUrl(instance),
+                "db.user",
+                USER,
+                "db.password",
+                PASSWORD,
+                "kafka.bootstrap.servers",
+                proxiedBootstrap(),
+                "relay.instance.id",
+                instance,
+                "http.port",
+                "-1",
+                "relay.lease.ttl",
+                LEASE_TTL_SECONDS + "s",
+                "relay.lease.renew.interval",
+                "1s",
+                "relay.send.timeout",
+                "4s",
+                "relay.shards",
+                "16"));
+    settings.put("relay.poll.interval", "250ms");
+    settings.put("relay.retry.backoff.max", "2s");
+    settings.put("relay.source", "urn:waybill:chaos");
+    settings.forEach(
+        (k, v) -> {
+          cmd.add("--set");
+          cmd.add(k + "=" + v);
+        });
+    return cmd;
+  }
+
+  private List<String> consumerCommand(String instance) {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(java());
+    cmd.addAll(CHILD_JVM);
+    cmd.add("-Dwaybill.log.level=INFO");
+    cmd.add("-cp");
+    cmd.add(System.getProperty("java.class.path"));
+    cmd.add(ConsumerMain.class.getName());
+    cmd.add(proxiedJdbcUrl(instance));
+    cmd.add(proxiedBootstrap());
+    cmd.add(instance);
+    return cmd;
+  }
+
+  /** The DLQ tool's command line for {@code args}, with the database and broker settings. */
+  List<String> dlqCommand(List<String> args) {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(java());
+    cmd.addAll(CHILD_JVM);
+    cmd.add("-jar");
+    cmd.add(dlqJar.toString());
+    cmd.addAll(args);
+    return cmd;
+  }
+
+  /** Starts the relays and the consumers. */
+  void startChildren() {
+    relays.forEach(ChildProcess::start);
+    consumers.forEach(ChildProcess::start);
+  }
+
+  /**
+   * Brings back whatever a fault left down (a heal that failed): thaws the proxies, starts the
+   * servers and continues or restarts every child.
+   */
+  void healAll() {
+    dbProxy.thaw();
+    kafkaProxy.thaw();
+    if (!postgres.isRunning()) {
+      postgres.restart();
+    }
+    if (!broker.isRunning()) {
+      broker.restart();
+    }
+    for (ChildProcess p : relays) {
+      p.resume();
+      p.start();
+    }
+    for (ChildProcess p : consumers) {
+      p.resume();
+      p.start();
+    }
+  }
+
+  /** Stops the children gracefully, then the broker, the proxies and PostgreSQL. */
+  @Override
+  public void close() {
+    List<ChildProcess> all = new ArrayList<>(consumers);
+    all.addAll(relays);
+    for (ChildProcess p : all) {
+      p.resume();
+    }
+    all.parallelStream().forEach(p -> p.terminate(20));
+    dbProxy.close();
+    kafkaProxy.close();
+    broker.close();
+    direct.close();
+    postgres.close();
+  }
+
+  static void deleteQuietly(Path dir) {
+    try (var walk = Files.walk(dir)) {
+      walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException e) {
+      // best effort
+    }
+  }
+}

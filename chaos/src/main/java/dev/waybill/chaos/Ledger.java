@@ -1,0 +1,570 @@
+package dev.waybill.chaos;
+
+import dev.waybill.outbox.wire.CloudEventHeaders;
+import dev.waybill.testkit.TopicRecords;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.sql.Timestamp;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.Set;
+import java.util.TreeMap;
+import javax.sql.DataSource;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+
+/**
+ * The end-of-run check, computed only from what the database and the topics hold, never from the
+ * programs' counters: {@code chaos_written} (what committed), the {@code chaos} and {@code
+ * chaos.DLT} topics (what was delivered and dead-lettered), {@code chaos_effect} (what the
+ * consumers applied), the outbox, its dead-letter table and the relays' leases.
+ */
+final class Ledger {
+
+  record Written(
+      String id,
+      String key,
+      int seq,
+      Workload.Kind kind,
+      Instant availableAt,
+      Instant committedAt) {
+    Instant due() {
+      return availableAt != null && availableAt.isAfter(committedAt) ? availableAt : committedAt;
+    }
+  }
+
+  record Delivered(int partition, long offset, Instant timestamp, String key, String id) {}
+
+  record Effect(long appliedSeq, String id, String key, int seq, Instant appliedAt) {}
+
+  /**
+   * A broken promise.
+   *
+   * @param check which check found it
+   * @param ids the message ids involved
+   * @param at when it happened (for the preceding fault)
+   * @param detail what was seen
+   */
+  record Violation(String check, List<String> ids, Instant at, String detail) {}
+
+  private final DataSource db;
+  private final Properties kafka;
+  private final Set<String> liveRelays;
+
+  Ledger(DataSource db, String bootstrap, Set<String> liveRelays) {
+    this.db = db;
+    this.kafka = new Properties();
+    this.kafka.put("bootstrap.servers", bootstrap);
+    this.liveRelays = Set.copyOf(liveRelays);
+  }
+
+  /** Reads everything and checks it. */
+  Report check(List<Fault> faults, Map<String, Object> facts) throws SQLException {
+    Map<String, Written> written = new LinkedHashMap<>();
+    List<Effect> effects = new ArrayList<>();
+    Map<String, Instant> relayDead = new HashMap<>();
+    Set<String> relayDeadParking = new HashSet<>();
+    Instant fixedAt = null;
+    Instant relayFixedAt = null;
+    List<String> outboxLeft = new ArrayList<>();
+    List<String> deadLetterLeft = new ArrayList<>();
+    List<String> leasesOfDead = new ArrayList<>();
+    try (Connection c = db.getConnection();
+        Statement st = c.createStatement()) {
+      try (ResultSet rs =
+          st.executeQuery(
+              "SELECT message_id, msg_key, key_seq, kind, available_at, committed_at"
+                  + " FROM chaos_written")) {
+        while (rs.next()) {
+          Written w =
+              new Written(
+                  rs.getString(1).toLowerCase(Locale.ROOT),
+                  rs.getString(2),
+                  rs.getInt(3),
+                  Workload.Kind.valueOf(rs.getString(4)),
+                  instant(rs.getTimestamp(5)),
+                  instant(rs.getTimestamp(6)));
+          written.put(w.id(), w);
+        }
+      }
+      try (ResultSet rs =
+          st.executeQuery(
+              "SELECT applied_seq, message_id, msg_key, key_seq, applied_at FROM chaos_effect"
+                  + " ORDER BY applied_seq")) {
+        while (rs.next()) {
+          effects.add(
+              new Effect(
+                  rs.getLong(1),
+                  rs.getString(2).toLowerCase(Locale.ROOT),
+                  rs.getString(3),
+                  rs.getInt(4),
+                  instant(rs.getTimestamp(5))));
+        }
+      }
+      try (ResultSet rs =
+          st.executeQuery(
+              "SELECT message_id, failed_at, parks_key, captured_at FROM chaos_relay_dead")) {
+        while (rs.next()) {
+          String id = rs.getString(1).toLowerCase(Locale.ROOT);
+          relayDead.put(id, instant(rs.getTimestamp(2)));
+          if (rs.getBoolean(3)) {
+            relayDeadParking.add(id);
+          }
+          Instant captured = instant(rs.getTimestamp(4));
+          if (relayFixedAt == null || captured.isBefore(relayFixedAt)) {
+            relayFixedAt = captured;
+          }
+        }
+      }
+      try (ResultSet rs = st.executeQuery("SELECT min(fixed_at) FROM chaos_fix")) {
+        rs.next();
+        fixedAt = instant(rs.getTimestamp(1));
+      }
+      try (ResultSet rs =
+          st.executeQuery("SELECT seq, id, msg_key FROM waybill_outbox ORDER BY seq LIMIT 1000")) {
+        while (rs.next()) {
+          outboxLeft.add(
+              rs.getString(2) + " (seq " + rs.getLong(1) + ", key " + rs.getString(3) + ")");
+        }
+      }
+      try (ResultSet rs =
+          st.executeQuery(
+              "SELECT seq, id, msg_key, error_class FROM waybill_outbox_dead_letter ORDER BY seq")) {
+        while (rs.next()) {
+          deadLetterLeft.add(
+              rs.getString(2) + " (key " + rs.getString(3) + ", " + rs.getString(4) + ")");
+        }
+      }
+      try (ResultSet rs =
+          st.executeQuery(
+              "SELECT shard, owner, expires_at FROM waybill_relay_lease"
+                  + " WHERE owner IS NOT NULL AND expires_at > now() ORDER BY shard")) {
+        while (rs.next()) {
+          if (!liveRelays.contains(rs.getString(2))) {
+            leasesOfDead.add(
+                "shard "
+                    + rs.getInt(1)
+                    + " held by "
+                    + rs.getString(2)
+                    + " until "
+                    + rs.getTimestamp(3).toInstant());
+          }
+        }
+      }
+    }
+    List<Delivered> delivered = read(Workload.TOPIC);
+    List<Delivered> deadLettered = read(Workload.DEAD_LETTER_TOPIC);
+    return judge(
+        written,
+        effects,
+        delivered,
+        deadLettered,
+        relayDead,
+        relayDeadParking,
+        fixedAt,
+        relayFixedAt,
+        outboxLeft,
+        deadLetterLeft,
+        leasesOfDead,
+        faults,
+        facts);
+  }
+
+  private List<Delivered> read(String topic) {
+    List<Delivered> out = new ArrayList<>();
+    for (ConsumerRecord<byte[], byte[]> r :
+        TopicRecords.readAll(kafka, topic, Duration.ofSeconds(120))) {
+      String id = TopicRecords.header(r, CloudEventHeaders.ID);
+      out.add(
+          new Delivered(
+              r.partition(),
+              r.offset(),
+              Instant.ofEpochMilli(r.timestamp()),
+              r.key() == null ? null : new String(r.key(), java.nio.charset.StandardCharsets.UTF_8),
+              id == null ? null : id.toLowerCase(Locale.ROOT)));
+    }
+    return out;
+  }
+
+  private static Instant instant(Timestamp t) {
+    return t == null ? null : t.toInstant();
+  }
+
+  private static Report judge(
+      Map<String, Written> written,
+      List<Effect> effects,
+      List<Delivered> delivered,
+      List<Delivered> deadLettered,
+      Map<String, Instant> relayDead,
+      Set<String> relayDeadParking,
+      Instant fixedAt,
+      Instant relayFixedAt,
+      List<String> outboxLeft,
+      List<String> deadLetterLeft,
+      List<String> leasesOfDead,
+      List<Fault> faults,
+      Map<String, Object> facts) {
+    List<Violation> violations = new ArrayList<>();
+    Report report = new Report(faults, violations);
+    report.facts.putAll(facts);
+
+    // what was delivered: first delivery of each id, and the copies
+    delivered.sort(
+        Comparator.comparingInt(Delivered::partition).thenComparingLong(Delivered::offset));
+    Map<String, Delivered> first = new HashMap<>();
+    List<Delivered> copies = new ArrayList<>();
+    Map<String, Integer> lastFirstSeq = new HashMap<>();
+    Map<String, String> lastFirstId = new HashMap<>();
+    for (Delivered d : delivered) {
+      if (d.id() == null) {
+        violations.add(
+            new Violation(
+                "record-without-id",
+                List.of(),
+                d.timestamp(),
+                "partition " + d.partition() + " offset " + d.offset() + " has no ce_id"));
+        continue;
+      }
+      if (first.putIfAbsent(d.id(), d) != null) {
+        copies.add(d);
+        continue;
+      }
+      Written w = written.get(d.id());
+      if (w == null) {
+        violations.add(
+            new Violation(
+                "delivered-but-never-committed",
+                List.of(d.id()),
+                d.timestamp(),
+                "key " + d.key() + ": no committed transaction wrote it (rolled back or failed)"));
+        continue;
+      }
+      if (w.kind().relayPoison()) {
+        violations.add(
+            new Violation(
+                "poison-published", List.of(w.id()), d.timestamp(), "a " + w.kind() + " message"));
+      }
+      // a delayed message is passed by the later messages of its key while it is not due (the
+      // relay claims due rows only): it takes no part in the key's order
+      Integer last = lastFirstSeq.get(w.key());
+      if (w.availableAt() == null && last != null && w.seq() < last) {
+        violations.add(
+            new Violation(
+                "first-delivery-out-of-order",
+                List.of(lastFirstId.get(w.key()), w.id()),
+                d.timestamp(),
+                "key "
+                    + w.key()
+                    + ": seq "
+                    + w.seq()
+                    + " ("
+                    + w.kind()
+                    + ") first delivered after seq "
+                    + last));
+      } else if (w.availableAt() == null) {
+        lastFirstSeq.put(w.key(), w.seq());
+        lastFirstId.put(w.key(), w.id());
+      }
+      if (w.availableAt() != null
+          && d.timestamp().toEpochMilli() < w.availableAt().toEpochMilli()) {
+        violations.add(
+            new Violation(
+                "published-before-delay",
+                List.of(w.id()),
+                d.timestamp(),
+                "published at " + d.timestamp() + ", not before " + w.availableAt()));
+      }
+    }
+
+    // committed → delivered (unless a relay poison, which must be dead-lettered instead)
+    Map<Workload.Kind, Integer> byKind = new TreeMap<>();
+    Instant tooLargeFailedAt = null;
+    Map<String, Integer> relayPoisonSeq = new HashMap<>();
+    for (Written w : written.values()) {
+      byKind.merge(w.kind(), 1, Integer::sum);
+      if (w.kind().relayPoison()) {
+        if (!relayDead.containsKey(w.id())) {
+          violations.add(
+              new Violation(
+                  "poison-not-dead-lettered",
+                  List.of(w.id()),
+                  w.committedAt(),
+                  "the relay never dead-lettered this " + w.kind() + " message"));
+        }
+        if (w.kind() == Workload.Kind.RELAY_TOO_LARGE) {
+          relayPoisonSeq.put(w.key(), w.seq());
+          tooLargeFailedAt = relayDead.get(w.id());
+        }
+      } else if (!first.containsKey(w.id())) {
+        violations.add(
+            new Violation(
+                "lost",
+                List.of(w.id()),
+                w.committedAt(),
+                "committed (key " + w.key() + ", seq " + w.seq() + ") but never delivered"));
+      }
+    }
+    for (String id : relayDead.keySet()) {
+      Written w = written.get(id);
+      if (w == null || !w.kind().relayPoison()) {
+        violations.add(
+            new Violation(
+                "unexpected-relay-dead-letter",
+                List.of(id),
+                relayDead.get(id),
+                "the relay dead-lettered a message that is not poison"));
+      }
+    }
+    // a parked key: the too-large message's followers wait until its dead letter is discarded
+    for (Written w : written.values()) {
+      Integer poisonSeq = relayPoisonSeq.get(w.key());
+      Delivered d = first.get(w.id());
+      if (poisonSeq != null
+          && w.seq() > poisonSeq
+          && d != null
+          && relayFixedAt != null
+          && d.timestamp().isBefore(relayFixedAt)) {
+        violations.add(
+            new Violation(
+                "parked-key-leaked",
+                List.of(w.id()),
+                d.timestamp(),
+                "key " + w.key() + " published before its dead letter was discarded"));
+      }
+    }
+
+    // effects: exactly once, in write order per key, poison only after the fix
+    Map<String, Integer> effectCount = new HashMap<>();
+    Map<String, Integer> lastEffectSeq = new HashMap<>();
+    Map<String, Effect> firstEffect = new HashMap<>();
+    for (Effect e : effects) {
+      int n = effectCount.merge(e.id(), 1, Integer::sum);
+      if (n > 1) {
+        violations.add(
+            new Violation(
+                "double-effect",
+                List.of(e.id()),
+                e.appliedAt(),
+                "applied " + n + " times (key " + e.key() + ", seq " + e.seq() + ")"));
+        continue;
+      }
+      firstEffect.put(e.id(), e);
+      if (!written.containsKey(e.id())) {
+        violations.add(
+            new Violation(
+                "applied-but-never-committed", List.of(e.id()), e.appliedAt(), "key " + e.key()));
+      }
+      Written ew = written.get(e.id());
+      boolean delayed = ew != null && ew.availableAt() != null;
+      // as for first deliveries: a delayed message takes no part in its key's order
+      Integer last = lastEffectSeq.get(e.key());
+      if (!delayed && last != null && e.seq() < last) {
+        violations.add(
+            new Violation(
+                "effect-out-of-order",
+                List.of(e.id()),
+                e.appliedAt(),
+                "key " + e.key() + ": seq " + e.seq() + " applied after seq " + last));
+      } else if (!delayed) {
+        lastEffectSeq.put(e.key(), e.seq());
+      }
+    }
+    Map<String, Integer> consumerPoisonSeq = new HashMap<>();
+    for (Written w : written.values()) {
+      if (w.kind() == Workload.Kind.CONSUMER_POISON) {
+        consumerPoisonSeq.merge(w.key(), w.seq(), Math::min);
+      }
+    }
+    for (Written w : written.values()) {
+      if (w.kind().relayPoison()) {
+        continue;
+      }
+      Effect e = firstEffect.get(w.id());
+      if (e == null) {
+        if (first.containsKey(w.id())) {
+          violations.add(
+              new Violation(
+                  "delivered-but-never-applied",
+                  List.of(w.id()),
+                  first.get(w.id()).timestamp(),
+                  "key " + w.key() + ", seq " + w.seq()));
+        }
+        continue;
+      }
+      Integer poisonSeq = consumerPoisonSeq.get(w.key());
+      if (poisonSeq != null
+          && w.seq() >= poisonSeq
+          && fixedAt != null
+          && e.appliedAt().isBefore(fixedAt)) {
+        violations.add(
+            new Violation(
+                w.seq() == poisonSeq ? "poison-applied-before-fix" : "parked-key-leaked",
+                List.of(w.id()),
+                e.appliedAt(),
+                "key " + w.key() + ", seq " + w.seq() + " applied before the fix"));
+      }
+    }
+
+    // the consumer's dead letters
+    Set<String> deadIds = new HashSet<>();
+    int poisonDead = 0;
+    int parkedDead = 0;
+    for (Delivered d : deadLettered) {
+      if (d.id() == null || !deadIds.add(d.id())) {
+        continue;
+      }
+      Written w = written.get(d.id());
+      if (w == null || !Workload.isPoisonKey(w.key())) {
+        violations.add(
+            new Violation(
+                "unexpected-consumer-dead-letter",
+                d.id() == null ? List.of() : List.of(d.id()),
+                d.timestamp(),
+                "key " + d.key() + " is not a poison key"));
+      } else if (w.kind() == Workload.Kind.CONSUMER_POISON) {
+        poisonDead++;
+      } else {
+        parkedDead++;
+      }
+    }
+    for (Written w : written.values()) {
+      if (w.kind() == Workload.Kind.CONSUMER_POISON && !deadIds.contains(w.id())) {
+        violations.add(
+            new Violation(
+                "poison-not-dead-lettered",
+                List.of(w.id()),
+                w.committedAt(),
+                "the consumer never dead-lettered this poison event"));
+      }
+    }
+
+    // what must be left at the end: nothing
+    for (String row : outboxLeft) {
+      violations.add(new Violation("outbox-not-empty", List.of(), Instant.now(), row));
+    }
+    for (String row : deadLetterLeft) {
+      violations.add(new Violation("outbox-dead-letter-left", List.of(), Instant.now(), row));
+    }
+    for (String lease : leasesOfDead) {
+      violations.add(new Violation("lease-held-by-dead-relay", List.of(), Instant.now(), lease));
+    }
+
+    // figures
+    report.count("messages committed", written.size());
+    byKind.forEach((k, n) -> report.count("  of kind " + k.name().toLowerCase(Locale.ROOT), n));
+    report.count("records in " + Workload.TOPIC, delivered.size());
+    report.count("distinct messages delivered", first.size());
+    report.count("duplicate records (total)", copies.size());
+    Map<String, Integer> duplicateCauses = new TreeMap<>();
+    for (Delivered d : copies) {
+      duplicateCauses.merge(explain(d, faults, fixedAt), 1, Integer::sum);
+    }
+    duplicateCauses.forEach((why, n) -> report.count("  after " + why, n));
+    report.count("effects applied", effects.size());
+    report.count("consumer dead letters: poison", poisonDead);
+    report.count("consumer dead letters: parked behind poison", parkedDead);
+    report.count("relay dead letters (discarded by the fix)", relayDead.size());
+    report.count("  of them parking their key", relayDeadParking.size());
+    if (tooLargeFailedAt != null) {
+      report.facts.put("too-large message dead-lettered at", tooLargeFailedAt);
+    }
+    waits(written, first, firstEffect, faults, report);
+    return report;
+  }
+
+  /** Why a copy was published again: a redrive, or the fault just before it. */
+  private static String explain(Delivered copy, List<Fault> faults, Instant fixedAt) {
+    Optional<Fault> before = Report.preceding(faults, copy.timestamp());
+    if (fixedAt != null && copy.timestamp().isAfter(fixedAt) && Workload.isPoisonKey(copy.key())) {
+      return "the DLQ redrive";
+    }
+    return before.map(f -> f.kind().label()).orElse("no fault (before the first)");
+  }
+
+  /** Longest wait across a fault, and the time to recover after each kind of fault. */
+  private static void waits(
+      Map<String, Written> written,
+      Map<String, Delivered> first,
+      Map<String, Effect> effects,
+      List<Fault> faults,
+      Report report) {
+    List<Written> normal = new ArrayList<>();
+    for (Written w : written.values()) {
+      if (!Workload.isPoisonKey(w.key()) && first.containsKey(w.id())) {
+        normal.add(w);
+      }
+    }
+    normal.sort(Comparator.comparing(Written::due));
+    long longest = -1;
+    String longestWhat = "";
+    for (Written w : normal) {
+      Instant published = first.get(w.id()).timestamp();
+      long wait = Duration.between(w.due(), published).toMillis();
+      if (wait > longest) {
+        for (Fault f : faults) {
+          if (!f.start().isAfter(published) && !f.end().isBefore(w.due())) {
+            longest = wait;
+            longestWhat = w.id() + " (key " + w.key() + ") during " + f.label();
+            break;
+          }
+        }
+      }
+    }
+    if (longest >= 0) {
+      report.facts.put(
+          "longest wait commit→publish across a fault", longest / 1000.0 + " s: " + longestWhat);
+    }
+    // prefix maxima over messages ordered by due time
+    int n = normal.size();
+    Instant[] due = new Instant[n];
+    Instant[] maxPublished = new Instant[n];
+    Instant[] maxApplied = new Instant[n];
+    for (int i = 0; i < n; i++) {
+      Written w = normal.get(i);
+      due[i] = w.due();
+      Instant p = first.get(w.id()).timestamp();
+      Effect e = effects.get(w.id());
+      Instant a = e == null ? p : e.appliedAt();
+      maxPublished[i] = i == 0 || p.isAfter(maxPublished[i - 1]) ? p : maxPublished[i - 1];
+      maxApplied[i] = i == 0 || a.isAfter(maxApplied[i - 1]) ? a : maxApplied[i - 1];
+    }
+    Map<FaultKind, long[]> recovery = new TreeMap<>();
+    for (Fault f : faults) {
+      int i = lastAtOrBefore(due, f.end());
+      long publish = i < 0 ? 0 : Math.max(0, Duration.between(f.end(), maxPublished[i]).toMillis());
+      long apply = i < 0 ? 0 : Math.max(0, Duration.between(f.end(), maxApplied[i]).toMillis());
+      long[] r = recovery.computeIfAbsent(f.kind(), k -> new long[3]);
+      r[0]++;
+      r[1] = Math.max(r[1], publish);
+      r[2] = Math.max(r[2], apply);
+    }
+    report.recovery.putAll(recovery);
+  }
+
+  private static int lastAtOrBefore(Instant[] sorted, Instant t) {
+    int lo = 0;
+    int hi = sorted.length - 1;
+    int found = -1;
+    while (lo <= hi) {
+      int mid = (lo + hi) >>> 1;
+      if (!sorted[mid].isAfter(t)) {
+        found = mid;
+        lo = mid + 1;
+      } else {
+        hi = mid - 1;
+      }
+    }
+    return found;
+  }
+}
