@@ -16,6 +16,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -167,14 +168,18 @@ public final class ChaosMain {
     }
     try (Admin admin = Admin.create(deployment.adminProperties())) {
       while (true) {
-        var group =
-            admin
-                .describeConsumerGroups(List.of(ConsumerMain.GROUP))
-                .all()
-                .get(10, TimeUnit.SECONDS)
-                .get(ConsumerMain.GROUP);
-        if (group.members().size() >= Deployment.CONSUMERS) {
-          break;
+        try {
+          var group =
+              admin
+                  .describeConsumerGroups(List.of(ConsumerMain.GROUP))
+                  .all()
+                  .get(10, TimeUnit.SECONDS)
+                  .get(ConsumerMain.GROUP);
+          if (group.members().size() >= Deployment.CONSUMERS) {
+            break;
+          }
+        } catch (ExecutionException e) {
+          // the group does not exist until the first consumer joins it
         }
         check(deadline, "the consumers to join group " + ConsumerMain.GROUP);
         Thread.sleep(250);

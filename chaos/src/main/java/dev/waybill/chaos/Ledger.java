@@ -58,6 +58,35 @@ final class Ledger {
    */
   record Violation(String check, List<String> ids, Instant at, String detail) {}
 
+  /**
+   * What the database and the topics hold at the end of a run.
+   *
+   * @param written {@code chaos_written} by message id: every committed message
+   * @param effects {@code chaos_effect} in the order the rows were inserted
+   * @param delivered every record of the topic
+   * @param deadLettered every record of the consumer's dead-letter topic
+   * @param relayDead the relay's dead letters (message id → when it failed), as captured before the
+   *     rig discarded them
+   * @param relayDeadParking those of them that parked their key
+   * @param fixedAt when the consumer's fix was deployed, or null
+   * @param relayFixedAt when the relay's dead letters were first discarded, or null
+   * @param outboxLeft rows still in the outbox
+   * @param deadLetterLeft rows still in the outbox's dead-letter table
+   * @param leasesOfDead unexpired leases whose owner is no running relay
+   */
+  record Observed(
+      Map<String, Written> written,
+      List<Effect> effects,
+      List<Delivered> delivered,
+      List<Delivered> deadLettered,
+      Map<String, Instant> relayDead,
+      Set<String> relayDeadParking,
+      Instant fixedAt,
+      Instant relayFixedAt,
+      List<String> outboxLeft,
+      List<String> deadLetterLeft,
+      List<String> leasesOfDead) {}
+
   private final DataSource db;
   private final Properties kafka;
   private final Set<String> liveRelays;
@@ -166,17 +195,18 @@ final class Ledger {
     List<Delivered> delivered = read(Workload.TOPIC);
     List<Delivered> deadLettered = read(Workload.DEAD_LETTER_TOPIC);
     return judge(
-        written,
-        effects,
-        delivered,
-        deadLettered,
-        relayDead,
-        relayDeadParking,
-        fixedAt,
-        relayFixedAt,
-        outboxLeft,
-        deadLetterLeft,
-        leasesOfDead,
+        new Observed(
+            written,
+            effects,
+            delivered,
+            deadLettered,
+            relayDead,
+            relayDeadParking,
+            fixedAt,
+            relayFixedAt,
+            outboxLeft,
+            deadLetterLeft,
+            leasesOfDead),
         faults,
         facts);
   }
@@ -201,20 +231,16 @@ final class Ledger {
     return t == null ? null : t.toInstant();
   }
 
-  private static Report judge(
-      Map<String, Written> written,
-      List<Effect> effects,
-      List<Delivered> delivered,
-      List<Delivered> deadLettered,
-      Map<String, Instant> relayDead,
-      Set<String> relayDeadParking,
-      Instant fixedAt,
-      Instant relayFixedAt,
-      List<String> outboxLeft,
-      List<String> deadLetterLeft,
-      List<String> leasesOfDead,
-      List<Fault> faults,
-      Map<String, Object> facts) {
+  /** Checks what was observed against the promises; pure, so it is unit-tested on its own. */
+  static Report judge(Observed o, List<Fault> faults, Map<String, Object> facts) {
+    Map<String, Written> written = o.written();
+    List<Effect> effects = o.effects();
+    List<Delivered> delivered = new ArrayList<>(o.delivered());
+    List<Delivered> deadLettered = o.deadLettered();
+    Map<String, Instant> relayDead = o.relayDead();
+    Set<String> relayDeadParking = o.relayDeadParking();
+    Instant fixedAt = o.fixedAt();
+    Instant relayFixedAt = o.relayFixedAt();
     List<Violation> violations = new ArrayList<>();
     Report report = new Report(faults, violations);
     report.facts.putAll(facts);
@@ -450,13 +476,13 @@ final class Ledger {
     }
 
     // what must be left at the end: nothing
-    for (String row : outboxLeft) {
+    for (String row : o.outboxLeft()) {
       violations.add(new Violation("outbox-not-empty", List.of(), Instant.now(), row));
     }
-    for (String row : deadLetterLeft) {
+    for (String row : o.deadLetterLeft()) {
       violations.add(new Violation("outbox-dead-letter-left", List.of(), Instant.now(), row));
     }
-    for (String lease : leasesOfDead) {
+    for (String lease : o.leasesOfDead()) {
       violations.add(new Violation("lease-held-by-dead-relay", List.of(), Instant.now(), lease));
     }
 

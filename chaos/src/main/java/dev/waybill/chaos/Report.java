@@ -39,6 +39,10 @@ final class Report {
     return violations.isEmpty();
   }
 
+  List<Ledger.Violation> violations() {
+    return List.copyOf(violations);
+  }
+
   int violationCount() {
     return violations.size();
   }
