@@ -1,6 +1,8 @@
 package dev.waybill.chaos;
 
 import dev.waybill.outbox.Outbox;
+import dev.waybill.testkit.Narrator;
+import dev.waybill.testkit.ProgramArgs;
 import java.io.IOException;
 import java.lang.ProcessBuilder.Redirect;
 import java.nio.file.Files;
@@ -37,7 +39,7 @@ public final class ChaosMain {
   private static final Pattern SENT = Pattern.compile("\"sent\"\\s*:\\s*(\\d+)");
 
   private final ChaosOptions options;
-  private final Console console = new Console(System.out);
+  private final Narrator console = new Narrator(new java.io.PrintWriter(System.out, true));
   private final Map<String, Object> facts = new LinkedHashMap<>();
   private Deployment deployment;
   private int dlqRuns;
@@ -55,7 +57,11 @@ public final class ChaosMain {
     ChaosOptions options;
     try {
       options = ChaosOptions.parse(args);
-    } catch (IllegalArgumentException e) {
+    } catch (ProgramArgs.BadArgumentsException e) {
+      if (e.helpRequested()) {
+        System.out.println(e.getMessage());
+        System.exit(0);
+      }
       System.err.println(e.getMessage());
       System.exit(2);
       return;

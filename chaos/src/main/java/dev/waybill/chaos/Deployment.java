@@ -7,6 +7,7 @@ import dev.waybill.outbox.schema.SchemaComponent;
 import dev.waybill.outbox.schema.SchemaMigrator;
 import dev.waybill.testkit.EmbeddedPostgresServer;
 import dev.waybill.testkit.KafkaBrokerProcess;
+import dev.waybill.testkit.Narrator;
 import dev.waybill.testkit.TcpProxy;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -86,7 +87,7 @@ final class Deployment implements AutoCloseable {
   /**
    * Starts the servers, the proxies, the schema and the topics; the relays and consumers not yet.
    */
-  static Deployment start(ChaosOptions options, Console console) throws Exception {
+  static Deployment start(ChaosOptions options, Narrator console) throws Exception {
     Path work = options.workDir();
     Path logs = work.resolve("logs");
     Files.createDirectories(logs);
@@ -106,7 +107,7 @@ final class Deployment implements AutoCloseable {
   }
 
   private static Deployment start(
-      ChaosOptions options, Console console, Path work, Path logs, List<AutoCloseable> started)
+      ChaosOptions options, Narrator console, Path work, Path logs, List<AutoCloseable> started)
       throws Exception {
     EmbeddedPostgresServer postgres =
         EmbeddedPostgresServer.start(options.postgresBinaries(), work.resolve("pg-data"));

@@ -1,5 +1,6 @@
 package dev.waybill.chaos;
 
+import dev.waybill.testkit.Narrator;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -21,7 +22,7 @@ import java.util.concurrent.locks.ReentrantLock;
 final class FaultInjector {
   private final Deployment deployment;
   private final FaultPlan plan;
-  private final Console console;
+  private final Narrator console;
   private final Map<String, ReentrantLock> locks = new ConcurrentHashMap<>();
   private final List<Fault> happened = new ArrayList<>();
   private final ExecutorService pool =
@@ -34,7 +35,7 @@ final class FaultInjector {
   private volatile boolean cancelled;
   private Thread scheduler;
 
-  FaultInjector(Deployment deployment, FaultPlan plan, Console console) {
+  FaultInjector(Deployment deployment, FaultPlan plan, Narrator console) {
     this.deployment = deployment;
     this.plan = plan;
     this.console = console;

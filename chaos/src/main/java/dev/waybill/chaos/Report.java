@@ -1,5 +1,6 @@
 package dev.waybill.chaos;
 
+import dev.waybill.testkit.Narrator;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -54,7 +55,7 @@ final class Report {
         .max(Comparator.comparing(Fault::start));
   }
 
-  void print(Console out) {
+  void print(Narrator out) {
     out.plain("");
     out.plain("=== chaos soak report ===");
     facts.forEach((k, v) -> out.plain("%-44s %s", k, v));

@@ -2,6 +2,7 @@ package dev.waybill.chaos;
 
 import dev.waybill.outbox.Outbox;
 import dev.waybill.outbox.OutboxMessage;
+import dev.waybill.testkit.Narrator;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -68,7 +69,7 @@ final class Workload {
   private final int writers;
   private final double rate;
   private final int keys;
-  private final Console console;
+  private final Narrator console;
   private final AtomicLong committedTx = new AtomicLong();
   private final AtomicLong rolledBackMessages = new AtomicLong();
   private final AtomicLong failedTx = new AtomicLong();
@@ -82,7 +83,7 @@ final class Workload {
       int writers,
       double rate,
       int keys,
-      Console console) {
+      Narrator console) {
     this.dataSource = dataSource;
     this.outbox = outbox;
     this.seed = seed;
