@@ -36,6 +36,9 @@ import org.apache.kafka.clients.admin.Admin;
  * root.
  */
 public final class ChaosMain {
+  /** The error class of a CDC relay's follower rows (docs/cdc.md). */
+  private static final String CDC_FOLLOWER = "dev.waybill.relay.ParkedBehindDeadLetter";
+
   private static final Pattern SENT = Pattern.compile("\"sent\"\\s*:\\s*(\\d+)");
 
   private final ChaosOptions options;
@@ -78,11 +81,13 @@ public final class ChaosMain {
   }
 
   private int run() throws Exception {
-    FaultPlan plan = FaultPlan.draw(options.seed(), options.duration(), options.faults());
+    int relays = options.cdc() ? Deployment.CDC_RELAYS : Deployment.POLLING_RELAYS;
+    FaultPlan plan = FaultPlan.draw(options.seed(), options.duration(), options.faults(), relays);
     console.say(
         "chaos",
-        "seed %d (replay: --seed %d --duration %ds --faults %d --rate %.0f)",
+        "seed %d (replay: --relay %s --seed %d --duration %ds --faults %d --rate %.0f)",
         options.seed(),
+        options.cdc() ? "cdc" : "polling",
         options.seed(),
         options.duration().toSeconds(),
         options.faults(),
@@ -91,6 +96,11 @@ public final class ChaosMain {
     console.say("chaos", "fault plan:");
     plan.faults().forEach(f -> console.plain("           %s", f.describe()));
     facts.put("seed", options.seed());
+    facts.put(
+        "relays",
+        options.cdc()
+            ? Deployment.CDC_RELAYS + " CDC relays (one reads slot " + Deployment.SLOT + ")"
+            : Deployment.POLLING_RELAYS + " polling relays");
     facts.put(
         "duration of the chaos phase",
         options.duration().toSeconds() + " s, " + options.rate() + " msg/s offered");
@@ -120,8 +130,7 @@ public final class ChaosMain {
 
   private Report soak(FaultPlan plan) throws Exception {
     Deployment d = deployment;
-    d.startChildren();
-    awaitRelaysAndConsumers();
+    startRelaysAndConsumers();
     Workload workload =
         new Workload(
             d.direct,
@@ -130,7 +139,7 @@ public final class ChaosMain {
             options.writers(),
             options.rate(),
             options.keys(),
-            console);
+            !options.cdc());
     FaultInjector injector = new FaultInjector(d, plan, console);
     long t0 = System.nanoTime();
     workload.start();
@@ -165,13 +174,34 @@ public final class ChaosMain {
     return new Ledger(d.direct, d.broker.bootstrapServers(), live).check(faults, facts);
   }
 
-  private void awaitRelaysAndConsumers() throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-    while (count("SELECT count(*) FROM waybill_relay_instance WHERE expires_at > now()")
-        < Deployment.RELAYS) {
-      check(deadline, "the relays to register");
-      Thread.sleep(250);
+  /**
+   * Starts the relays, then the consumers, and waits until they run: the polling relays registered,
+   * the CDC relay reading its slot (started first, so that only it creates the slot and the
+   * publication; the standby after it), the consumers in their group.
+   */
+  private void startRelaysAndConsumers() throws Exception {
+    Deployment d = deployment;
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
+    if (d.cdc) {
+      d.relays.get(0).start();
+      while (count(
+              "SELECT count(*) FROM pg_replication_slots WHERE active AND slot_name = '"
+                  + Deployment.SLOT
+                  + "'")
+          < 1) {
+        check(deadline, "the CDC relay to read slot " + Deployment.SLOT);
+        Thread.sleep(250);
+      }
+      d.relays.forEach(ChildProcess::start);
+    } else {
+      d.relays.forEach(ChildProcess::start);
+      while (count("SELECT count(*) FROM waybill_relay_instance WHERE expires_at > now()")
+          < d.relays.size()) {
+        check(deadline, "the relays to register");
+        Thread.sleep(250);
+      }
     }
+    d.consumers.forEach(ChildProcess::start);
     try (Admin admin = Admin.create(deployment.adminProperties())) {
       while (true) {
         try {
@@ -194,7 +224,7 @@ public final class ChaosMain {
     console.say(
         "setup",
         "%d relays and %d consumers running (logs in %s)",
-        Deployment.RELAYS,
+        d.relays.size(),
         Deployment.CONSUMERS,
         options.workDir().resolve("logs"));
   }
@@ -219,17 +249,22 @@ public final class ChaosMain {
 
   /**
    * Records the relay's dead letters in {@code chaos_relay_dead} (for the ledger), then discards
-   * them with {@code dlq.jar outbox discard}, which releases their parked keys.
+   * them with {@code dlq.jar outbox discard}, which releases their parked keys. A CDC relay's
+   * followers (the later messages of a parked key, kept in the dead-letter table because there is
+   * no outbox row to leave them in) are not dead letters: the discard releases them.
    */
   private void discardRelayDeadLetters() throws SQLException {
+    String deadLetters =
+        " FROM waybill_outbox_dead_letter WHERE error_class <> '" + CDC_FOLLOWER + "'";
     execute(
         "INSERT INTO chaos_relay_dead (message_id, error_class, parks_key, failed_at)"
-            + " SELECT id::text, error_class, parks_key, failed_at FROM waybill_outbox_dead_letter"
+            + " SELECT id::text, error_class, parks_key, failed_at"
+            + deadLetters
             + " ON CONFLICT DO NOTHING");
     List<String> seqs = new ArrayList<>();
     try (Connection c = deployment.direct.getConnection();
         Statement st = c.createStatement();
-        ResultSet rs = st.executeQuery("SELECT seq FROM waybill_outbox_dead_letter ORDER BY seq")) {
+        ResultSet rs = st.executeQuery("SELECT seq" + deadLetters + " ORDER BY seq")) {
       while (rs.next()) {
         seqs.add(Long.toString(rs.getLong(1)));
       }

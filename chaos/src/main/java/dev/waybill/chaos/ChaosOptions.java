@@ -13,6 +13,8 @@ import java.util.Random;
  * The rig's options, {@code --name value}: each declared once with its default and description,
  * read all at once so every problem is reported together.
  *
+ * @param cdc whether the relays are CDC relays (one reads the slot, one stands by) instead of 3
+ *     polling relays
  * @param seed the seed of the fault plan and the writers' choices
  * @param duration how long the writers write and the faults hit
  * @param faults how many faults the plan holds
@@ -26,6 +28,7 @@ import java.util.Random;
  * @param dlqJar the DLQ tool jar
  */
 record ChaosOptions(
+    boolean cdc,
     long seed,
     Duration duration,
     int faults,
@@ -47,6 +50,10 @@ record ChaosOptions(
   static ChaosOptions parse(String[] args) {
     ProgramArgs a =
         new ProgramArgs("java -jar chaos/target/waybill-chaos.jar", "")
+            .option(
+                "relay",
+                "polling",
+                "polling: 3 polling relays; cdc: a CDC relay and a standby (PostgreSQL slot)")
             .option("seed", "", "seed of the run (a long); empty: a random one, printed")
             .option("duration", "2m", "how long the writers write and the faults hit")
             .option("faults", "0", "faults in the plan; 0: one per 12 s of duration")
@@ -71,6 +78,10 @@ record ChaosOptions(
         a.problem("'" + seedText + "' → --seed → expected a whole number (a long)");
       }
     }
+    String relay = a.string("relay");
+    if (!relay.equals("polling") && !relay.equals("cdc")) {
+      a.problem("'" + relay + "' → --relay → expected polling or cdc");
+    }
     Duration duration = duration(a, "duration", Duration.ofSeconds(20), Duration.ofHours(2));
     int faults = a.integer("faults", 0, 100_000);
     int rate = a.integer("rate", 1, 100_000);
@@ -91,8 +102,13 @@ record ChaosOptions(
     int planned = faults == 0 ? (int) Math.max(1, duration.toSeconds() / 12) : faults;
     String runName =
         String.format(
-            Locale.ROOT, "run-%s-%d", Instant.now().toString().replaceAll("[:.]", ""), seed);
+            Locale.ROOT,
+            "run-%s-%s-%d",
+            Instant.now().toString().replaceAll("[:.]", ""),
+            relay,
+            seed);
     return new ChaosOptions(
+        relay.equals("cdc"),
         seed,
         duration,
         planned,

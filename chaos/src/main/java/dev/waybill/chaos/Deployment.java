@@ -29,11 +29,20 @@ import org.apache.kafka.clients.admin.NewTopic;
  * Everything the rig runs, the way users deploy it: its own PostgreSQL server (a child process of
  * the rig, so it can be restarted and crashed), a Kafka broker in its own JVM, a TCP proxy in front
  * of each (the relays and consumers connect through them; the writers, the DLQ tool and the ledger
- * connect directly), {@value #RELAYS} polling relays ({@code java -jar outbox-relay.jar run}) and
- * {@value #CONSUMERS} inbox consumers ({@link ConsumerMain}) in one group.
+ * connect directly), {@value #POLLING_RELAYS} polling relays or {@value #CDC_RELAYS} CDC relays
+ * ({@code java -jar outbox-relay.jar run}) and {@value #CONSUMERS} inbox consumers ({@link
+ * ConsumerMain}) in one group.
  */
 final class Deployment implements AutoCloseable {
-  static final int RELAYS = 3;
+  /** Polling relays of the default configuration. */
+  static final int POLLING_RELAYS = 3;
+
+  /** CDC relays: one reads the slot, the other stands by. */
+  static final int CDC_RELAYS = 2;
+
+  /** The CDC relays' replication slot. */
+  static final String SLOT = "chaos_slot";
+
   static final int CONSUMERS = 2;
   static final String DATABASE = "chaos";
   static final String USER = EmbeddedPostgresServer.USER;
@@ -64,6 +73,7 @@ final class Deployment implements AutoCloseable {
   final Path work;
   final Path relayJar;
   final Path dlqJar;
+  final boolean cdc;
 
   private Deployment(
       EmbeddedPostgresServer postgres,
@@ -73,7 +83,9 @@ final class Deployment implements AutoCloseable {
       HikariDataSource direct,
       Path work,
       Path relayJar,
-      Path dlqJar) {
+      Path dlqJar,
+      boolean cdc) {
+    this.cdc = cdc;
     this.postgres = postgres;
     this.broker = broker;
     this.dbProxy = dbProxy;
@@ -146,10 +158,11 @@ final class Deployment implements AutoCloseable {
             direct,
             work,
             options.relayJar(),
-            options.dlqJar());
+            options.dlqJar(),
+            options.cdc());
     d.createSchema(options.keys());
     d.createTopics();
-    for (int i = 1; i <= RELAYS; i++) {
+    for (int i = 1; i <= (options.cdc() ? CDC_RELAYS : POLLING_RELAYS); i++) {
       d.relays.add(new ChildProcess("relay-" + i, d::relayCommand, logs));
     }
     for (int i = 1; i <= CONSUMERS; i++) {
@@ -270,6 +283,11 @@ final class Deployment implements AutoCloseable {
                 "relay.shards",
                 "16"));
     settings.put("relay.poll.interval", "250ms");
+    if (cdc) {
+      settings.put("relay.mode", "cdc");
+      settings.put("relay.cdc.slot", SLOT);
+      settings.put("relay.cdc.heartbeat.interval", "2s");
+    }
     settings.put("relay.retry.backoff.max", "2s");
     settings.put("relay.source", "urn:waybill:chaos");
     settings.forEach(
@@ -303,12 +321,6 @@ final class Deployment implements AutoCloseable {
     cmd.add(dlqJar.toString());
     cmd.addAll(args);
     return cmd;
-  }
-
-  /** Starts the relays and the consumers. */
-  void startChildren() {
-    relays.forEach(ChildProcess::start);
-    consumers.forEach(ChildProcess::start);
   }
 
   /**

@@ -59,7 +59,7 @@ final class FaultPlan {
     this.faults = List.copyOf(faults);
   }
 
-  static FaultPlan draw(long seed, Duration duration, int count) {
+  static FaultPlan draw(long seed, Duration duration, int count, int relays) {
     Random random = new Random(seed);
     long from = duration.toMillis() / 10;
     long to = duration.toMillis() * 8 / 10;
@@ -78,7 +78,7 @@ final class FaultPlan {
       FaultKind kind = deck.remove(deck.size() - 1);
       int index =
           switch (kind.target()) {
-            case "relay" -> random.nextInt(Deployment.RELAYS);
+            case "relay" -> random.nextInt(relays);
             case "consumer" -> random.nextInt(Deployment.CONSUMERS);
             case "sessions" -> random.nextInt(2);
             default -> 0;

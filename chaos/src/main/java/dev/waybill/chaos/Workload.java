@@ -2,7 +2,6 @@ package dev.waybill.chaos;
 
 import dev.waybill.outbox.Outbox;
 import dev.waybill.outbox.OutboxMessage;
-import dev.waybill.testkit.Narrator;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -26,11 +25,12 @@ import javax.sql.DataSource;
  * that table, not a counter of this program, is what the ledger calls "committed".
  *
  * <p>The mix: transactions rolled back on purpose after writing, long transactions that commit
- * seconds late, delayed messages, transactions of 2 or 3 messages of one key, and a scripted set of
- * poison messages early in the run: for the consumer, events of type {@value #POISON_TYPE} on keys
- * {@code p-*}; for the relay, a message larger than Kafka accepts (key {@code r-0}) and one to an
- * invalid topic (key {@code r-1}), each followed by more messages of its key. Poison keys get no
- * writes after the script, so that the redrive after the fix is the only way forward for them.
+ * seconds late, delayed messages (not for the CDC relay, which cannot delay and dead-letters them),
+ * transactions of 2 or 3 messages of one key, and a scripted set of poison messages early in the
+ * run: for the consumer, events of type {@value #POISON_TYPE} on keys {@code p-*}; for the relay, a
+ * message larger than Kafka accepts (key {@code r-0}) and one to an invalid topic (key {@code
+ * r-1}), each followed by more messages of its key. Poison keys get no writes after the script, so
+ * that the redrive after the fix is the only way forward for them.
  */
 final class Workload {
   static final String TOPIC = "chaos";
@@ -69,7 +69,7 @@ final class Workload {
   private final int writers;
   private final double rate;
   private final int keys;
-  private final Narrator console;
+  private final boolean delays;
   private final AtomicLong committedTx = new AtomicLong();
   private final AtomicLong rolledBackMessages = new AtomicLong();
   private final AtomicLong failedTx = new AtomicLong();
@@ -83,14 +83,14 @@ final class Workload {
       int writers,
       double rate,
       int keys,
-      Narrator console) {
+      boolean delays) {
     this.dataSource = dataSource;
     this.outbox = outbox;
     this.seed = seed;
     this.writers = writers;
     this.rate = rate;
     this.keys = keys;
-    this.console = console;
+    this.delays = delays;
   }
 
   static List<String> allKeys(int keys) {
@@ -173,7 +173,7 @@ final class Workload {
         if (roll >= 0.05 && roll < 0.08) {
           kind = Kind.LONG;
           holdMillis = 1_000 + random.nextInt(3_000);
-        } else if (roll >= 0.08 && roll < 0.16) {
+        } else if (roll >= 0.08 && roll < 0.16 && delays) {
           kind = Kind.DELAYED;
           availableAt = Instant.now().plusMillis(1_000 + random.nextInt(4_000));
         } else if (roll >= 0.16 && roll < 0.46) {

@@ -17,15 +17,15 @@ class FaultPlanTest {
   void theSameSeedDrawsTheSamePlan() {
     Duration d = Duration.ofMinutes(2);
 
-    assertThat(described(FaultPlan.draw(42, d, 10)))
-        .isEqualTo(described(FaultPlan.draw(42, d, 10)));
-    assertThat(described(FaultPlan.draw(42, d, 10)))
-        .isNotEqualTo(described(FaultPlan.draw(43, d, 10)));
+    assertThat(described(FaultPlan.draw(42, d, 10, 3)))
+        .isEqualTo(described(FaultPlan.draw(42, d, 10, 3)));
+    assertThat(described(FaultPlan.draw(42, d, 10, 3)))
+        .isNotEqualTo(described(FaultPlan.draw(43, d, 10, 3)));
   }
 
   @Test
   void aPlanAsLongAsTheDeckHoldsEveryKindOfFaultOnce() {
-    FaultPlan plan = FaultPlan.draw(7, Duration.ofMinutes(3), FaultKind.values().length);
+    FaultPlan plan = FaultPlan.draw(7, Duration.ofMinutes(3), FaultKind.values().length, 3);
 
     EnumSet<FaultKind> kinds = EnumSet.noneOf(FaultKind.class);
     plan.faults().forEach(f -> kinds.add(f.kind()));
@@ -36,7 +36,7 @@ class FaultPlanTest {
   @Test
   void faultsHitBetweenATenthAndFourFifthsOfTheDurationInTimeOrder() {
     Duration d = Duration.ofSeconds(100);
-    List<FaultPlan.Planned> faults = FaultPlan.draw(1, d, 50).faults();
+    List<FaultPlan.Planned> faults = FaultPlan.draw(1, d, 50, 3).faults();
 
     assertThat(faults)
         .allSatisfy(
@@ -46,7 +46,7 @@ class FaultPlanTest {
 
   @Test
   void aRelayIsPausedLongerThanItsLeaseSoTheZombieCaseHappens() {
-    FaultPlan plan = FaultPlan.draw(3, Duration.ofMinutes(10), 200);
+    FaultPlan plan = FaultPlan.draw(3, Duration.ofMinutes(10), 200, 3);
 
     assertThat(plan.faults())
         .filteredOn(f -> f.kind() == FaultKind.RELAY_PAUSE)
