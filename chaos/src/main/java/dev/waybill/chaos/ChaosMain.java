@@ -57,6 +57,8 @@ public final class ChaosMain {
    * @param args see {@code --help}
    */
   public static void main(String[] args) {
+    // MariaDB's DATETIME columns hold UTC: read them as UTC whatever the machine's zone
+    java.util.TimeZone.setDefault(java.util.TimeZone.getTimeZone("UTC"));
     ChaosOptions options;
     try {
       options = ChaosOptions.parse(args);
@@ -82,11 +84,14 @@ public final class ChaosMain {
 
   private int run() throws Exception {
     int relays = options.cdc() ? Deployment.CDC_RELAYS : Deployment.POLLING_RELAYS;
-    FaultPlan plan = FaultPlan.draw(options.seed(), options.duration(), options.faults(), relays);
+    FaultPlan plan =
+        FaultPlan.draw(
+            options.seed(), options.duration(), options.faults(), relays, options.db().ownServer());
     console.say(
         "chaos",
-        "seed %d (replay: --relay %s --seed %d --duration %ds --faults %d --rate %.0f)",
+        "seed %d (replay: --db %s --relay %s --seed %d --duration %ds --faults %d --rate %.0f)",
         options.seed(),
+        options.db().name().toLowerCase(java.util.Locale.ROOT),
         options.cdc() ? "cdc" : "polling",
         options.seed(),
         options.duration().toSeconds(),
@@ -96,6 +101,7 @@ public final class ChaosMain {
     console.say("chaos", "fault plan:");
     plan.faults().forEach(f -> console.plain("           %s", f.describe()));
     facts.put("seed", options.seed());
+    facts.put("database", options.db().name().toLowerCase(java.util.Locale.ROOT));
     facts.put(
         "relays",
         options.cdc()
@@ -171,7 +177,7 @@ public final class ChaosMain {
             .map(ChildProcess::instanceId)
             .collect(Collectors.toSet());
     facts.put("DLQ tool runs (redrive, outbox discard)", dlqRuns);
-    return new Ledger(d.direct, d.broker.bootstrapServers(), live).check(faults, facts);
+    return new Ledger(d.direct, d.db, d.broker.bootstrapServers(), live).check(faults, facts);
   }
 
   /**
@@ -195,7 +201,7 @@ public final class ChaosMain {
       d.relays.forEach(ChildProcess::start);
     } else {
       d.relays.forEach(ChildProcess::start);
-      while (count("SELECT count(*) FROM waybill_relay_instance WHERE expires_at > now()")
+      while (count("SELECT count(*) FROM waybill_relay_instance WHERE expires_at > " + d.db.now())
           < d.relays.size()) {
         check(deadline, "the relays to register");
         Thread.sleep(250);
@@ -238,7 +244,7 @@ public final class ChaosMain {
   /** The fix: the consumer's handler accepts poison events, the relay's dead letters go. */
   private void deployFix() {
     try {
-      execute("INSERT INTO chaos_fix DEFAULT VALUES");
+      execute("INSERT INTO chaos_fix (fixed) VALUES (1)");
       console.say("fix", "the consumer's fix is deployed: poison events are handled from now on");
       discardRelayDeadLetters();
       redrive();
@@ -257,10 +263,12 @@ public final class ChaosMain {
     String deadLetters =
         " FROM waybill_outbox_dead_letter WHERE error_class <> '" + CDC_FOLLOWER + "'";
     execute(
-        "INSERT INTO chaos_relay_dead (message_id, error_class, parks_key, failed_at)"
-            + " SELECT id::text, error_class, parks_key, failed_at"
-            + deadLetters
-            + " ON CONFLICT DO NOTHING");
+        deployment.db.insertIgnore(
+            "chaos_relay_dead (message_id, error_class, parks_key, failed_at)",
+            "SELECT "
+                + deployment.db.idText("id")
+                + ", error_class, parks_key, failed_at"
+                + deadLetters));
     List<String> seqs = new ArrayList<>();
     try (Connection c = deployment.direct.getConnection();
         Statement st = c.createStatement();
@@ -277,8 +285,8 @@ public final class ChaosMain {
     args.addAll(
         List.of(
             "--set", "db.url=" + deployment.directJdbcUrl(),
-            "--set", "db.user=" + Deployment.USER,
-            "--set", "db.password=" + Deployment.PASSWORD,
+            "--set", "db.user=" + deployment.user,
+            "--set", "db.password=" + deployment.password,
             "--bootstrap-server", deployment.broker.bootstrapServers()));
     DlqRun run = dlq(args);
     console.say("dlq", "dlq.jar outbox discard %s → exit %d", String.join(" ", seqs), run.exit());
@@ -353,7 +361,9 @@ public final class ChaosMain {
       long deadLeases =
           count(
               "SELECT count(*) FROM waybill_relay_lease WHERE owner IS NOT NULL"
-                  + " AND expires_at > now() AND owner NOT IN ("
+                  + " AND expires_at > "
+                  + deployment.db.now()
+                  + " AND owner NOT IN ("
                   + relayIds
                   + ")");
       if (count("SELECT count(*) FROM chaos_fix") == 0) {

@@ -13,6 +13,7 @@ import java.util.Random;
  * The rig's options, {@code --name value}: each declared once with its default and description,
  * read all at once so every problem is reported together.
  *
+ * @param db the database: the rig's own PostgreSQL server or the machine's MariaDB
  * @param cdc whether the relays are CDC relays (one reads the slot, one stands by) instead of 3
  *     polling relays
  * @param seed the seed of the fault plan and the writers' choices
@@ -28,6 +29,7 @@ import java.util.Random;
  * @param dlqJar the DLQ tool jar
  */
 record ChaosOptions(
+    RigDatabase db,
     boolean cdc,
     long seed,
     Duration duration,
@@ -50,6 +52,11 @@ record ChaosOptions(
   static ChaosOptions parse(String[] args) {
     ProgramArgs a =
         new ProgramArgs("java -jar chaos/target/waybill-chaos.jar", "")
+            .option(
+                "db",
+                "postgres",
+                "postgres: the rig's own PostgreSQL server; mariadb: the machine's MariaDB at"
+                    + " 127.0.0.1:3306 (proxy faults only)")
             .option(
                 "relay",
                 "polling",
@@ -82,6 +89,16 @@ record ChaosOptions(
     if (!relay.equals("polling") && !relay.equals("cdc")) {
       a.problem("'" + relay + "' → --relay → expected polling or cdc");
     }
+    String dbName = a.string("db");
+    RigDatabase db = RigDatabase.POSTGRES;
+    if (dbName.equals("mariadb")) {
+      db = RigDatabase.MARIADB;
+      if (relay.equals("cdc")) {
+        a.problem("'cdc' → --relay → the CDC relay needs PostgreSQL: use --db postgres");
+      }
+    } else if (!dbName.equals("postgres")) {
+      a.problem("'" + dbName + "' → --db → expected postgres or mariadb");
+    }
     Duration duration = duration(a, "duration", Duration.ofSeconds(20), Duration.ofHours(2));
     int faults = a.integer("faults", 0, 100_000);
     int rate = a.integer("rate", 1, 100_000);
@@ -103,11 +120,13 @@ record ChaosOptions(
     String runName =
         String.format(
             Locale.ROOT,
-            "run-%s-%s-%d",
+            "run-%s-%s-%s-%d",
             Instant.now().toString().replaceAll("[:.]", ""),
+            dbName,
             relay,
             seed);
     return new ChaosOptions(
+        db,
         relay.equals("cdc"),
         seed,
         duration,

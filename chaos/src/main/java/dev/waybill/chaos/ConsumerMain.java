@@ -23,8 +23,8 @@ import java.util.regex.Pattern;
  * row in {@code chaos_fix}, read in the same transaction), so they are dead-lettered and park their
  * key until the DLQ tool redrives them.
  *
- * <p>{@code java -cp waybill-chaos.jar dev.waybill.chaos.ConsumerMain DB_URL BOOTSTRAP INSTANCE};
- * runs until SIGTERM (graceful close) or SIGKILL.
+ * <p>{@code java -cp waybill-chaos.jar dev.waybill.chaos.ConsumerMain DB_URL DB_USER DB_PASSWORD
+ * BOOTSTRAP INSTANCE}; runs until SIGTERM (graceful close) or SIGKILL.
  */
 public final class ConsumerMain {
   static final String GROUP = "chaos-effects";
@@ -35,16 +35,18 @@ public final class ConsumerMain {
   /**
    * Entry point.
    *
-   * @param args the database URL, the bootstrap servers and this process's instance id
+   * @param args the database URL, user and password, the bootstrap servers and this process's
+   *     instance id
    */
   public static void main(String[] args) throws InterruptedException {
-    if (args.length != 3) {
-      System.err.println("usage: ConsumerMain DB_URL BOOTSTRAP INSTANCE");
+    if (args.length != 5) {
+      System.err.println("usage: ConsumerMain DB_URL DB_USER DB_PASSWORD BOOTSTRAP INSTANCE");
       System.exit(2);
     }
-    String instance = args[2];
+    String bootstrap = args[3];
+    String instance = args[4];
     HikariDataSource dataSource =
-        DataSources.create(DatabaseSettings.of(args[0], "postgres", "chaos"), instance);
+        DataSources.create(DatabaseSettings.of(args[0], args[1], args[2]), instance);
     InboxConsumer consumer =
         InboxConsumer.builder()
             .config(
@@ -61,7 +63,7 @@ public final class ConsumerMain {
             .dataSource(dataSource)
             .kafka(
                 Map.of(
-                    "bootstrap.servers", args[1],
+                    "bootstrap.servers", bootstrap,
                     "client.id", instance,
                     "auto.offset.reset", "earliest",
                     // a killed consumer's partitions move within 10 s, not the default 45 s

@@ -13,6 +13,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
+import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -44,11 +45,9 @@ final class Deployment implements AutoCloseable {
   static final String SLOT = "chaos_slot";
 
   static final int CONSUMERS = 2;
-  static final String DATABASE = "chaos";
-  static final String USER = EmbeddedPostgresServer.USER;
 
-  /** Trust authentication ignores it; the relay requires one. */
-  static final String PASSWORD = "chaos";
+  /** The machine's MariaDB (root, no password), for {@code --db mariadb}. */
+  static final int MARIADB_PORT = 3306;
 
   /** The relays' lease time: a SIGSTOP longer than this is the zombie case. */
   static final int LEASE_TTL_SECONDS = 10;
@@ -63,7 +62,14 @@ final class Deployment implements AutoCloseable {
           "-XX:TieredStopAtLevel=1",
           "-Djava.awt.headless=true");
 
+  /** The rig's own PostgreSQL server; null on MariaDB. */
   final EmbeddedPostgresServer postgres;
+
+  final RigDatabase db;
+  final String database;
+  final String user;
+  final String password;
+  final int dbPort;
   final KafkaBrokerProcess broker;
   final TcpProxy dbProxy;
   final TcpProxy kafkaProxy;
@@ -75,8 +81,21 @@ final class Deployment implements AutoCloseable {
   final Path dlqJar;
   final boolean cdc;
 
-  private Deployment(
+  /**
+   * Where the rig's database is.
+   *
+   * @param postgres the rig's own PostgreSQL server, or null
+   */
+  private record Server(
+      RigDatabase db,
       EmbeddedPostgresServer postgres,
+      int port,
+      String database,
+      String user,
+      String password) {}
+
+  private Deployment(
+      Server server,
       KafkaBrokerProcess broker,
       TcpProxy dbProxy,
       TcpProxy kafkaProxy,
@@ -86,7 +105,12 @@ final class Deployment implements AutoCloseable {
       Path dlqJar,
       boolean cdc) {
     this.cdc = cdc;
-    this.postgres = postgres;
+    this.postgres = server.postgres();
+    this.db = server.db();
+    this.database = server.database();
+    this.user = server.user();
+    this.password = server.password();
+    this.dbPort = server.port();
     this.broker = broker;
     this.dbProxy = dbProxy;
     this.kafkaProxy = kafkaProxy;
@@ -121,16 +145,18 @@ final class Deployment implements AutoCloseable {
   private static Deployment start(
       ChaosOptions options, Narrator console, Path work, Path logs, List<AutoCloseable> started)
       throws Exception {
-    EmbeddedPostgresServer postgres =
-        EmbeddedPostgresServer.start(options.postgresBinaries(), work.resolve("pg-data"));
-    started.add(postgres);
-    console.say("setup", "%s", postgres);
-    try (Connection c =
-            java.sql.DriverManager.getConnection(postgres.jdbcUrl("postgres"), USER, PASSWORD);
-        Statement st = c.createStatement()) {
-      st.execute("CREATE DATABASE " + DATABASE);
+    Server server = options.db().ownServer() ? postgres(options, work) : mariadb();
+    if (server.postgres() != null) {
+      started.add(server.postgres());
+    } else {
+      started.add(() -> dropMariaDb(server.database()));
     }
-    TcpProxy dbProxy = TcpProxy.start("127.0.0.1", postgres.port());
+    console.say(
+        "setup",
+        "%s, database %s",
+        server.postgres() != null ? server.postgres() : "the machine's MariaDB at 127.0.0.1:3306",
+        server.database());
+    TcpProxy dbProxy = TcpProxy.start("127.0.0.1", server.port());
     started.add(dbProxy);
     int proxied = KafkaBrokerProcess.freePorts(1)[0];
     TcpProxy kafkaProxy = TcpProxy.start("127.0.0.1", proxied);
@@ -146,12 +172,14 @@ final class Deployment implements AutoCloseable {
     HikariDataSource direct =
         DataSources.create(
             DatabaseSettings.of(
-                "jdbc:postgresql://127.0.0.1:" + postgres.port() + "/" + DATABASE, USER, PASSWORD),
+                jdbcUrl(server.db(), server.port(), server.database(), null),
+                server.user(),
+                server.password()),
             "chaos-rig");
     started.add(direct);
     Deployment d =
         new Deployment(
-            postgres,
+            server,
             broker,
             dbProxy,
             kafkaProxy,
@@ -171,6 +199,63 @@ final class Deployment implements AutoCloseable {
     return d;
   }
 
+  private static Server postgres(ChaosOptions options, Path work) throws SQLException {
+    EmbeddedPostgresServer postgres =
+        EmbeddedPostgresServer.start(options.postgresBinaries(), work.resolve("pg-data"));
+    String database = "chaos";
+    try (Connection c = DriverManager.getConnection(postgres.jdbcUrl("postgres"));
+        Statement st = c.createStatement()) {
+      st.execute("CREATE DATABASE " + database);
+    } catch (SQLException e) {
+      postgres.close();
+      throw e;
+    }
+    // trust authentication ignores the password; the relay requires one
+    return new Server(
+        RigDatabase.POSTGRES,
+        postgres,
+        postgres.port(),
+        database,
+        EmbeddedPostgresServer.USER,
+        "chaos");
+  }
+
+  /** A new database of the rig's own on the machine's MariaDB, dropped when the rig ends. */
+  private static Server mariadb() throws SQLException {
+    String database = "chaos_" + Long.toHexString(System.nanoTime());
+    try (Connection c =
+            DriverManager.getConnection(
+                "jdbc:mariadb://127.0.0.1:" + MARIADB_PORT + "/", "root", "");
+        Statement st = c.createStatement()) {
+      st.execute("CREATE DATABASE " + database);
+    }
+    return new Server(RigDatabase.MARIADB, null, MARIADB_PORT, database, "root", "");
+  }
+
+  private static void dropMariaDb(String database) throws SQLException {
+    try (Connection c =
+            DriverManager.getConnection(
+                "jdbc:mariadb://127.0.0.1:" + MARIADB_PORT + "/", "root", "");
+        Statement st = c.createStatement()) {
+      st.execute("DROP DATABASE IF EXISTS " + database);
+    }
+  }
+
+  private static String jdbcUrl(RigDatabase db, int port, String database, String application) {
+    if (db == RigDatabase.POSTGRES) {
+      return "jdbc:postgresql://127.0.0.1:"
+          + port
+          + "/"
+          + database
+          + (application == null ? "" : "?ApplicationName=" + application + "&socketTimeout=30");
+    }
+    return "jdbc:mariadb://127.0.0.1:"
+        + port
+        + "/"
+        + database
+        + (application == null ? "" : "?socketTimeout=30000");
+  }
+
   private void createSchema(int keys) throws SQLException {
     SchemaMigrator.builder().dataSource(direct).build().migrate();
     SchemaMigrator.builder()
@@ -182,24 +267,34 @@ final class Deployment implements AutoCloseable {
         Statement st = c.createStatement()) {
       st.execute(
           "CREATE TABLE chaos_key (msg_key VARCHAR(64) PRIMARY KEY, last_seq INT NOT NULL DEFAULT 0)");
+      String ts = db.timestamp();
       st.execute(
           "CREATE TABLE chaos_written (message_id VARCHAR(64) PRIMARY KEY,"
               + " msg_key VARCHAR(64) NOT NULL, key_seq INT NOT NULL, kind VARCHAR(32) NOT NULL,"
-              + " available_at TIMESTAMPTZ, committed_at TIMESTAMPTZ NOT NULL)");
+              + " available_at "
+              + ts
+              + " NULL, committed_at "
+              + db.timestampNowDefault()
+              + ")");
       // no unique constraint on message_id: a double effect must be visible, not prevented
       st.execute(
-          "CREATE TABLE chaos_effect (applied_seq BIGSERIAL PRIMARY KEY,"
-              + " message_id VARCHAR(255) NOT NULL, msg_key VARCHAR(64), key_seq INT NOT NULL,"
-              + " consumer VARCHAR(64) NOT NULL,"
-              + " applied_at TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp())");
+          "CREATE TABLE chaos_effect (applied_seq "
+              + db.serialKey()
+              + ", message_id VARCHAR(255) NOT NULL, msg_key VARCHAR(64), key_seq INT NOT NULL,"
+              + " consumer VARCHAR(64) NOT NULL, applied_at "
+              + db.timestampNowDefault()
+              + ")");
       st.execute(
-          "CREATE TABLE chaos_fix (fixed_at TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp())");
+          "CREATE TABLE chaos_fix (fixed INT NOT NULL, fixed_at " + db.timestampNowDefault() + ")");
       // the relay's dead letters as they were when the rig discarded them (the "fix" for them)
       st.execute(
           "CREATE TABLE chaos_relay_dead (message_id VARCHAR(64) PRIMARY KEY,"
               + " error_class VARCHAR(255) NOT NULL, parks_key BOOLEAN NOT NULL,"
-              + " failed_at TIMESTAMPTZ NOT NULL,"
-              + " captured_at TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp())");
+              + " failed_at "
+              + ts
+              + " NOT NULL, captured_at "
+              + db.timestampNowDefault()
+              + ")");
       try (PreparedStatement ins =
           c.prepareStatement("INSERT INTO chaos_key (msg_key) VALUES (?)")) {
         for (String key : Workload.allKeys(keys)) {
@@ -229,19 +324,14 @@ final class Deployment implements AutoCloseable {
     return p;
   }
 
-  /** The database through the proxy, with the session named after the process. */
+  /** The database through the proxy; on PostgreSQL the session is named after the process. */
   String proxiedJdbcUrl(String applicationName) {
-    return "jdbc:postgresql://127.0.0.1:"
-        + dbProxy.port()
-        + "/"
-        + DATABASE
-        + "?ApplicationName="
-        + applicationName
-        + "&socketTimeout=30";
+    return jdbcUrl(db, dbProxy.port(), database, applicationName);
   }
 
+  /** The database, directly (the server's own port), without credentials in the URL. */
   String directJdbcUrl() {
-    return "jdbc:postgresql://127.0.0.1:" + postgres.port() + "/" + DATABASE;
+    return jdbcUrl(db, dbPort, database, null);
   }
 
   String proxiedBootstrap() {
@@ -265,9 +355,9 @@ final class Deployment implements AutoCloseable {
                 "db.url",
                 proxiedJdbcUrl(instance),
                 "db.user",
-                USER,
+                user,
                 "db.password",
-                PASSWORD,
+                password,
                 "kafka.bootstrap.servers",
                 proxiedBootstrap(),
                 "relay.instance.id",
@@ -307,6 +397,8 @@ final class Deployment implements AutoCloseable {
     cmd.add(System.getProperty("java.class.path"));
     cmd.add(ConsumerMain.class.getName());
     cmd.add(proxiedJdbcUrl(instance));
+    cmd.add(user);
+    cmd.add(password);
     cmd.add(proxiedBootstrap());
     cmd.add(instance);
     return cmd;
@@ -330,7 +422,7 @@ final class Deployment implements AutoCloseable {
   void healAll() {
     dbProxy.thaw();
     kafkaProxy.thaw();
-    if (!postgres.isRunning()) {
+    if (postgres != null && !postgres.isRunning()) {
       postgres.restart();
     }
     if (!broker.isRunning()) {
@@ -359,7 +451,15 @@ final class Deployment implements AutoCloseable {
     kafkaProxy.close();
     broker.close();
     direct.close();
-    postgres.close();
+    if (postgres != null) {
+      postgres.close();
+    } else {
+      try {
+        dropMariaDb(database);
+      } catch (SQLException e) {
+        System.err.println("chaos: could not drop database " + database + ": " + e.getMessage());
+      }
+    }
   }
 
   static void deleteQuietly(Path dir) {

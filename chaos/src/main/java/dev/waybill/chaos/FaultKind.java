@@ -32,6 +32,11 @@ enum FaultKind {
     return target;
   }
 
+  /** Whether it needs the rig's own database server (restarts, crashes, ended sessions). */
+  boolean needsOwnServer() {
+    return target.equals("postgres") || target.equals("sessions");
+  }
+
   String description() {
     return description;
   }

@@ -59,7 +59,14 @@ final class FaultPlan {
     this.faults = List.copyOf(faults);
   }
 
-  static FaultPlan draw(long seed, Duration duration, int count, int relays) {
+  /**
+   * Draws a plan.
+   *
+   * @param relays how many relays there are to hit
+   * @param ownServer whether the database server is the rig's own (else its restarts, crashes and
+   *     session kills are left out)
+   */
+  static FaultPlan draw(long seed, Duration duration, int count, int relays, boolean ownServer) {
     Random random = new Random(seed);
     long from = duration.toMillis() / 10;
     long to = duration.toMillis() * 8 / 10;
@@ -72,7 +79,11 @@ final class FaultPlan {
     List<Planned> planned = new ArrayList<>();
     for (int i = 0; i < count; i++) {
       if (deck.isEmpty()) {
-        deck.addAll(List.of(FaultKind.values()));
+        for (FaultKind k : FaultKind.values()) {
+          if (ownServer || !k.needsOwnServer()) {
+            deck.add(k);
+          }
+        }
         Collections.shuffle(deck, random);
       }
       FaultKind kind = deck.remove(deck.size() - 1);

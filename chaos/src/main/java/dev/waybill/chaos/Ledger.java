@@ -88,11 +88,13 @@ final class Ledger {
       List<String> leasesOfDead) {}
 
   private final DataSource db;
+  private final RigDatabase kind;
   private final Properties kafka;
   private final Set<String> liveRelays;
 
-  Ledger(DataSource db, String bootstrap, Set<String> liveRelays) {
+  Ledger(DataSource db, RigDatabase kind, String bootstrap, Set<String> liveRelays) {
     this.db = db;
+    this.kind = kind;
     this.kafka = new Properties();
     this.kafka.put("bootstrap.servers", bootstrap);
     this.liveRelays = Set.copyOf(liveRelays);
@@ -178,7 +180,9 @@ final class Ledger {
       try (ResultSet rs =
           st.executeQuery(
               "SELECT shard, owner, expires_at FROM waybill_relay_lease"
-                  + " WHERE owner IS NOT NULL AND expires_at > now() ORDER BY shard")) {
+                  + " WHERE owner IS NOT NULL AND expires_at > "
+                  + kind.now()
+                  + " ORDER BY shard")) {
         while (rs.next()) {
           if (!liveRelays.contains(rs.getString(2))) {
             leasesOfDead.add(

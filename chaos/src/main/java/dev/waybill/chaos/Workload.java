@@ -244,18 +244,26 @@ final class Workload {
     }
   }
 
+  /** Locks the key's aggregate row (writers of one key take turns) and counts the message. */
   private static int nextSeq(Connection c, String key) throws SQLException {
+    int seq;
     try (PreparedStatement st =
-        c.prepareStatement(
-            "UPDATE chaos_key SET last_seq = last_seq + 1 WHERE msg_key = ? RETURNING last_seq")) {
+        c.prepareStatement("SELECT last_seq FROM chaos_key WHERE msg_key = ? FOR UPDATE")) {
       st.setString(1, key);
       try (ResultSet rs = st.executeQuery()) {
         if (!rs.next()) {
           throw new SQLException("no aggregate row for key " + key);
         }
-        return rs.getInt(1);
+        seq = rs.getInt(1) + 1;
       }
     }
+    try (PreparedStatement st =
+        c.prepareStatement("UPDATE chaos_key SET last_seq = ? WHERE msg_key = ?")) {
+      st.setInt(1, seq);
+      st.setString(2, key);
+      st.executeUpdate();
+    }
+    return seq;
   }
 
   private static String payload(String key, int seq) {
@@ -302,8 +310,8 @@ final class Workload {
   private static void record(Connection c, String id, Planned m, int seq) throws SQLException {
     try (PreparedStatement st =
         c.prepareStatement(
-            "INSERT INTO chaos_written (message_id, msg_key, key_seq, kind, available_at,"
-                + " committed_at) VALUES (?, ?, ?, ?, ?, clock_timestamp())")) {
+            "INSERT INTO chaos_written (message_id, msg_key, key_seq, kind, available_at)"
+                + " VALUES (?, ?, ?, ?, ?)")) {
       st.setString(1, id);
       st.setString(2, m.key());
       st.setInt(3, seq);

@@ -17,15 +17,15 @@ class FaultPlanTest {
   void theSameSeedDrawsTheSamePlan() {
     Duration d = Duration.ofMinutes(2);
 
-    assertThat(described(FaultPlan.draw(42, d, 10, 3)))
-        .isEqualTo(described(FaultPlan.draw(42, d, 10, 3)));
-    assertThat(described(FaultPlan.draw(42, d, 10, 3)))
-        .isNotEqualTo(described(FaultPlan.draw(43, d, 10, 3)));
+    assertThat(described(FaultPlan.draw(42, d, 10, 3, true)))
+        .isEqualTo(described(FaultPlan.draw(42, d, 10, 3, true)));
+    assertThat(described(FaultPlan.draw(42, d, 10, 3, true)))
+        .isNotEqualTo(described(FaultPlan.draw(43, d, 10, 3, true)));
   }
 
   @Test
   void aPlanAsLongAsTheDeckHoldsEveryKindOfFaultOnce() {
-    FaultPlan plan = FaultPlan.draw(7, Duration.ofMinutes(3), FaultKind.values().length, 3);
+    FaultPlan plan = FaultPlan.draw(7, Duration.ofMinutes(3), FaultKind.values().length, 3, true);
 
     EnumSet<FaultKind> kinds = EnumSet.noneOf(FaultKind.class);
     plan.faults().forEach(f -> kinds.add(f.kind()));
@@ -36,7 +36,7 @@ class FaultPlanTest {
   @Test
   void faultsHitBetweenATenthAndFourFifthsOfTheDurationInTimeOrder() {
     Duration d = Duration.ofSeconds(100);
-    List<FaultPlan.Planned> faults = FaultPlan.draw(1, d, 50, 3).faults();
+    List<FaultPlan.Planned> faults = FaultPlan.draw(1, d, 50, 3, true).faults();
 
     assertThat(faults)
         .allSatisfy(
@@ -46,7 +46,7 @@ class FaultPlanTest {
 
   @Test
   void aRelayIsPausedLongerThanItsLeaseSoTheZombieCaseHappens() {
-    FaultPlan plan = FaultPlan.draw(3, Duration.ofMinutes(10), 200, 3);
+    FaultPlan plan = FaultPlan.draw(3, Duration.ofMinutes(10), 200, 3, true);
 
     assertThat(plan.faults())
         .filteredOn(f -> f.kind() == FaultKind.RELAY_PAUSE)
@@ -55,5 +55,12 @@ class FaultPlanTest {
             f ->
                 assertThat(f.hold())
                     .isGreaterThan(Duration.ofSeconds(Deployment.LEASE_TTL_SECONDS)));
+  }
+
+  @Test
+  void onADatabaseServerTheRigDoesNotOwnThePlanHoldsNoRestartCrashOrSessionKill() {
+    FaultPlan plan = FaultPlan.draw(5, Duration.ofMinutes(10), 100, 3, false);
+
+    assertThat(plan.faults()).isNotEmpty().noneMatch(f -> f.kind().needsOwnServer());
   }
 }
