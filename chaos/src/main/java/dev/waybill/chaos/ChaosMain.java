@@ -137,6 +137,8 @@ public final class ChaosMain {
   private Report soak(FaultPlan plan) throws Exception {
     Deployment d = deployment;
     startRelaysAndConsumers();
+    List<ChildProcess.Exit> exits = new ArrayList<>();
+    d.watch(console, exits);
     Workload workload =
         new Workload(
             d.direct,
@@ -177,7 +179,12 @@ public final class ChaosMain {
             .map(ChildProcess::instanceId)
             .collect(Collectors.toSet());
     facts.put("DLQ tool runs (redrive, outbox discard)", dlqRuns);
-    return new Ledger(d.direct, d.db, d.broker.bootstrapServers(), live).check(faults, facts);
+    List<ChildProcess.Exit> exited;
+    synchronized (exits) {
+      exited = List.copyOf(exits);
+    }
+    return new Ledger(d.direct, d.db, d.broker.bootstrapServers(), live)
+        .check(faults, exited, facts);
   }
 
   /**

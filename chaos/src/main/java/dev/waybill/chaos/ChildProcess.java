@@ -21,6 +21,16 @@ final class ChildProcess {
   private Process process;
   private int generation;
   private boolean paused;
+  private boolean downOnPurpose = true;
+
+  /**
+   * An exit nobody asked for.
+   *
+   * @param instance the incarnation that exited
+   * @param exitCode its exit code
+   * @param at when the rig noticed
+   */
+  record Exit(String instance, int exitCode, java.time.Instant at) {}
 
   /**
    * @param command the command line for an instance id
@@ -50,6 +60,7 @@ final class ChildProcess {
       return;
     }
     generation++;
+    downOnPurpose = false;
     try {
       process =
           new ProcessBuilder(command.apply(instanceId()))
@@ -68,6 +79,7 @@ final class ChildProcess {
     synchronized (this) {
       p = process;
       paused = false;
+      downOnPurpose = true;
     }
     if (p != null) {
       p.destroyForcibly();
@@ -80,6 +92,7 @@ final class ChildProcess {
     Process p;
     synchronized (this) {
       p = process;
+      downOnPurpose = true;
       if (paused) {
         signal("CONT");
         paused = false;
@@ -92,6 +105,19 @@ final class ChildProcess {
         await(p, 10);
       }
     }
+  }
+
+  /**
+   * If the process exited although nobody stopped it (a crash, an exit on an error it should have
+   * survived), starts a new one, as a container orchestrator would, and returns the exit.
+   */
+  synchronized java.util.Optional<Exit> restartIfExited() {
+    if (downOnPurpose || process == null || process.isAlive()) {
+      return java.util.Optional.empty();
+    }
+    Exit exit = new Exit(instanceId(), process.exitValue(), java.time.Instant.now());
+    start();
+    return java.util.Optional.of(exit);
   }
 
   /** SIGSTOP: the process freezes, its sockets stay open (a long GC pause, a stopped container). */

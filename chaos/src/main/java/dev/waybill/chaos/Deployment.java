@@ -80,6 +80,7 @@ final class Deployment implements AutoCloseable {
   final Path relayJar;
   final Path dlqJar;
   final boolean cdc;
+  private volatile boolean closed;
 
   /**
    * Where the rig's database is.
@@ -438,9 +439,44 @@ final class Deployment implements AutoCloseable {
     }
   }
 
+  /**
+   * Starts a watchdog that restarts every relay or consumer that exited although no fault stopped
+   * it, as a container orchestrator would, and records the exit.
+   */
+  void watch(Narrator console, List<ChildProcess.Exit> exits) {
+    Thread t =
+        new Thread(
+            () -> {
+              while (!closed) {
+                List<ChildProcess> all = new ArrayList<>(relays);
+                all.addAll(consumers);
+                for (ChildProcess p : all) {
+                  p.restartIfExited()
+                      .ifPresent(
+                          e -> {
+                            synchronized (exits) {
+                              exits.add(e);
+                            }
+                            console.say(
+                                "watch",
+                                "%s exited on its own (exit code %d); restarted as %s",
+                                e.instance(),
+                                e.exitCode(),
+                                p.instanceId());
+                          });
+                }
+                Workload.sleep(1000);
+              }
+            },
+            "chaos-watchdog");
+    t.setDaemon(true);
+    t.start();
+  }
+
   /** Stops the children gracefully, then the broker, the proxies and PostgreSQL. */
   @Override
   public void close() {
+    closed = true;
     List<ChildProcess> all = new ArrayList<>(consumers);
     all.addAll(relays);
     for (ChildProcess p : all) {

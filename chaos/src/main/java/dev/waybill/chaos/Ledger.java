@@ -73,6 +73,7 @@ final class Ledger {
    * @param outboxLeft rows still in the outbox
    * @param deadLetterLeft rows still in the outbox's dead-letter table
    * @param leasesOfDead unexpired leases whose owner is no running relay
+   * @param exits relays and consumers that exited although nothing stopped them
    */
   record Observed(
       Map<String, Written> written,
@@ -85,7 +86,8 @@ final class Ledger {
       Instant relayFixedAt,
       List<String> outboxLeft,
       List<String> deadLetterLeft,
-      List<String> leasesOfDead) {}
+      List<String> leasesOfDead,
+      List<ChildProcess.Exit> exits) {}
 
   private final DataSource db;
   private final RigDatabase kind;
@@ -101,7 +103,8 @@ final class Ledger {
   }
 
   /** Reads everything and checks it. */
-  Report check(List<Fault> faults, Map<String, Object> facts) throws SQLException {
+  Report check(List<Fault> faults, List<ChildProcess.Exit> exits, Map<String, Object> facts)
+      throws SQLException {
     Map<String, Written> written = new LinkedHashMap<>();
     List<Effect> effects = new ArrayList<>();
     Map<String, Instant> relayDead = new HashMap<>();
@@ -210,7 +213,8 @@ final class Ledger {
             relayFixedAt,
             outboxLeft,
             deadLetterLeft,
-            leasesOfDead),
+            leasesOfDead,
+            exits),
         faults,
         facts);
   }
@@ -491,6 +495,16 @@ final class Ledger {
     }
 
     // figures
+    for (ChildProcess.Exit e : o.exits()) {
+      report.exits.add(
+          e.instance()
+              + " exit code "
+              + e.exitCode()
+              + " at "
+              + e.at()
+              + "; after fault "
+              + Report.preceding(faults, e.at()).map(Fault::label).orElse("(none)"));
+    }
     report.count("messages committed", written.size());
     byKind.forEach((k, n) -> report.count("  of kind " + k.name().toLowerCase(Locale.ROOT), n));
     report.count("records in " + Workload.TOPIC, delivered.size());

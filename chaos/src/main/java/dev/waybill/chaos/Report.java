@@ -21,6 +21,9 @@ final class Report {
   final Map<String, Object> facts = new LinkedHashMap<>();
   final Map<String, Long> counts = new LinkedHashMap<>();
 
+  /** Relays and consumers that exited on their own (not violations: findings to read). */
+  final List<String> exits = new ArrayList<>();
+
   /** Per fault kind: {count, longest publish recovery ms, longest apply recovery ms}. */
   final Map<FaultKind, long[]> recovery = new TreeMap<>();
 
@@ -70,6 +73,10 @@ final class Report {
             out.plain(
                 "  %-20s %3d   publish %6.1f s   apply %6.1f s",
                 kind.label(), r[0], r[1] / 1000.0, r[2] / 1000.0));
+    out.plain("");
+    out.plain(
+        "processes that exited on their own (restarted by the rig's watchdog): %d", exits.size());
+    exits.forEach(e -> out.plain("  %s", e));
     out.plain("");
     if (violations.isEmpty()) {
       out.plain(

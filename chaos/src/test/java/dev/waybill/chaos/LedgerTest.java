@@ -62,7 +62,8 @@ class LedgerTest {
             null,
             outboxLeft,
             List.of(),
-            leasesOfDead),
+            leasesOfDead,
+            List.of()),
         faults,
         Map.of());
   }
