@@ -113,12 +113,18 @@ public final class ChaosMain {
     deployment = Deployment.start(options, console);
     Thread cleanup = new Thread(deployment::close, "chaos-cleanup");
     Runtime.getRuntime().addShutdownHook(cleanup);
-    Report report;
+    Report report = null;
     try {
       report = soak(plan);
     } finally {
-      console.say("chaos", "stopping every process");
-      deployment.close();
+      boolean keep = report == null || !report.passed();
+      console.say(
+          "chaos",
+          "stopping every process%s",
+          keep && options.db().ownServer()
+              ? "; PostgreSQL's data stays in " + options.workDir().resolve("pg-data")
+              : "");
+      deployment.close(keep);
       Runtime.getRuntime().removeShutdownHook(cleanup);
     }
     report.print(console);
@@ -128,9 +134,6 @@ public final class ChaosMain {
         report.passed() ? "PASSED" : "FAILED with " + report.violationCount() + " violation(s)",
         options.seed(),
         options.workDir().resolve("logs"));
-    if (report.passed()) {
-      Deployment.deleteQuietly(options.workDir().resolve("pg-data"));
-    }
     return report.passed() ? 0 : 1;
   }
 

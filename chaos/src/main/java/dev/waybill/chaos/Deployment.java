@@ -9,7 +9,6 @@ import dev.waybill.testkit.EmbeddedPostgresServer;
 import dev.waybill.testkit.KafkaBrokerProcess;
 import dev.waybill.testkit.Narrator;
 import dev.waybill.testkit.TcpProxy;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -473,9 +472,19 @@ final class Deployment implements AutoCloseable {
     t.start();
   }
 
-  /** Stops the children gracefully, then the broker, the proxies and PostgreSQL. */
+  /**
+   * Stops the children gracefully, then the broker, the proxies and PostgreSQL, deleting the data.
+   */
   @Override
   public void close() {
+    close(false);
+  }
+
+  /**
+   * As {@link #close()}; with {@code keepData} PostgreSQL's data directory stays (for a failed
+   * run). Kafka's data and the MariaDB database go either way.
+   */
+  void close(boolean keepData) {
     closed = true;
     List<ChildProcess> all = new ArrayList<>(consumers);
     all.addAll(relays);
@@ -488,21 +497,17 @@ final class Deployment implements AutoCloseable {
     broker.close();
     direct.close();
     if (postgres != null) {
-      postgres.close();
+      if (keepData) {
+        postgres.stop();
+      } else {
+        postgres.close();
+      }
     } else {
       try {
         dropMariaDb(database);
       } catch (SQLException e) {
         System.err.println("chaos: could not drop database " + database + ": " + e.getMessage());
       }
-    }
-  }
-
-  static void deleteQuietly(Path dir) {
-    try (var walk = Files.walk(dir)) {
-      walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-    } catch (IOException e) {
-      // best effort
     }
   }
 }
