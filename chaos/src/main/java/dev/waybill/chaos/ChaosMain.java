@@ -107,6 +107,9 @@ public final class ChaosMain {
         options.cdc()
             ? Deployment.CDC_RELAYS + " CDC relays (one reads slot " + Deployment.SLOT + ")"
             : Deployment.POLLING_RELAYS + " polling relays");
+    if (!options.relaySettings().isEmpty()) {
+      facts.put("relay settings given", options.relaySettings());
+    }
     facts.put(
         "duration of the chaos phase",
         options.duration().toSeconds() + " s, " + options.rate() + " msg/s offered");

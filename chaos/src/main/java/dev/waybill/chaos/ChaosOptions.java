@@ -5,8 +5,10 @@ import dev.waybill.testkit.ProgramArgs;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Random;
 
 /**
@@ -27,6 +29,7 @@ import java.util.Random;
  * @param postgresBinaries the embedded PostgreSQL binaries' cache
  * @param relayJar the relay sidecar jar
  * @param dlqJar the DLQ tool jar
+ * @param relaySettings more {@code --set} settings for every relay, overriding the rig's
  */
 record ChaosOptions(
     RigDatabase db,
@@ -41,7 +44,8 @@ record ChaosOptions(
     Path workDir,
     Path postgresBinaries,
     Path relayJar,
-    Path dlqJar) {
+    Path dlqJar,
+    Map<String, String> relaySettings) {
 
   /**
    * Reads {@code --name value} or {@code --name=value} arguments.
@@ -75,6 +79,11 @@ record ChaosOptions(
             .option("pg.binaries", "chaos/target/embedded-pg", "cache of the PostgreSQL binaries")
             .option("relay.jar", "outbox-relay/target/outbox-relay.jar", "the relay sidecar jar")
             .option("dlq.jar", "dlq-tools/target/dlq.jar", "the DLQ tool jar")
+            .option(
+                "relay.set",
+                "",
+                "more relay settings, key=value[,key=value...], e.g. relay.failure.mode=skip to"
+                    + " see the ledger catch a relay that breaks a promise")
             .parse(args);
     long seed = new Random().nextLong();
     String seedText = a.string("seed").trim();
@@ -115,6 +124,18 @@ record ChaosOptions(
                 + " → no such file: build it (mvn -B package -DskipTests) or give its path");
       }
     }
+    Map<String, String> relaySettings = new LinkedHashMap<>();
+    for (String kv : a.string("relay.set").split(",")) {
+      if (kv.isBlank()) {
+        continue;
+      }
+      int eq = kv.indexOf('=');
+      if (eq <= 0) {
+        a.problem("'" + kv + "' → --relay.set → expected key=value[,key=value...]");
+      } else {
+        relaySettings.put(kv.substring(0, eq).trim(), kv.substring(eq + 1).trim());
+      }
+    }
     a.requireValid();
     int planned = faults == 0 ? (int) Math.max(1, duration.toSeconds() / 12) : faults;
     String runName =
@@ -138,7 +159,8 @@ record ChaosOptions(
         Path.of(a.string("work.dir")).toAbsolutePath().resolve(runName),
         Path.of(a.string("pg.binaries")).toAbsolutePath(),
         Path.of(a.string("relay.jar")).toAbsolutePath(),
-        Path.of(a.string("dlq.jar")).toAbsolutePath());
+        Path.of(a.string("dlq.jar")).toAbsolutePath(),
+        Map.copyOf(relaySettings));
   }
 
   /**

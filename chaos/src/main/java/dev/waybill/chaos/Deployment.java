@@ -79,6 +79,7 @@ final class Deployment implements AutoCloseable {
   final Path relayJar;
   final Path dlqJar;
   final boolean cdc;
+  final Map<String, String> relaySettings;
   private volatile boolean closed;
 
   /**
@@ -103,8 +104,10 @@ final class Deployment implements AutoCloseable {
       Path work,
       Path relayJar,
       Path dlqJar,
-      boolean cdc) {
+      boolean cdc,
+      Map<String, String> relaySettings) {
     this.cdc = cdc;
+    this.relaySettings = relaySettings;
     this.postgres = server.postgres();
     this.db = server.db();
     this.database = server.database();
@@ -187,7 +190,8 @@ final class Deployment implements AutoCloseable {
             work,
             options.relayJar(),
             options.dlqJar(),
-            options.cdc());
+            options.cdc(),
+            options.relaySettings());
     d.createSchema(options.keys());
     d.createTopics();
     for (int i = 1; i <= (options.cdc() ? CDC_RELAYS : POLLING_RELAYS); i++) {
@@ -378,6 +382,7 @@ final class Deployment implements AutoCloseable {
       settings.put("relay.cdc.slot", SLOT);
       settings.put("relay.cdc.heartbeat.interval", "2s");
     }
+    settings.putAll(relaySettings);
     settings.put("relay.retry.backoff.max", "2s");
     settings.put("relay.source", "urn:waybill:chaos");
     settings.forEach(
