@@ -189,8 +189,10 @@ public final class ChaosMain {
     synchronized (exits) {
       exited = List.copyOf(exits);
     }
-    return new Ledger(d.direct, d.db, d.broker.bootstrapServers(), live)
-        .check(faults, exited, facts);
+    return Ledger.judge(
+        new Observations(d.direct, d.db, d.broker.bootstrapServers(), live).read(exited),
+        faults,
+        facts);
   }
 
   /**

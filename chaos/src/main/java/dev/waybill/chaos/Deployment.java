@@ -12,7 +12,6 @@ import dev.waybill.testkit.TcpProxy;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -45,9 +44,6 @@ final class Deployment implements AutoCloseable {
 
   static final int CONSUMERS = 2;
 
-  /** The machine's MariaDB (root, no password), for {@code --db mariadb}. */
-  static final int MARIADB_PORT = 3306;
-
   /** The relays' lease time: a SIGSTOP longer than this is the zombie case. */
   static final int LEASE_TTL_SECONDS = 10;
 
@@ -63,6 +59,8 @@ final class Deployment implements AutoCloseable {
 
   /** The rig's own PostgreSQL server; null on MariaDB. */
   final EmbeddedPostgresServer postgres;
+
+  private final RigServer server;
 
   final RigDatabase db;
   final String database;
@@ -82,21 +80,8 @@ final class Deployment implements AutoCloseable {
   final Map<String, String> relaySettings;
   private volatile boolean closed;
 
-  /**
-   * Where the rig's database is.
-   *
-   * @param postgres the rig's own PostgreSQL server, or null
-   */
-  private record Server(
-      RigDatabase db,
-      EmbeddedPostgresServer postgres,
-      int port,
-      String database,
-      String user,
-      String password) {}
-
   private Deployment(
-      Server server,
+      RigServer server,
       KafkaBrokerProcess broker,
       TcpProxy dbProxy,
       TcpProxy kafkaProxy,
@@ -108,6 +93,7 @@ final class Deployment implements AutoCloseable {
       Map<String, String> relaySettings) {
     this.cdc = cdc;
     this.relaySettings = relaySettings;
+    this.server = server;
     this.postgres = server.postgres();
     this.db = server.db();
     this.database = server.database();
@@ -148,11 +134,14 @@ final class Deployment implements AutoCloseable {
   private static Deployment start(
       ChaosOptions options, Narrator console, Path work, Path logs, List<AutoCloseable> started)
       throws Exception {
-    Server server = options.db().ownServer() ? postgres(options, work) : mariadb();
+    RigServer server =
+        options.db().ownServer()
+            ? RigServer.postgres(options.postgresBinaries(), work.resolve("pg-data"))
+            : RigServer.mariadb();
     if (server.postgres() != null) {
       started.add(server.postgres());
     } else {
-      started.add(() -> dropMariaDb(server.database()));
+      started.add(() -> RigServer.dropMariaDb(server.database()));
     }
     console.say(
         "setup",
@@ -175,9 +164,7 @@ final class Deployment implements AutoCloseable {
     HikariDataSource direct =
         DataSources.create(
             DatabaseSettings.of(
-                jdbcUrl(server.db(), server.port(), server.database(), null),
-                server.user(),
-                server.password()),
+                server.jdbcUrl(server.port(), null), server.user(), server.password()),
             "chaos-rig");
     started.add(direct);
     Deployment d =
@@ -201,63 +188,6 @@ final class Deployment implements AutoCloseable {
       d.consumers.add(new ChildProcess("consumer-" + i, d::consumerCommand, logs));
     }
     return d;
-  }
-
-  private static Server postgres(ChaosOptions options, Path work) throws SQLException {
-    EmbeddedPostgresServer postgres =
-        EmbeddedPostgresServer.start(options.postgresBinaries(), work.resolve("pg-data"));
-    String database = "chaos";
-    try (Connection c = DriverManager.getConnection(postgres.jdbcUrl("postgres"));
-        Statement st = c.createStatement()) {
-      st.execute("CREATE DATABASE " + database);
-    } catch (SQLException e) {
-      postgres.close();
-      throw e;
-    }
-    // trust authentication ignores the password; the relay requires one
-    return new Server(
-        RigDatabase.POSTGRES,
-        postgres,
-        postgres.port(),
-        database,
-        EmbeddedPostgresServer.USER,
-        "chaos");
-  }
-
-  /** A new database of the rig's own on the machine's MariaDB, dropped when the rig ends. */
-  private static Server mariadb() throws SQLException {
-    String database = "chaos_" + Long.toHexString(System.nanoTime());
-    try (Connection c =
-            DriverManager.getConnection(
-                "jdbc:mariadb://127.0.0.1:" + MARIADB_PORT + "/", "root", "");
-        Statement st = c.createStatement()) {
-      st.execute("CREATE DATABASE " + database);
-    }
-    return new Server(RigDatabase.MARIADB, null, MARIADB_PORT, database, "root", "");
-  }
-
-  private static void dropMariaDb(String database) throws SQLException {
-    try (Connection c =
-            DriverManager.getConnection(
-                "jdbc:mariadb://127.0.0.1:" + MARIADB_PORT + "/", "root", "");
-        Statement st = c.createStatement()) {
-      st.execute("DROP DATABASE IF EXISTS " + database);
-    }
-  }
-
-  private static String jdbcUrl(RigDatabase db, int port, String database, String application) {
-    if (db == RigDatabase.POSTGRES) {
-      return "jdbc:postgresql://127.0.0.1:"
-          + port
-          + "/"
-          + database
-          + (application == null ? "" : "?ApplicationName=" + application + "&socketTimeout=30");
-    }
-    return "jdbc:mariadb://127.0.0.1:"
-        + port
-        + "/"
-        + database
-        + (application == null ? "" : "?socketTimeout=30000");
   }
 
   private void createSchema(int keys) throws SQLException {
@@ -330,12 +260,12 @@ final class Deployment implements AutoCloseable {
 
   /** The database through the proxy; on PostgreSQL the session is named after the process. */
   String proxiedJdbcUrl(String applicationName) {
-    return jdbcUrl(db, dbProxy.port(), database, applicationName);
+    return server.jdbcUrl(dbProxy.port(), applicationName);
   }
 
   /** The database, directly (the server's own port), without credentials in the URL. */
   String directJdbcUrl() {
-    return jdbcUrl(db, dbPort, database, null);
+    return server.jdbcUrl(dbPort, null);
   }
 
   String proxiedBootstrap() {
@@ -509,7 +439,7 @@ final class Deployment implements AutoCloseable {
       }
     } else {
       try {
-        dropMariaDb(database);
+        RigServer.dropMariaDb(database);
       } catch (SQLException e) {
         System.err.println("chaos: could not drop database " + database + ": " + e.getMessage());
       }

@@ -1,36 +1,25 @@
 package dev.waybill.chaos;
 
-import dev.waybill.outbox.wire.CloudEventHeaders;
-import dev.waybill.testkit.TopicRecords;
-import java.sql.Connection;
-import java.sql.ResultSet;
-import java.sql.SQLException;
-import java.sql.Statement;
-import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Properties;
 import java.util.Set;
 import java.util.TreeMap;
-import javax.sql.DataSource;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
 
 /**
- * The end-of-run check, computed only from what the database and the topics hold, never from the
- * programs' counters: {@code chaos_written} (what committed), the {@code chaos} and {@code
- * chaos.DLT} topics (what was delivered and dead-lettered), {@code chaos_effect} (what the
- * consumers applied), the outbox, its dead-letter table and the relays' leases.
+ * The end-of-run check of what {@link Observations} read from the database and the topics (never
+ * from the programs' counters) against the promises: pure, so each check is unit-tested on its own
+ * (LedgerTest).
  */
 final class Ledger {
+  private Ledger() {}
 
   record Written(
       String id,
@@ -88,156 +77,6 @@ final class Ledger {
       List<String> deadLetterLeft,
       List<String> leasesOfDead,
       List<ChildProcess.Exit> exits) {}
-
-  private final DataSource db;
-  private final RigDatabase kind;
-  private final Properties kafka;
-  private final Set<String> liveRelays;
-
-  Ledger(DataSource db, RigDatabase kind, String bootstrap, Set<String> liveRelays) {
-    this.db = db;
-    this.kind = kind;
-    this.kafka = new Properties();
-    this.kafka.put("bootstrap.servers", bootstrap);
-    this.liveRelays = Set.copyOf(liveRelays);
-  }
-
-  /** Reads everything and checks it. */
-  Report check(List<Fault> faults, List<ChildProcess.Exit> exits, Map<String, Object> facts)
-      throws SQLException {
-    Map<String, Written> written = new LinkedHashMap<>();
-    List<Effect> effects = new ArrayList<>();
-    Map<String, Instant> relayDead = new HashMap<>();
-    Set<String> relayDeadParking = new HashSet<>();
-    Instant fixedAt = null;
-    Instant relayFixedAt = null;
-    List<String> outboxLeft = new ArrayList<>();
-    List<String> deadLetterLeft = new ArrayList<>();
-    List<String> leasesOfDead = new ArrayList<>();
-    try (Connection c = db.getConnection();
-        Statement st = c.createStatement()) {
-      try (ResultSet rs =
-          st.executeQuery(
-              "SELECT message_id, msg_key, key_seq, kind, available_at, committed_at"
-                  + " FROM chaos_written")) {
-        while (rs.next()) {
-          Written w =
-              new Written(
-                  rs.getString(1).toLowerCase(Locale.ROOT),
-                  rs.getString(2),
-                  rs.getInt(3),
-                  Workload.Kind.valueOf(rs.getString(4)),
-                  instant(rs.getTimestamp(5)),
-                  instant(rs.getTimestamp(6)));
-          written.put(w.id(), w);
-        }
-      }
-      try (ResultSet rs =
-          st.executeQuery(
-              "SELECT applied_seq, message_id, msg_key, key_seq, applied_at FROM chaos_effect"
-                  + " ORDER BY applied_seq")) {
-        while (rs.next()) {
-          effects.add(
-              new Effect(
-                  rs.getLong(1),
-                  rs.getString(2).toLowerCase(Locale.ROOT),
-                  rs.getString(3),
-                  rs.getInt(4),
-                  instant(rs.getTimestamp(5))));
-        }
-      }
-      try (ResultSet rs =
-          st.executeQuery(
-              "SELECT message_id, failed_at, parks_key, captured_at FROM chaos_relay_dead")) {
-        while (rs.next()) {
-          String id = rs.getString(1).toLowerCase(Locale.ROOT);
-          relayDead.put(id, instant(rs.getTimestamp(2)));
-          if (rs.getBoolean(3)) {
-            relayDeadParking.add(id);
-          }
-          Instant captured = instant(rs.getTimestamp(4));
-          if (relayFixedAt == null || captured.isBefore(relayFixedAt)) {
-            relayFixedAt = captured;
-          }
-        }
-      }
-      try (ResultSet rs = st.executeQuery("SELECT min(fixed_at) FROM chaos_fix")) {
-        rs.next();
-        fixedAt = instant(rs.getTimestamp(1));
-      }
-      try (ResultSet rs =
-          st.executeQuery("SELECT seq, id, msg_key FROM waybill_outbox ORDER BY seq LIMIT 1000")) {
-        while (rs.next()) {
-          outboxLeft.add(
-              rs.getString(2) + " (seq " + rs.getLong(1) + ", key " + rs.getString(3) + ")");
-        }
-      }
-      try (ResultSet rs =
-          st.executeQuery(
-              "SELECT seq, id, msg_key, error_class FROM waybill_outbox_dead_letter ORDER BY seq")) {
-        while (rs.next()) {
-          deadLetterLeft.add(
-              rs.getString(2) + " (key " + rs.getString(3) + ", " + rs.getString(4) + ")");
-        }
-      }
-      try (ResultSet rs =
-          st.executeQuery(
-              "SELECT shard, owner, expires_at FROM waybill_relay_lease"
-                  + " WHERE owner IS NOT NULL AND expires_at > "
-                  + kind.now()
-                  + " ORDER BY shard")) {
-        while (rs.next()) {
-          if (!liveRelays.contains(rs.getString(2))) {
-            leasesOfDead.add(
-                "shard "
-                    + rs.getInt(1)
-                    + " held by "
-                    + rs.getString(2)
-                    + " until "
-                    + rs.getTimestamp(3).toInstant());
-          }
-        }
-      }
-    }
-    List<Delivered> delivered = read(Workload.TOPIC);
-    List<Delivered> deadLettered = read(Workload.DEAD_LETTER_TOPIC);
-    return judge(
-        new Observed(
-            written,
-            effects,
-            delivered,
-            deadLettered,
-            relayDead,
-            relayDeadParking,
-            fixedAt,
-            relayFixedAt,
-            outboxLeft,
-            deadLetterLeft,
-            leasesOfDead,
-            exits),
-        faults,
-        facts);
-  }
-
-  private List<Delivered> read(String topic) {
-    List<Delivered> out = new ArrayList<>();
-    for (ConsumerRecord<byte[], byte[]> r :
-        TopicRecords.readAll(kafka, topic, Duration.ofSeconds(120))) {
-      String id = TopicRecords.header(r, CloudEventHeaders.ID);
-      out.add(
-          new Delivered(
-              r.partition(),
-              r.offset(),
-              Instant.ofEpochMilli(r.timestamp()),
-              r.key() == null ? null : new String(r.key(), java.nio.charset.StandardCharsets.UTF_8),
-              id == null ? null : id.toLowerCase(Locale.ROOT)));
-    }
-    return out;
-  }
-
-  private static Instant instant(Timestamp t) {
-    return t == null ? null : t.toInstant();
-  }
 
   /** Checks what was observed against the promises; pure, so it is unit-tested on its own. */
   static Report judge(Observed o, List<Fault> faults, Map<String, Object> facts) {
