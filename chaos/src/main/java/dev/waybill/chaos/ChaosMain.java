@@ -301,7 +301,6 @@ public final class ChaosMain {
         List.of(
             "--set", "db.url=" + deployment.directJdbcUrl(),
             "--set", "db.user=" + deployment.user,
-            "--set", "db.password=" + deployment.password,
             "--bootstrap-server", deployment.broker.bootstrapServers()));
     DlqRun run = dlq(args);
     console.say("dlq", "dlq.jar outbox discard %s → exit %d", String.join(" ", seqs), run.exit());
@@ -335,7 +334,8 @@ public final class ChaosMain {
     Path out = options.workDir().resolve("logs").resolve("dlq-" + dlqRuns + ".log");
     try {
       Process p =
-          new ProcessBuilder(deployment.dlqCommand(args))
+          ChildProcess.withEnvironment(
+                  new ProcessBuilder(deployment.dlqCommand(args)), deployment.environment())
               .redirectErrorStream(true)
               .redirectOutput(Redirect.to(out.toFile()))
               .start();

@@ -5,6 +5,7 @@ import java.io.UncheckedIOException;
 import java.lang.ProcessBuilder.Redirect;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
@@ -17,6 +18,7 @@ import java.util.function.Function;
 final class ChildProcess {
   private final String name;
   private final Function<String, List<String>> command;
+  private final Map<String, String> environment;
   private final Path log;
   private Process process;
   private int generation;
@@ -34,10 +36,17 @@ final class ChildProcess {
 
   /**
    * @param command the command line for an instance id
+   * @param environment the {@code WAYBILL_*} variables of the process (secrets stay off its command
+   *     line)
    */
-  ChildProcess(String name, Function<String, List<String>> command, Path logs) {
+  ChildProcess(
+      String name,
+      Function<String, List<String>> command,
+      Map<String, String> environment,
+      Path logs) {
     this.name = name;
     this.command = command;
+    this.environment = Map.copyOf(environment);
     this.log = logs.resolve(name + ".log");
   }
 
@@ -62,15 +71,26 @@ final class ChildProcess {
     generation++;
     downOnPurpose = false;
     try {
-      process =
+      ProcessBuilder pb =
           new ProcessBuilder(command.apply(instanceId()))
               .redirectErrorStream(true)
-              .redirectOutput(Redirect.appendTo(log.toFile()))
-              .start();
+              .redirectOutput(Redirect.appendTo(log.toFile()));
+      withEnvironment(pb, environment);
+      process = pb.start();
       paused = false;
     } catch (IOException e) {
       throw new UncheckedIOException("could not start " + instanceId(), e);
     }
+  }
+
+  /**
+   * Gives {@code pb} exactly the rig's {@code WAYBILL_*} variables: none of the caller's own (a
+   * developer's {@code WAYBILL_DB_URL}, say) reaches the process.
+   */
+  static ProcessBuilder withEnvironment(ProcessBuilder pb, Map<String, String> environment) {
+    pb.environment().keySet().removeIf(k -> k.startsWith("WAYBILL_"));
+    pb.environment().putAll(environment);
+    return pb;
   }
 
   /** {@code kill -9}: the process ends at once, mid-whatever. */

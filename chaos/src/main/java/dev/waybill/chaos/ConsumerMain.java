@@ -23,8 +23,9 @@ import java.util.regex.Pattern;
  * row in {@code chaos_fix}, read in the same transaction), so they are dead-lettered and park their
  * key until the DLQ tool redrives them.
  *
- * <p>{@code java -cp waybill-chaos.jar dev.waybill.chaos.ConsumerMain DB_URL DB_USER DB_PASSWORD
- * BOOTSTRAP INSTANCE}; runs until SIGTERM (graceful close) or SIGKILL.
+ * <p>{@code java -cp waybill-chaos.jar dev.waybill.chaos.ConsumerMain DB_URL DB_USER BOOTSTRAP
+ * INSTANCE}, the database password in {@code WAYBILL_DB_PASSWORD}; runs until SIGTERM (graceful
+ * close) or SIGKILL.
  */
 public final class ConsumerMain {
   static final String GROUP = "chaos-effects";
@@ -35,18 +36,19 @@ public final class ConsumerMain {
   /**
    * Entry point.
    *
-   * @param args the database URL, user and password, the bootstrap servers and this process's
-   *     instance id
+   * @param args the database URL and user, the bootstrap servers and this process's instance id
    */
   public static void main(String[] args) throws InterruptedException {
-    if (args.length != 5) {
-      System.err.println("usage: ConsumerMain DB_URL DB_USER DB_PASSWORD BOOTSTRAP INSTANCE");
+    if (args.length != 4) {
+      System.err.println(
+          "usage: WAYBILL_DB_PASSWORD=... ConsumerMain DB_URL DB_USER BOOTSTRAP INSTANCE");
       System.exit(2);
     }
-    String bootstrap = args[3];
-    String instance = args[4];
+    String password = System.getenv().getOrDefault("WAYBILL_DB_PASSWORD", "");
+    String bootstrap = args[2];
+    String instance = args[3];
     HikariDataSource dataSource =
-        DataSources.create(DatabaseSettings.of(args[0], args[1], args[2]), instance);
+        DataSources.create(DatabaseSettings.of(args[0], args[1], password), instance);
     InboxConsumer consumer =
         InboxConsumer.builder()
             .config(

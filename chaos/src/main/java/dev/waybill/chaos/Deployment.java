@@ -182,10 +182,10 @@ final class Deployment implements AutoCloseable {
     d.createSchema(options.keys());
     d.createTopics();
     for (int i = 1; i <= (options.cdc() ? CDC_RELAYS : POLLING_RELAYS); i++) {
-      d.relays.add(new ChildProcess("relay-" + i, d::relayCommand, logs));
+      d.relays.add(new ChildProcess("relay-" + i, d::relayCommand, d.environment(), logs));
     }
     for (int i = 1; i <= CONSUMERS; i++) {
-      d.consumers.add(new ChildProcess("consumer-" + i, d::consumerCommand, logs));
+      d.consumers.add(new ChildProcess("consumer-" + i, d::consumerCommand, d.environment(), logs));
     }
     return d;
   }
@@ -276,6 +276,14 @@ final class Deployment implements AutoCloseable {
     return Path.of(System.getProperty("java.home"), "bin", "java").toString();
   }
 
+  /**
+   * The environment of the relays, the consumers and the DLQ tool: the database password, as a
+   * deployment would give it.
+   */
+  Map<String, String> environment() {
+    return Map.of("WAYBILL_DB_PASSWORD", password);
+  }
+
   private List<String> relayCommand(String instance) {
     List<String> cmd = new ArrayList<>();
     cmd.add(java());
@@ -290,8 +298,6 @@ final class Deployment implements AutoCloseable {
                 proxiedJdbcUrl(instance),
                 "db.user",
                 user,
-                "db.password",
-                password,
                 "kafka.bootstrap.servers",
                 proxiedBootstrap(),
                 "relay.instance.id",
@@ -333,7 +339,6 @@ final class Deployment implements AutoCloseable {
     cmd.add(ConsumerMain.class.getName());
     cmd.add(proxiedJdbcUrl(instance));
     cmd.add(user);
-    cmd.add(password);
     cmd.add(proxiedBootstrap());
     cmd.add(instance);
     return cmd;
