@@ -112,7 +112,12 @@ public final class ChaosMain {
     }
     facts.put(
         "duration of the chaos phase",
-        options.duration().toSeconds() + " s, " + options.rate() + " msg/s offered");
+        options.duration().toSeconds()
+            + " s, at most "
+            + options.rate()
+            + " msg/s offered by "
+            + options.writers()
+            + " writers");
     deployment = Deployment.start(options, console);
     Thread cleanup = new Thread(deployment::close, "chaos-cleanup");
     Runtime.getRuntime().addShutdownHook(cleanup);
