@@ -161,10 +161,15 @@ final class Deployment implements AutoCloseable {
     started.add(broker);
     console.say("setup", "%s", broker.description());
     console.say("setup", "database %s; kafka %s", dbProxy, kafkaProxy);
+    // one connection per writer, plus the fault injector's, the drain's and the ledger's
     HikariDataSource direct =
         DataSources.create(
-            DatabaseSettings.of(
-                server.jdbcUrl(server.port(), null), server.user(), server.password()),
+            new DatabaseSettings(
+                server.jdbcUrl(server.port(), null),
+                server.user(),
+                server.password(),
+                options.writers() + 3,
+                java.time.Duration.ofSeconds(10)),
             "chaos-rig");
     started.add(direct);
     Deployment d =
