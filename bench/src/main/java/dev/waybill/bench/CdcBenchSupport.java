@@ -7,6 +7,7 @@ import dev.waybill.outbox.jdbc.DatabaseSettings;
 import dev.waybill.outbox.jdbc.SqlIdentifier;
 import dev.waybill.relay.RelayConfig;
 import dev.waybill.relay.internal.LogicalSlot;
+import dev.waybill.testkit.KafkaBrokerProcess;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;

@@ -7,6 +7,8 @@ import dev.waybill.outbox.OutboxMessage;
 import dev.waybill.outbox.Payload;
 import dev.waybill.relay.Relay;
 import dev.waybill.relay.RelayConfig;
+import dev.waybill.testkit.KafkaBrokerProcess;
+import dev.waybill.testkit.ProgramArgs;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.util.ArrayList;
@@ -88,8 +90,8 @@ public final class CdcDrainBench {
 
   /** Entry point of {@code cdc-drain}. */
   public static void main(String[] args) throws Exception {
-    BenchArgs a =
-        new BenchArgs("cdc-drain")
+    ProgramArgs a =
+        new ProgramArgs(Main.PROGRAM, "cdc-drain")
             .option(
                 "url",
                 "",

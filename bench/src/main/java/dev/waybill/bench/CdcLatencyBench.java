@@ -9,6 +9,8 @@ import dev.waybill.outbox.Payload;
 import dev.waybill.outbox.wire.CloudEventHeaders;
 import dev.waybill.relay.Relay;
 import dev.waybill.relay.RelayConfig;
+import dev.waybill.testkit.KafkaBrokerProcess;
+import dev.waybill.testkit.ProgramArgs;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -90,8 +92,8 @@ public final class CdcLatencyBench {
 
   /** Entry point of {@code cdc-latency}. */
   public static void main(String[] args) throws Exception {
-    BenchArgs a =
-        new BenchArgs("cdc-latency")
+    ProgramArgs a =
+        new ProgramArgs(Main.PROGRAM, "cdc-latency")
             .option(
                 "url",
                 "",

@@ -1,5 +1,7 @@
 package dev.waybill.bench;
 
+import dev.waybill.testkit.KafkaBrokerProcess;
+import dev.waybill.testkit.ProgramArgs;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -34,8 +36,8 @@ final class DlqRedriveBench {
   private DlqRedriveBench() {}
 
   static void main(String[] args) throws Exception {
-    BenchArgs a =
-        new BenchArgs("dlq-redrive")
+    ProgramArgs a =
+        new ProgramArgs(Main.PROGRAM, "dlq-redrive")
             .option("bootstrap", "", "an existing broker; default: start one in a separate JVM")
             .option("work-dir", "target/dlq-bench", "where the broker's log dir goes")
             .option("jar", "dlq-tools/target/dlq.jar", "the DLQ tool's runnable jar")

@@ -9,6 +9,7 @@ import dev.waybill.outbox.MessageId;
 import dev.waybill.outbox.schema.SchemaComponent;
 import dev.waybill.outbox.schema.SchemaMigrator;
 import dev.waybill.outbox.wire.CloudEventHeaders;
+import dev.waybill.testkit.ProgramArgs;
 import dev.waybill.testkit.TestKafka;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -69,8 +70,8 @@ public final class InboxConsumeBench {
   private InboxConsumeBench() {}
 
   public static void main(String[] args) throws Exception {
-    BenchArgs a =
-        new BenchArgs("inbox-consume")
+    ProgramArgs a =
+        new ProgramArgs(Main.PROGRAM, "inbox-consume")
             .option(
                 "url",
                 "jdbc:postgresql://127.0.0.1:5432/postgres",

@@ -1,5 +1,6 @@
 package dev.waybill.bench;
 
+import dev.waybill.testkit.ProgramArgs;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -11,6 +12,8 @@ import java.util.Map;
  * and errors (exit 1).
  */
 public final class Main {
+  /** How the benchmarks are started, for their usage lines. */
+  static final String PROGRAM = "java -jar waybill-bench.jar";
 
   /** A benchmark's entry point, given the arguments after the subcommand. */
   @FunctionalInterface
@@ -80,7 +83,7 @@ public final class Main {
     }
     try {
       entry.command().run(Arrays.copyOfRange(args, 1, args.length));
-    } catch (BenchArgs.BadArgumentsException e) {
+    } catch (ProgramArgs.BadArgumentsException e) {
       System.err.println(e.getMessage());
       System.exit(e.helpRequested() ? 0 : 2);
     }

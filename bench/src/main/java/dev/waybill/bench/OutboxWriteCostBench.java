@@ -11,6 +11,7 @@ import dev.waybill.outbox.jdbc.DatabaseSettings;
 import dev.waybill.outbox.jdbc.SqlIdentifier;
 import dev.waybill.outbox.schema.SchemaMigrator;
 import dev.waybill.outbox.schema.TableNames;
+import dev.waybill.testkit.ProgramArgs;
 import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
@@ -147,8 +148,8 @@ public final class OutboxWriteCostBench {
 
   /** Entry point of {@code write-cost}. */
   public static void main(String[] args) throws Exception {
-    BenchArgs a =
-        new BenchArgs("write-cost")
+    ProgramArgs a =
+        new ProgramArgs(Main.PROGRAM, "write-cost")
             .option(
                 "url",
                 "jdbc:postgresql://127.0.0.1:5432/postgres",

@@ -5,6 +5,8 @@ import dev.waybill.relay.Relay;
 import dev.waybill.relay.RelayConfig;
 import dev.waybill.relay.internal.KafkaPublisher;
 import dev.waybill.relay.internal.OutboxRow;
+import dev.waybill.testkit.KafkaBrokerProcess;
+import dev.waybill.testkit.ProgramArgs;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.charset.StandardCharsets;
@@ -165,8 +167,8 @@ public final class RelayDrainBench {
 
   /** Entry point of {@code relay-drain}. */
   public static void main(String[] args) throws Exception {
-    BenchArgs a =
-        new BenchArgs("relay-drain")
+    ProgramArgs a =
+        new ProgramArgs(Main.PROGRAM, "relay-drain")
             .option("db", "postgresql", "postgresql or mariadb")
             .option(
                 "url",
@@ -382,7 +384,7 @@ public final class RelayDrainBench {
     cmd.add(Main.class.getName());
     cmd.add("relay-drain");
     cmd.addAll(
-        BenchArgs.without(
+        ProgramArgs.without(
             settings.args(),
             Set.of(
                 "fresh-jvm",
@@ -1186,12 +1188,12 @@ public final class RelayDrainBench {
     }
   }
 
-  static Map<String, String> dbSettings(BenchArgs a) {
+  static Map<String, String> dbSettings(ProgramArgs a) {
     return pairs(a, "db-setting");
   }
 
   /** {@code name=value[,name=value]} of an option. */
-  static Map<String, String> pairs(BenchArgs a, String option) {
+  static Map<String, String> pairs(ProgramArgs a, String option) {
     Map<String, String> out = new java.util.LinkedHashMap<>();
     for (String kv : a.string(option).split(",")) {
       if (kv.isBlank()) {

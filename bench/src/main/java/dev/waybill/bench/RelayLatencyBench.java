@@ -8,6 +8,8 @@ import dev.waybill.outbox.Payload;
 import dev.waybill.outbox.wire.CloudEventHeaders;
 import dev.waybill.relay.Relay;
 import dev.waybill.relay.RelayConfig;
+import dev.waybill.testkit.KafkaBrokerProcess;
+import dev.waybill.testkit.ProgramArgs;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.config.MeterFilter;
@@ -148,8 +150,8 @@ public final class RelayLatencyBench {
 
   /** Entry point of {@code relay-latency}. */
   public static void main(String[] args) throws Exception {
-    BenchArgs a =
-        new BenchArgs("relay-latency")
+    ProgramArgs a =
+        new ProgramArgs(Main.PROGRAM, "relay-latency")
             .option(
                 "url", "jdbc:postgresql://127.0.0.1:5432/postgres", "admin JDBC URL (PostgreSQL)")
             .option("user", "postgres", "database user")

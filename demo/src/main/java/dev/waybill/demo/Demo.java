@@ -17,6 +17,7 @@ import dev.waybill.relay.Relay;
 import dev.waybill.relay.RelayConfig;
 import dev.waybill.relay.http.HttpEndpoint;
 import dev.waybill.testkit.EmbeddedPostgresServer;
+import dev.waybill.testkit.Narrator;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -75,11 +76,11 @@ final class Demo {
   record Options(int orders, int writers, Integer httpPort, boolean keepRunning) {}
 
   private final Options options;
-  private final Console console;
+  private final Narrator console;
   private final CountDownLatch stop;
   private volatile boolean cancelled;
 
-  Demo(Options options, Console console, CountDownLatch stop) {
+  Demo(Options options, Narrator console, CountDownLatch stop) {
     this.options = options;
     this.console = console;
     this.stop = stop;

@@ -1,5 +1,6 @@
 package dev.waybill.demo;
 
+import dev.waybill.testkit.Narrator;
 import java.io.PrintWriter;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -120,7 +121,7 @@ public final class DemoMain implements Callable<Integer> {
     CountDownLatch stop = new CountDownLatch(1);
     CountDownLatch done = new CountDownLatch(1);
     Demo demo =
-        new Demo(new Demo.Options(orders, 4, httpPort, keepRunning), new Console(out), stop);
+        new Demo(new Demo.Options(orders, 4, httpPort, keepRunning), new Narrator(out), stop);
     Thread hook =
         new Thread(
             () -> {

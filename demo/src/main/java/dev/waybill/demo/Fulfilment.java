@@ -3,6 +3,7 @@ package dev.waybill.demo;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.waybill.inbox.InboxMessage;
 import dev.waybill.inbox.InboxTransaction;
+import dev.waybill.testkit.Narrator;
 import java.io.IOException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -26,11 +27,11 @@ final class Fulfilment {
   private static final Map<String, Integer> SEQUENCE =
       Map.of(Shop.PLACED, 1, Shop.PAID, 2, Shop.SHIPPED, 3);
 
-  private final Console console;
+  private final Narrator console;
   private final AtomicInteger failures = new AtomicInteger();
   private volatile boolean fixed;
 
-  Fulfilment(Console console) {
+  Fulfilment(Narrator console) {
     this.console = console;
   }
 

@@ -1,5 +1,6 @@
 package dev.waybill.demo;
 
+import dev.waybill.testkit.Narrator;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -176,7 +177,7 @@ record Summary(
   }
 
   /** Prints the summary and the verdict. */
-  void print(Console console) {
+  void print(Narrator console) {
     console.plain("");
     console.plain("Summary");
     for (Line l : lines()) {

@@ -1,4 +1,4 @@
-package dev.waybill.bench;
+package dev.waybill.testkit;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -6,14 +6,14 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The {@code --name value} (or {@code --name=value}) options of one benchmark. Every option is
- * declared once with its default and description; unknown options and bad values are all reported
- * at once. Not thread-safe.
+ * The {@code --name value} (or {@code --name=value}) options of one of the project's programs (a
+ * benchmark, the chaos soak). Every option is declared once with its default and description;
+ * unknown options and bad values are all reported at once. Not thread-safe.
  */
-final class BenchArgs {
+public final class ProgramArgs {
 
   /** Thrown for unusable arguments (the message lists every problem) and for {@code --help}. */
-  static final class BadArgumentsException extends RuntimeException {
+  public static final class BadArgumentsException extends RuntimeException {
     private static final long serialVersionUID = 1L;
     private final boolean helpRequested;
 
@@ -23,24 +23,32 @@ final class BenchArgs {
     }
 
     /** Whether the "problem" is only that {@code --help} was asked for. */
-    boolean helpRequested() {
+    public boolean helpRequested() {
       return helpRequested;
     }
   }
 
   private record Option(String name, String defaultValue, String description) {}
 
+  private final String program;
   private final String command;
   private final Map<String, Option> options = new LinkedHashMap<>();
   private final Map<String, String> values = new LinkedHashMap<>();
   private final List<String> problems = new ArrayList<>();
 
-  BenchArgs(String command) {
+  /**
+   * @param program how the program is started, for the usage, e.g. {@code java -jar
+   *     waybill-bench.jar}
+   * @param command the command whose options these are, e.g. {@code relay-drain}; empty for a
+   *     program without commands
+   */
+  public ProgramArgs(String program, String command) {
+    this.program = program;
     this.command = command;
   }
 
   /** Declares an option; {@code defaultValue} may be empty but not null. */
-  BenchArgs option(String name, String defaultValue, String description) {
+  public ProgramArgs option(String name, String defaultValue, String description) {
     options.put(name, new Option(name, defaultValue, description));
     return this;
   }
@@ -50,7 +58,7 @@ final class BenchArgs {
    *
    * @throws BadArgumentsException for {@code --help} (with the usage) or unknown options
    */
-  BenchArgs parse(String[] args) {
+  public ProgramArgs parse(String[] args) {
     for (int i = 0; i < args.length; i++) {
       String a = args[i];
       if (a.equals("--help") || a.equals("-h")) {
@@ -85,7 +93,7 @@ final class BenchArgs {
    * The arguments without the named options (either form, {@code --name value} or {@code
    * --name=value}), for passing the rest on to a child process.
    */
-  static List<String> without(List<String> args, java.util.Set<String> names) {
+  public static List<String> without(List<String> args, java.util.Set<String> names) {
     List<String> out = new ArrayList<>();
     for (int i = 0; i < args.size(); i++) {
       String a = args.get(i);
@@ -106,7 +114,7 @@ final class BenchArgs {
   }
 
   /** The value of a declared option, or its default. */
-  String string(String name) {
+  public String string(String name) {
     Option o = options.get(name);
     if (o == null) {
       throw new IllegalArgumentException("option --" + name + " was not declared");
@@ -115,7 +123,7 @@ final class BenchArgs {
   }
 
   /** An integer option in {@code [min, max]}; a bad value is recorded as a problem. */
-  int integer(String name, int min, int max) {
+  public int integer(String name, int min, int max) {
     String v = string(name).replace("_", "").replace(",", "");
     try {
       int n = Integer.parseInt(v);
@@ -130,7 +138,7 @@ final class BenchArgs {
   }
 
   /** A yes/no option ({@code true/false/yes/no/on/off}); a bad value is recorded as a problem. */
-  boolean bool(String name) {
+  public boolean bool(String name) {
     String v = string(name).trim().toLowerCase(java.util.Locale.ROOT);
     switch (v) {
       case "true", "yes", "on", "1" -> {
@@ -147,18 +155,18 @@ final class BenchArgs {
   }
 
   /** Records a problem found by the benchmark's own checks. */
-  void problem(String text) {
+  public void problem(String text) {
     problems.add(text);
   }
 
   /**
    * @throws BadArgumentsException listing every problem found so far, with the usage
    */
-  void requireValid() {
+  public void requireValid() {
     if (!problems.isEmpty()) {
       throw new BadArgumentsException(
           "bad arguments for '"
-              + command
+              + (command.isEmpty() ? program : command)
               + "':\n  "
               + String.join("\n  ", problems)
               + "\n"
@@ -167,8 +175,11 @@ final class BenchArgs {
     }
   }
 
-  String usage() {
-    StringBuilder b = new StringBuilder("usage: java -jar waybill-bench.jar ").append(command);
+  public String usage() {
+    StringBuilder b = new StringBuilder("usage: ").append(program);
+    if (!command.isEmpty()) {
+      b.append(' ').append(command);
+    }
     b.append(" [options]\noptions:\n");
     for (Option o : options.values()) {
       b.append(String.format("  --%-12s %s", o.name(), o.description()));
