@@ -5,6 +5,7 @@ import dev.waybill.outbox.dialect.Dialect;
 import dev.waybill.outbox.jdbc.SqlStates;
 import dev.waybill.outbox.jdbc.Transactions;
 import dev.waybill.outbox.schema.TableNames;
+import dev.waybill.outbox.wire.OutboxDeadLetterRows;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -12,6 +13,7 @@ import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.TreeSet;
 import java.util.function.Consumer;
 import javax.sql.DataSource;
@@ -147,40 +149,17 @@ public final class OutboxDeadLetterStore {
 
   private List<Long> move(List<Long> seqs, boolean restore, Consumer<List<Long>> beforeCommit) {
     List<Long> sorted = new ArrayList<>(new TreeSet<>(seqs));
+    Optional<String> release =
+        dialect.outboxReleaseDeadLettersSql(tables.outboxTable(), tables.deadLetterTable());
     try {
       return Transactions.inTransaction(
           dataSource,
           c -> {
-            List<Long> missing = new ArrayList<>();
-            try (PreparedStatement ins =
-                    c.prepareStatement(
-                        dialect.outboxRestoreDeadLetterSql(
-                            tables.outboxTable(), tables.deadLetterTable()));
-                PreparedStatement del =
-                    c.prepareStatement("DELETE FROM " + deadLetters + " WHERE seq = ?")) {
-              for (long seq : sorted) {
-                if (restore) {
-                  ins.setLong(1, seq);
-                  if (ins.executeUpdate() != 1) {
-                    missing.add(seq);
-                    continue;
-                  }
-                }
-                del.setLong(1, seq);
-                if (del.executeUpdate() != 1 && !restore) {
-                  missing.add(seq);
-                }
-              }
-            }
-            if (!missing.isEmpty()) {
-              throw new UsageException(
-                  missing
-                      + " → SEQ → not in the dead-letter table "
-                      + deadLetters
-                      + " (retried or discarded already?); nothing was changed: run 'outbox list'"
-                      + " and give existing seqs");
-            }
-            beforeCommit.accept(sorted);
+            List<Long> changed =
+                release.isPresent()
+                    ? releaseWithFollowers(c, release.get(), sorted, restore)
+                    : moveEach(c, sorted, restore);
+            beforeCommit.accept(changed);
             return sorted;
           });
     } catch (WaybillException e) {
@@ -200,6 +179,96 @@ public final class OutboxDeadLetterStore {
       }
       throw e;
     }
+  }
+
+  /** One row at a time: restore (when asked) and delete; returns the seqs changed. */
+  private List<Long> moveEach(Connection c, List<Long> sorted, boolean restore)
+      throws SQLException {
+    List<Long> missing = new ArrayList<>();
+    try (PreparedStatement ins =
+            c.prepareStatement(
+                dialect.outboxRestoreDeadLetterSql(
+                    tables.outboxTable(), tables.deadLetterTable()));
+        PreparedStatement del =
+            c.prepareStatement("DELETE FROM " + deadLetters + " WHERE seq = ?")) {
+      for (long seq : sorted) {
+        if (restore) {
+          ins.setLong(1, seq);
+          if (ins.executeUpdate() != 1) {
+            missing.add(seq);
+            continue;
+          }
+        }
+        del.setLong(1, seq);
+        if (del.executeUpdate() != 1 && !restore) {
+          missing.add(seq);
+        }
+      }
+    }
+    if (!missing.isEmpty()) {
+      throw notDeadLetters(missing);
+    }
+    return sorted;
+  }
+
+  /**
+   * Where a CDC relay may have written followers (PostgreSQL): the named dead letters and the
+   * followers of those that park their key leave the dead-letter table in one statement, and the
+   * followers (with the named ones, for a retry) go back into the outbox in seq order after every
+   * delete, so the relay unparks the key before it reads them. A discard therefore drops only the
+   * named messages; the messages waiting behind them flow again. Returns the seqs changed.
+   */
+  private List<Long> releaseWithFollowers(
+      Connection c, String release, List<Long> named, boolean restore) throws SQLException {
+    List<Long> present = new ArrayList<>();
+    try (PreparedStatement st =
+        c.prepareStatement(
+            "SELECT seq FROM " + deadLetters + " WHERE seq = ANY(?) ORDER BY seq FOR UPDATE")) {
+      st.setArray(1, c.createArrayOf("bigint", named.toArray()));
+      try (ResultSet rs = st.executeQuery()) {
+        while (rs.next()) {
+          present.add(rs.getLong(1));
+        }
+      }
+    }
+    List<Long> missing = new ArrayList<>(named);
+    missing.removeAll(present);
+    if (!missing.isEmpty()) {
+      throw notDeadLetters(missing);
+    }
+    TreeSet<Long> followers = new TreeSet<>();
+    try (PreparedStatement st =
+        c.prepareStatement(
+            dialect.outboxDeadLetterFollowersSql(tables.deadLetterTable()).orElseThrow())) {
+      st.setString(1, OutboxDeadLetterRows.FOLLOWER);
+      st.setArray(2, c.createArrayOf("bigint", named.toArray()));
+      try (ResultSet rs = st.executeQuery()) {
+        while (rs.next()) {
+          followers.add(rs.getLong(1));
+        }
+      }
+    }
+    TreeSet<Long> leaving = new TreeSet<>(named);
+    leaving.addAll(followers);
+    TreeSet<Long> back = new TreeSet<>(followers);
+    if (restore) {
+      back.addAll(named);
+    }
+    try (PreparedStatement st = c.prepareStatement(release)) {
+      st.setArray(1, c.createArrayOf("bigint", leaving.toArray()));
+      st.setArray(2, c.createArrayOf("bigint", back.toArray()));
+      st.executeUpdate();
+    }
+    return new ArrayList<>(leaving);
+  }
+
+  private UsageException notDeadLetters(List<Long> missing) {
+    return new UsageException(
+        missing
+            + " → SEQ → not in the dead-letter table "
+            + deadLetters
+            + " (retried or discarded already?); nothing was changed: run 'outbox list'"
+            + " and give existing seqs");
   }
 
   private static WaybillException tablesMissing(SQLException e) {

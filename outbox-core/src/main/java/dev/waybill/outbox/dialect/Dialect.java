@@ -543,7 +543,38 @@ public sealed interface Dialect permits PostgresDialect, MySqlDialect, H2Dialect
         .formatted(parkedTable.sql());
   }
 
-  // ---- dlq-tools (issue 5) ----
+  // ---- dlq-tools ----
+
+  /**
+   * One statement that deletes the dead letters whose seqs are the first parameter (an array) and
+   * then inserts those of them whose seqs are the second parameter into the outbox, in seq order:
+   * every delete is in the WAL before the first insert, so a CDC relay sees the key unparked before
+   * it reads the released messages. Empty where there is no CDC relay (the statement pair of {@link
+   * #outboxRestoreDeadLetterSql(SqlIdentifier, SqlIdentifier)} serves there).
+   *
+   * @param outbox the outbox table
+   * @param deadLetters the dead-letter table
+   * @return the statement, or empty
+   */
+  default java.util.Optional<String> outboxReleaseDeadLettersSql(
+      SqlIdentifier outbox, SqlIdentifier deadLetters) {
+    return java.util.Optional.empty();
+  }
+
+  /**
+   * The dead-letter table's <em>followers</em> of the given dead letters that park their key: the
+   * rows {@link dev.waybill.outbox.wire.OutboxDeadLetterRows#FOLLOWER} of the same topic and key
+   * (all of them: a CDC relay that re-reads the stream after a failure may park again a message it
+   * had published before the dead letter; releasing it costs a duplicate, never a stuck row).
+   * Parameters: the error class, then the dead letters' seqs (an array on PostgreSQL, the only
+   * database with a CDC relay); empty elsewhere.
+   *
+   * @param deadLetters the dead-letter table
+   * @return the query of the followers' seqs, or empty
+   */
+  default java.util.Optional<String> outboxDeadLetterFollowersSql(SqlIdentifier deadLetters) {
+    return java.util.Optional.empty();
+  }
 
   /**
    * Puts a message of the relay's dead-letter table back into the outbox at its original {@code

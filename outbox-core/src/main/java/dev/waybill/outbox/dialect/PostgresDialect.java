@@ -163,7 +163,7 @@ final class PostgresDialect implements Dialect {
         .formatted(table.sql(), limit);
   }
 
-  // ---- dlq-tools (issue 5) ----
+  // ---- dlq-tools ----
 
   /** {@code seq} is {@code GENERATED ALWAYS AS IDENTITY}: the original value needs OVERRIDING. */
   @Override
@@ -176,5 +176,37 @@ final class PostgresDialect implements Dialect {
                traceparent, created_at, available_at
         FROM %s WHERE seq = ?"""
         .formatted(outbox.sql(), deadLetters.sql());
+  }
+
+  /**
+   * The sort under the INSERT reads the whole DELETE before it writes a row, so every delete of the
+   * release precedes its first insert in the WAL.
+   */
+  @Override
+  public Optional<String> outboxReleaseDeadLettersSql(
+      SqlIdentifier outbox, SqlIdentifier deadLetters) {
+    return Optional.of(
+        """
+        WITH moved AS (
+          DELETE FROM %2$s WHERE seq = ANY(?)
+          RETURNING seq, id, topic, msg_key, event_type, content_type, payload, headers,
+                    traceparent, created_at, available_at)
+        INSERT INTO %1$s (seq, id, topic, msg_key, event_type, content_type, payload, headers,
+                          traceparent, created_at, available_at)
+        OVERRIDING SYSTEM VALUE
+        SELECT seq, id, topic, msg_key, event_type, content_type, payload, headers,
+               traceparent, created_at, available_at
+        FROM moved WHERE seq = ANY(?) ORDER BY seq"""
+            .formatted(outbox.sql(), deadLetters.sql()));
+  }
+
+  @Override
+  public Optional<String> outboxDeadLetterFollowersSql(SqlIdentifier deadLetters) {
+    return Optional.of(
+        """
+        SELECT f.seq FROM %1$s f JOIN %1$s h ON f.topic = h.topic AND f.msg_key = h.msg_key
+        WHERE NOT f.parks_key AND f.error_class = ? AND h.parks_key AND h.seq = ANY(?)
+        ORDER BY f.seq"""
+            .formatted(deadLetters.sql()));
   }
 }

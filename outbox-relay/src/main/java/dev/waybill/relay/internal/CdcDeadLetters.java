@@ -2,6 +2,7 @@ package dev.waybill.relay.internal;
 
 import dev.waybill.outbox.dialect.Dialect;
 import dev.waybill.outbox.schema.TableNames;
+import dev.waybill.outbox.wire.OutboxDeadLetterRows;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -24,7 +25,7 @@ import javax.sql.DataSource;
  */
 public final class CdcDeadLetters {
   /** The {@code error_class} of a message waiting behind a parked key. */
-  public static final String FOLLOWER = "dev.waybill.relay.ParkedBehindDeadLetter";
+  public static final String FOLLOWER = OutboxDeadLetterRows.FOLLOWER;
 
   /**
    * Dead letters written by the CDC relay get {@code seq = MESSAGE_SEQ_BASE + LSN} (the WAL
