@@ -3,6 +3,7 @@ package dev.waybill.deploy;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Collectors;
@@ -61,5 +62,17 @@ class DeployFilesTest {
             "WaybillNoRelayOwnsShards",
             "WaybillCdcSlotLag",
             "WaybillInboxConsumerStuck");
+  }
+
+  @Test
+  void everyAlertHasARowInTheOperationsGuide() throws Exception {
+    String guide = Files.readString(DeployFiles.DEPLOY.resolveSibling("docs/operations.md"));
+    for (JsonNode group : files.rules.path("groups")) {
+      for (JsonNode rule : group.path("rules")) {
+        assertThat(guide)
+            .as("docs/operations.md explains alert %s", rule.path("alert").asText())
+            .contains("| `" + rule.path("alert").asText() + "` |");
+      }
+    }
   }
 }
