@@ -110,7 +110,7 @@ public interface Outbox {
   final class Builder {
     private OutboxConfig config = OutboxConfig.defaults();
     private Dialect dialect;
-    private TraceContextProvider traceContext = TraceContextProvider.none();
+    private TraceContextProvider traceContext = TraceContextProvider.current();
 
     private Builder() {}
 
@@ -137,7 +137,9 @@ public interface Outbox {
     }
 
     /**
-     * Where {@code traceparent} comes from when a message has none (default: nowhere).
+     * Where {@code traceparent} comes from when a message has none (default {@link
+     * TraceContextProvider#current()}: the current OpenTelemetry span, else the trace ids in the
+     * MDC; {@link TraceContextProvider#none()} turns it off).
      *
      * @param traceContext the provider asked once per message without its own {@code traceparent}
      * @return this builder

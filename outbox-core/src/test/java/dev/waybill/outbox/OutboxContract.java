@@ -11,6 +11,11 @@ import dev.waybill.outbox.schema.SchemaComponent;
 import dev.waybill.outbox.schema.SchemaMigrator;
 import dev.waybill.outbox.schema.TableNames;
 import dev.waybill.testkit.TestDatabase;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.context.Scope;
+import io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter;
+import io.opentelemetry.sdk.trace.SdkTracerProvider;
+import io.opentelemetry.sdk.trace.export.SimpleSpanProcessor;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -44,6 +49,7 @@ import org.jdbi.v3.core.Jdbi;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.slf4j.MDC;
 
 /**
  * The outbox writer's contract, run against every supported database: each dialect's test class
@@ -462,6 +468,49 @@ abstract class OutboxContract {
     List<Row> rows = rows();
     assertThat(rows.get(0).traceparent).isEqualTo(TRACEPARENT);
     assertThat(rows.get(1).traceparent).as("an invalid provider value is dropped").isNull();
+  }
+
+  @Test
+  final void capturesTheCallersTraceContextWithoutAProvider() throws Exception {
+    Outbox outbox = Outbox.builder().build();
+    SdkTracerProvider tracing =
+        SdkTracerProvider.builder()
+            .addSpanProcessor(SimpleSpanProcessor.create(InMemorySpanExporter.create()))
+            .build();
+    Span writer = tracing.get("test").spanBuilder("place order").startSpan();
+    try (Connection c = db.connect()) {
+      c.setAutoCommit(false);
+      try (Scope s = writer.makeCurrent()) {
+        outbox.write(c, message("otel"));
+      }
+      MDC.put("traceId", "4bf92f3577b34da6a3ce929d0e0e4736");
+      MDC.put("spanId", "00f067aa0ba902b7");
+      try {
+        outbox.write(c, message("micrometer"));
+      } finally {
+        MDC.remove("traceId");
+        MDC.remove("spanId");
+      }
+      outbox.write(c, message("none"));
+      c.commit();
+    } finally {
+      writer.end();
+      tracing.close();
+    }
+    List<Row> rows = rows();
+    assertThat(rows.get(0).traceparent)
+        .as("the current OpenTelemetry span")
+        .isEqualTo(
+            "00-"
+                + writer.getSpanContext().getTraceId()
+                + "-"
+                + writer.getSpanContext().getSpanId()
+                + "-"
+                + writer.getSpanContext().getTraceFlags().asHex());
+    assertThat(rows.get(1).traceparent)
+        .as("Micrometer Tracing's MDC ids")
+        .isEqualTo("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+    assertThat(rows.get(2).traceparent).as("no trace context").isNull();
   }
 
   // ---- helpers ----

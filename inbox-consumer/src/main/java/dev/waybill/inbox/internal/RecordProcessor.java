@@ -24,6 +24,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import javax.sql.DataSource;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -86,7 +87,9 @@ public final class RecordProcessor {
     String parkedBehind;
     String keyHash;
     boolean parkedHead;
+    boolean duplicate;
     boolean finished;
+    RecordTracing.Trace trace;
 
     Item(Work work) {
       this.work = work;
@@ -142,6 +145,8 @@ public final class RecordProcessor {
   private final ParkedKeys parked;
   private final DeadLetterSender deadLetters;
   private final Retry retry;
+  private final RecordTracing tracing;
+  private final AtomicBoolean warnedTracing = new AtomicBoolean();
   private final Set<String> warnedTopics = ConcurrentHashMap.newKeySet();
   private final Set<String> warnedTypes = ConcurrentHashMap.newKeySet();
 
@@ -171,6 +176,7 @@ public final class RecordProcessor {
     this.parked = parked;
     this.deadLetters = deadLetters;
     this.retry = Retry.of("waybill-inbox-" + group, retryConfig(config, options));
+    this.tracing = RecordTracing.create(group);
   }
 
   /** The resilience4j retry configuration of a consumer's handlers. */
@@ -205,7 +211,9 @@ public final class RecordProcessor {
     List<Item> items = new ArrayList<>(unit.size());
     for (Work w : unit) {
       if (w.progress().tryStart()) {
-        items.add(new Item(w));
+        Item it = new Item(w);
+        it.trace = startTrace(w.record());
+        items.add(it);
       } else {
         metrics.inFlight().decrementAndGet();
       }
@@ -245,6 +253,22 @@ public final class RecordProcessor {
         }
       }
       MDC.remove(MDC_GROUP);
+    }
+  }
+
+  /** Tracing never stops a record: a tracer that fails leaves it with the MDC alone. */
+  private RecordTracing.Trace startTrace(ConsumerRecord<byte[], byte[]> r) {
+    try {
+      return tracing.start(r);
+    } catch (RuntimeException | LinkageError e) {
+      if (warnedTracing.compareAndSet(false, true)) {
+        LOG.warn(
+            "inbox consumer {}: cannot start a trace span ({}); records are handled with the trace"
+                + " ids in the MDC only. This warning is shown once",
+            name,
+            e.toString());
+      }
+      return RecordTracing.mdcOnly().start(r);
     }
   }
 
@@ -436,6 +460,7 @@ public final class RecordProcessor {
             }
             handled.add(it);
           } else {
+            it.duplicate = true;
             duplicates.add(it);
           }
         }
@@ -564,6 +589,7 @@ public final class RecordProcessor {
             unparkedAfterCommit(it);
           }
         } else {
+          it.duplicate = true;
           metrics.count(InboxMetrics.DUPLICATES, it.record().topic(), 1);
           LOG.debug(
               "inbox consumer {}: duplicate message {} at {} skipped", name, it.id, it.where());
@@ -640,11 +666,13 @@ public final class RecordProcessor {
     MDC.put(MDC_MESSAGE_ID, it.id);
     MDC.put(MDC_TOPIC, it.record().topic());
     long start = System.nanoTime();
-    try (HandlerTransaction tx = new HandlerTransaction(c, group, handles)) {
+    try (RecordTracing.Scope traced = it.trace.enter();
+        HandlerTransaction tx = new HandlerTransaction(c, group, handles)) {
       it.handler.handle(it.message, tx);
     } catch (VirtualMachineError e) {
       throw e;
     } catch (Exception | Error e) {
+      it.trace.attemptFailed(e);
       throw new HandlerFailed(e);
     } finally {
       metrics.handlerTime(it.record().topic(), System.nanoTime() - start);
@@ -856,6 +884,27 @@ public final class RecordProcessor {
       it.finished = true;
       it.work.progress().finish(it.record().offset(), done);
       metrics.inFlight().decrementAndGet();
+      endTrace(it, done);
+    }
+  }
+
+  private void endTrace(Item it, boolean done) {
+    String outcome;
+    String error = null;
+    if (!done) {
+      outcome = "abandoned";
+    } else if (it.kind == Kind.DEAD_LETTER) {
+      outcome = "dead-lettered";
+      error = "dead-lettered: " + it.reason;
+    } else if (it.kind == Kind.SKIP) {
+      outcome = "skipped";
+    } else {
+      outcome = it.duplicate ? "duplicate" : "handled";
+    }
+    try {
+      it.trace.end(it.id, outcome, error);
+    } catch (RuntimeException | LinkageError e) {
+      LOG.debug("inbox consumer {}: ending the trace span of {} failed", name, it.where(), e);
     }
   }
 
