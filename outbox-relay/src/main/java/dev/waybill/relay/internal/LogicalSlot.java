@@ -155,7 +155,8 @@ public final class LogicalSlot {
                 + " REPLICATION as a superuser (and allow it in pg_hba.conf if you restrict"
                 + " replication connections)");
       }
-      if (!slotExists && slotsUsed >= maxSlots) {
+      // creating the slot takes two for a while: the slot and its initial snapshot's marker
+      if (!slotExists && slotsUsed + (create ? 2 : 1) > maxSlots) {
         problems.add(
             "no free replication slot: "
                 + slotsUsed
@@ -163,7 +164,11 @@ public final class LogicalSlot {
                 + maxSlots
                 + " are in use; raise max_replication_slots (restart needed) or drop an unused"
                 + " slot (SELECT slot_name, active FROM pg_replication_slots; SELECT"
-                + " pg_drop_replication_slot('name'))");
+                + " pg_drop_replication_slot('name'))"
+                + (create
+                    ? "; creating the slot needs two free ones until its initial snapshot is"
+                        + " published"
+                    : ""));
       }
       if (sendersUsed >= maxSenders) {
         problems.add(
