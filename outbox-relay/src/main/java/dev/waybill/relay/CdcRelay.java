@@ -29,7 +29,9 @@ import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
+import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
@@ -117,6 +119,11 @@ final class CdcRelay implements Relay {
   private volatile PGReplicationStream currentStream;
   private volatile Connection currentConnection;
   private boolean started;
+  // the initial snapshot: the rows committed before the slot's consistent point, published before
+  // the stream. The exported snapshot's transaction, for the first session; later sessions (after
+  // a failure, or after a restart that finds the snapshot unfinished) read the table again.
+  private Connection exported;
+  private volatile boolean snapshotPending;
 
   CdcRelay(RelayConfig config, DataSource dataSource, Dialect dialect, MeterRegistry registry) {
     this.config = config;
@@ -211,6 +218,18 @@ final class CdcRelay implements Relay {
                     + " role REPLICATION"));
       }
       checkEmitters(sql);
+      if (slot.missing()) {
+        exported = slot.createWithSnapshot().orElse(null);
+      }
+      snapshotPending = exported != null || slot.snapshotPending();
+      if (snapshotPending && exported == null) {
+        LOG.warn(
+            "relay {}: the initial snapshot of slot {} was not finished (a relay stopped during"
+                + " it); the rows in {} are published again before the stream",
+            config.instanceId(),
+            slot.name(),
+            tables.outboxTable().sql());
+      }
       deadLetters = new CdcDeadLetters(dataSource, dialect, tables);
       parked.putAll(deadLetters.parkedKeys());
     } catch (SQLException e) {
@@ -357,6 +376,9 @@ final class CdcRelay implements Relay {
           outage = logStreamFailure(outage, e);
           failedRounds = pause(failedRounds);
         } finally {
+          if (session != null) {
+            session.endSnapshot();
+          }
           active = false;
           currentStream = null;
           currentConnection = null;
@@ -498,6 +520,7 @@ final class CdcRelay implements Relay {
     long bytes; // of its items' rows, counted as they are added
     int firstOutcome;
     int outcomes;
+    boolean snapshot; // a part of the initial snapshot
     private Set<Long> deleted;
 
     Txn(Instant commitTime) {
@@ -573,11 +596,143 @@ final class CdcRelay implements Relay {
     /** Whether anything arrived on the stream (it worked, whatever happens next). */
     private boolean received;
 
+    // the initial snapshot's rows, read before the stream while open; then the snapshot is done
+    // once no transaction of it is unsettled and the DELETE of its rows (this ticket) completed
+    private Connection snapshotConnection;
+    private Statement snapshotStatement;
+    private ResultSet snapshotRows;
+    private long snapshotRowsRead;
+    private long snapshotTicket = -1;
+
     /** DELETEs up to this ticket belong to earlier sessions, whose transactions are read again. */
     private final long ticketBase = deleter.submitted();
 
-    Session(PGReplicationStream stream) {
+    Session(PGReplicationStream stream) throws SQLException {
       this.stream = stream;
+      if (snapshotPending) {
+        beginSnapshot();
+      }
+    }
+
+    /**
+     * Opens the rows of the initial snapshot in {@code seq} order (per key, the write order): the
+     * exported snapshot's transaction the first time, else a new {@code REPEATABLE READ} one. A new
+     * one sees rows committed after the consistent point too: those also arrive from the slot
+     * (published twice, never lost).
+     */
+    private void beginSnapshot() throws SQLException {
+      Connection c = exported;
+      exported = null;
+      if (c == null) {
+        c = dataSource.getConnection();
+        c.setAutoCommit(false);
+        try (Statement st = c.createStatement()) {
+          st.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ");
+        }
+      }
+      snapshotConnection = c;
+      try {
+        snapshotStatement = c.createStatement();
+        snapshotStatement.setFetchSize(Math.max(100, config.batchSize()));
+        snapshotRows = snapshotStatement.executeQuery(store.snapshotSql());
+      } catch (SQLException e) {
+        endSnapshot();
+        throw e;
+      }
+      LOG.info(
+          "relay {}: publishing the initial snapshot of slot {} (the rows in {}) before the stream",
+          config.instanceId(),
+          slot.name(),
+          tables.outboxTable().sql());
+    }
+
+    /** Reads the next rows of the snapshot as one ready part (confirms nothing). */
+    private void readSnapshot() throws SQLException {
+      Txn t = new Txn(Instant.now());
+      while (t.items.size() < config.batchSize() && t.bytes < batchMaxBytes) {
+        if (!snapshotRows.next()) {
+          endSnapshot();
+          snapshotTicket = Long.MAX_VALUE; // set once its parts are settled
+          break;
+        }
+        OutboxRow row = store.snapshotRow(snapshotRows);
+        Item item = fromTableRow(row, row.seq(), store.availableAt(snapshotRows).orElse(null));
+        t.items.add(item);
+        t.bytes += row.bytes();
+        snapshotRowsRead++;
+      }
+      if (!t.items.isEmpty()) {
+        t.snapshot = true;
+        markReady();
+        ready.add(t);
+        readyItems += t.items.size();
+      }
+    }
+
+    /** Closes the snapshot's transaction (read-only: rolled back). */
+    void endSnapshot() {
+      if (snapshotConnection == null) {
+        return;
+      }
+      try {
+        snapshotConnection.rollback();
+        snapshotConnection.setAutoCommit(true);
+      } catch (SQLException | RuntimeException e) {
+        LOG.debug("relay {}: ending the snapshot: {}", config.instanceId(), e.getMessage());
+      }
+      closeQuietly(snapshotConnection);
+      snapshotConnection = null;
+      snapshotStatement = null;
+      snapshotRows = null;
+    }
+
+    /**
+     * Once every part of the snapshot is settled and the DELETE of its rows committed, drops the
+     * marker: from now on a restart streams from the slot only.
+     */
+    private void finishSnapshot() {
+      if (snapshotTicket < 0 || snapshotRows != null) {
+        return;
+      }
+      if (snapshotTicket == Long.MAX_VALUE) {
+        for (Txn t : ready) {
+          if (t.snapshot) {
+            return;
+          }
+        }
+        for (Sent sent : inflight) {
+          for (Txn t : sent.txns()) {
+            if (t.snapshot) {
+              return;
+            }
+          }
+        }
+        flushDeletes(false);
+        if (!toDelete.isEmpty()) {
+          return;
+        }
+        snapshotTicket = deleter.submitted();
+      }
+      if (deleter.completed() < snapshotTicket) {
+        return;
+      }
+      try {
+        slot.snapshotDone();
+      } catch (SQLException e) {
+        LOG.warn(
+            "relay {}: cannot record that the initial snapshot of slot {} is done ({}); a restart"
+                + " publishes the rows left in the table again",
+            config.instanceId(),
+            slot.name(),
+            e.getMessage());
+      }
+      snapshotPending = false;
+      snapshotTicket = -1;
+      LOG.info(
+          "relay {}: initial snapshot of slot {} published ({} row(s)); streaming",
+          config.instanceId(),
+          slot.name(),
+          snapshotRowsRead);
     }
 
     /** Returns whether the session ended because of a failure (then the caller backs off). */
@@ -587,7 +742,11 @@ final class CdcRelay implements Relay {
         ByteBuffer buf = null;
         boolean full = inflightItems + readyItems >= maxInflight || !roomForMore();
         if (!full) {
-          buf = stream.readPending();
+          if (snapshotRows != null) {
+            readSnapshot(); // the stream waits until every row of the snapshot is handed over
+          } else {
+            buf = stream.readPending();
+          }
         }
         if (buf != null) {
           received = true;
@@ -608,6 +767,9 @@ final class CdcRelay implements Relay {
         if (settle(false)) {
           return true;
         }
+        if (snapshotTicket >= 0) {
+          finishSnapshot();
+        }
         long now = System.nanoTime();
         if (buf == null) {
           if (open == null
@@ -625,7 +787,8 @@ final class CdcRelay implements Relay {
         }
         if (confirmDirty && now - statusSentAt > STATUS_EVERY_NANOS) {
           sendStatus();
-        } else if (full && now - statusSentAt > TimeUnit.SECONDS.toNanos(1)) {
+        } else if ((full || snapshotRows != null)
+            && now - statusSentAt > TimeUnit.SECONDS.toNanos(1)) {
           stream.forceUpdateStatus(); // stay alive for wal_sender_timeout while Kafka catches up
           statusSentAt = now;
         }
@@ -801,7 +964,11 @@ final class CdcRelay implements Relay {
               v.text("headers"),
               v.text("traceparent"),
               created);
-      Instant at = v.timestamp("available_at");
+      return fromTableRow(row, rowSeq, v.timestamp("available_at"));
+    }
+
+    /** A row of the outbox table: published, or dead-lettered when it is due later. */
+    private Item fromTableRow(OutboxRow row, long rowSeq, Instant at) {
       if (at != null) {
         if (at.isAfter(Instant.now())) {
           return Item.invalid(
@@ -1315,6 +1482,8 @@ final class CdcRelay implements Relay {
         Thread.currentThread().interrupt();
       }
     }
+    closeQuietly(exported); // stopped before its first session: the snapshot stays pending
+    exported = null;
     if (maintenance != null) {
       maintenance.shutdownNow();
     }

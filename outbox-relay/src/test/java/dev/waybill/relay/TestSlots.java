@@ -17,7 +17,8 @@ final class TestSlots {
 
   /**
    * Drops {@code slotName} once the WAL sender of a closed or killed relay has let go of it (within
-   * {@code wait}), then asserts that no slot of {@code db}'s database is left.
+   * {@code wait}), with its snapshot marker, then asserts that no slot of {@code db}'s database is
+   * left.
    */
   static void dropAndCheckNoneLeft(TestDatabase db, String slotName, Duration wait)
       throws SQLException {
@@ -27,6 +28,8 @@ final class TestSlots {
         .until(
             () -> {
               LogicalSlot.drop(db.dataSource(), slotName);
+              // the physical slot that marks an unfinished initial snapshot, if one was left
+              LogicalSlot.drop(db.dataSource(), slotName + "_snapshot");
               return true;
             });
     try (Connection c = db.connect();

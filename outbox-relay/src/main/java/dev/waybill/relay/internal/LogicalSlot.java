@@ -30,7 +30,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class LogicalSlot {
   private static final Logger LOG = LoggerFactory.getLogger(LogicalSlot.class);
-  private static final long STRANDED_COUNT_LIMIT = 100_000;
 
   private final DataSource dataSource;
   private final LogicalDecodingSql sql;
@@ -42,6 +41,7 @@ public final class LogicalSlot {
   private final String user;
   private final String password;
   private final String decodingMemory;
+  private boolean missing;
 
   /**
    * @param dataSource ordinary connections (checks, creation, heartbeats, lag)
@@ -155,7 +155,8 @@ public final class LogicalSlot {
                 + " REPLICATION as a superuser (and allow it in pg_hba.conf if you restrict"
                 + " replication connections)");
       }
-      if (!slotExists && slotsUsed >= maxSlots) {
+      // creating the slot takes two for a while: the slot and its initial snapshot's marker
+      if (!slotExists && slotsUsed + (create ? 2 : 1) > maxSlots) {
         problems.add(
             "no free replication slot: "
                 + slotsUsed
@@ -163,7 +164,11 @@ public final class LogicalSlot {
                 + maxSlots
                 + " are in use; raise max_replication_slots (restart needed) or drop an unused"
                 + " slot (SELECT slot_name, active FROM pg_replication_slots; SELECT"
-                + " pg_drop_replication_slot('name'))");
+                + " pg_drop_replication_slot('name'))"
+                + (create
+                    ? "; creating the slot needs two free ones until its initial snapshot is"
+                        + " published"
+                    : ""));
       }
       if (sendersUsed >= maxSenders) {
         problems.add(
@@ -198,7 +203,6 @@ public final class LogicalSlot {
         return problems;
       }
       preparePublication(c, create, problems);
-      long waiting;
       if (!slotExists) {
         if (!create) {
           problems.add(
@@ -208,24 +212,8 @@ public final class LogicalSlot {
                   + " pg_create_logical_replication_slot('"
                   + slot
                   + "', 'pgoutput') or set relay.cdc.create=true");
-        } else if ((waiting = waitingRows(c)) > 0) {
-          problems.add(strandedRows(waiting));
         } else {
-          try (PreparedStatement st = c.prepareStatement(sql.createSlotSql())) {
-            st.setString(1, slot);
-            try (ResultSet rs = st.executeQuery()) {
-              rs.next();
-              LOG.info(
-                  "relay {}: created replication slot {} (pgoutput) at {}",
-                  instance,
-                  slot,
-                  rs.getString(1));
-            }
-          } catch (SQLException e) {
-            if (!"42710".equals(e.getSQLState())) { // created by another relay meanwhile
-              throw e;
-            }
-          }
+          missing = true;
         }
       }
     }
@@ -295,37 +283,98 @@ public final class LogicalSlot {
     }
   }
 
-  /** Rows in the outbox table, counted up to {@value #STRANDED_COUNT_LIMIT} + 1. */
-  private long waitingRows(Connection c) throws SQLException {
-    try (Statement st = c.createStatement();
-        ResultSet rs =
-            st.executeQuery(
-                "SELECT COUNT(*) FROM (SELECT 1 FROM "
-                    + tables.outboxTable().sql()
-                    + " LIMIT "
-                    + (STRANDED_COUNT_LIMIT + 1)
-                    + ") w")) {
-      rs.next();
-      return rs.getLong(1);
-    }
+  /** Whether {@link #prepare} found no slot and may create it ({@link #createWithSnapshot}). */
+  public boolean missing() {
+    return missing;
   }
 
   /**
-   * Why a new slot must not be created over waiting rows: it reads only WAL written after its
-   * creation, so rows committed before (written while no slot existed, or left by a slot that was
-   * dropped) would stay in the table unpublished.
+   * The physical slot that marks an unfinished initial snapshot of this slot: created before the
+   * logical slot, dropped once every row of the snapshot is published and deleted. A physical slot
+   * that reserves no WAL pins nothing; it survives crashes and restarts, which is all it is for.
    */
-  private String strandedRows(long rows) {
-    return "replication slot '"
-        + slot
-        + "' does not exist, but the outbox table "
-        + tables.outboxTable().sql()
-        + " holds "
-        + (rows > STRANDED_COUNT_LIMIT ? "more than " + STRANDED_COUNT_LIMIT : rows)
-        + " row(s): a new slot reads only what is written after its creation, so the CDC relay"
-        + " would never publish them. Publish them first with a polling relay (relay.mode=polling,"
-        + " same settings) until the table is empty, then start the CDC relay, which creates the"
-        + " slot";
+  private String snapshotMarker() {
+    String suffix = "_snapshot";
+    return (slot.length() + suffix.length() > 63 ? slot.substring(0, 63 - suffix.length()) : slot)
+        + suffix;
+  }
+
+  /**
+   * Creates the slot with an exported snapshot ({@code CREATE_REPLICATION_SLOT ... EXPORT_SNAPSHOT}
+   * on a replication connection) and imports it into a {@code REPEATABLE READ} transaction on an
+   * ordinary connection: that transaction sees exactly the rows committed before the slot's
+   * consistent point, everything committed later arrives from the slot. The snapshot marker is
+   * created first, so a relay that dies before the snapshot is published finds it at its restart.
+   *
+   * @return the connection, in its open transaction (the caller reads the rows, rolls back and
+   *     closes it), or empty when another relay created the slot meanwhile
+   */
+  public Optional<Connection> createWithSnapshot() throws SQLException {
+    try (Connection c = dataSource.getConnection();
+        PreparedStatement st =
+            c.prepareStatement("SELECT 1 FROM pg_create_physical_replication_slot(?, false)")) {
+      st.setString(1, snapshotMarker());
+      st.executeQuery().close();
+    } catch (SQLException e) {
+      if (!"42710".equals(e.getSQLState())) { // left by a relay that died before creating the slot
+        throw e;
+      }
+    }
+    try (Connection rc = openReplicationConnection()) {
+      String lsn;
+      String snapshot;
+      try (Statement st = rc.createStatement();
+          ResultSet rs =
+              st.executeQuery(
+                  "CREATE_REPLICATION_SLOT " + slot + " LOGICAL pgoutput EXPORT_SNAPSHOT")) {
+        rs.next();
+        lsn = rs.getString("consistent_point");
+        snapshot = rs.getString("snapshot_name");
+      } catch (SQLException e) {
+        if ("42710".equals(e.getSQLState())) { // created by another relay meanwhile
+          return Optional.empty();
+        }
+        throw e;
+      }
+      if (snapshot == null || !snapshot.matches("[0-9A-Fa-f-]+")) {
+        throw new SQLException(
+            "replication slot '" + slot + "' was created without a usable exported snapshot");
+      }
+      Connection c = dataSource.getConnection();
+      try {
+        c.setAutoCommit(false);
+        try (Statement st = c.createStatement()) {
+          st.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ");
+          st.execute("SET TRANSACTION SNAPSHOT '" + snapshot + "'");
+        }
+      } catch (SQLException e) {
+        c.close();
+        throw e;
+      }
+      LOG.info(
+          "relay {}: created replication slot {} (pgoutput) at {} with an initial snapshot",
+          instance,
+          slot,
+          lsn);
+      return Optional.of(c);
+    }
+  }
+
+  /** Whether an initial snapshot of this slot was begun and not finished (the marker exists). */
+  public boolean snapshotPending() throws SQLException {
+    try (Connection c = dataSource.getConnection();
+        PreparedStatement st =
+            c.prepareStatement("SELECT 1 FROM pg_replication_slots WHERE slot_name = ?")) {
+      st.setString(1, snapshotMarker());
+      try (ResultSet rs = st.executeQuery()) {
+        return rs.next();
+      }
+    }
+  }
+
+  /** Records that the initial snapshot is published and deleted: drops the marker. */
+  public void snapshotDone() throws SQLException {
+    drop(dataSource, snapshotMarker());
   }
 
   /** The slot's state, if it exists. */

@@ -255,6 +255,24 @@ public final class OutboxStore {
     return rows;
   }
 
+  /**
+   * Every row of the outbox table in {@code seq} order with its {@code available_at} as the 11th
+   * column, for the CDC relay's initial snapshot ({@link #snapshotRow}, {@link #availableAt}).
+   */
+  public String snapshotSql() {
+    return "SELECT " + COLUMNS + ", available_at FROM " + outbox + " ORDER BY seq";
+  }
+
+  /** The row at the cursor of {@link #snapshotSql}. */
+  public OutboxRow snapshotRow(ResultSet rs) throws SQLException {
+    return readRow(rs);
+  }
+
+  /** The {@code available_at} of the row at the cursor of {@link #snapshotSql}, if set. */
+  public Optional<Instant> availableAt(ResultSet rs) throws SQLException {
+    return dialect.getInstant(rs, "available_at");
+  }
+
   private OutboxRow readRow(ResultSet rs) throws SQLException {
     return new OutboxRow(
         rs.getLong(1),
