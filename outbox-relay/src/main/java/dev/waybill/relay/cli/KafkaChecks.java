@@ -105,28 +105,39 @@ final class KafkaChecks {
         } catch (Exception e) {
           Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
           if (cause instanceof UnknownTopicOrPartitionException) {
-            boolean autoCreate = autoCreate(admin, controller);
+            Boolean autoCreate = autoCreate(admin, controller);
             String fix =
                 "kafka-topics.sh --create --topic "
                     + topic
                     + " --partitions <N> --replication-factor 3 (messages of one key keep their"
                     + " order within one partition; choose N before the first message)";
-            out.add(
-                autoCreate
-                    ? DoctorCheck.warning(
-                        GROUP,
-                        name,
-                        "does not exist; the broker creates it with its default partition count"
-                            + " and replication factor on the first send"
-                            + " (auto.create.topics.enable=true)",
-                        fix)
-                    : DoctorCheck.failed(
-                        GROUP,
-                        name,
-                        "does not exist, and the broker does not create topics"
-                            + " (auto.create.topics.enable=false): its messages cannot be"
-                            + " published",
-                        fix));
+            if (autoCreate == null) {
+              out.add(
+                  DoctorCheck.warning(
+                      GROUP,
+                      name,
+                      "does not exist, and whether the broker creates topics on the first send"
+                          + " (auto.create.topics.enable) could not be read",
+                      fix));
+            } else if (autoCreate) {
+              out.add(
+                  DoctorCheck.warning(
+                      GROUP,
+                      name,
+                      "does not exist; the broker creates it with its default partition count"
+                          + " and replication factor on the first send"
+                          + " (auto.create.topics.enable=true)",
+                      fix));
+            } else {
+              out.add(
+                  DoctorCheck.failed(
+                      GROUP,
+                      name,
+                      "does not exist, and the broker does not create topics"
+                          + " (auto.create.topics.enable=false): its messages cannot be"
+                          + " published",
+                      fix));
+            }
           } else if (cause instanceof TopicAuthorizationException) {
             out.add(
                 DoctorCheck.failed(
@@ -212,14 +223,15 @@ final class KafkaChecks {
     }
   }
 
-  private static boolean autoCreate(Admin admin, Node node) {
+  /** The broker's auto.create.topics.enable; null when it cannot be read (no DescribeConfigs). */
+  private static Boolean autoCreate(Admin admin, Node node) {
     ConfigResource broker = new ConfigResource(ConfigResource.Type.BROKER, node.idString());
     try {
       Config c = get(admin.describeConfigs(List.of(broker)).all()).get(broker);
       ConfigEntry e = c == null ? null : c.get("auto.create.topics.enable");
-      return e != null && Boolean.parseBoolean(e.value());
+      return e == null || e.value() == null ? null : Boolean.parseBoolean(e.value());
     } catch (Exception e) {
-      return false;
+      return null;
     }
   }
 

@@ -284,6 +284,36 @@ class DoctorIT {
   }
 
   @Test
+  void anUnreachableDatabaseFailsWithTheDriversCauseAndKafkaIsStillChecked() throws Exception {
+    int port;
+    try (ServerSocket s = new ServerSocket(0)) {
+      port = s.getLocalPort();
+    }
+    Run run =
+        doctor(
+            List.of(
+                "--set",
+                "db.url=jdbc:postgresql://127.0.0.1:" + port + "/postgres",
+                "--set",
+                "db.user=postgres",
+                "--set",
+                "db.password=",
+                "--set",
+                "kafka.bootstrap.servers=" + kafka.bootstrapServers()));
+    assertThat(run.exit()).isEqualTo(1);
+    Map<String, Object> database = run.checks().get(0);
+    assertThat(database.get("group")).isEqualTo("database");
+    assertThat(database.get("result")).isEqualTo("failed");
+    assertThat(database.get("detail").toString()).containsIgnoringCase("refused");
+    assertThat(run.checks())
+        .anySatisfy(
+            c -> {
+              assertThat(c.get("group")).isEqualTo("kafka");
+              assertThat(c.get("result")).isEqualTo("ok");
+            });
+  }
+
+  @Test
   void unreachableKafkaFailsNamingTheBrokers() throws Exception {
     postgres();
     migrate();
