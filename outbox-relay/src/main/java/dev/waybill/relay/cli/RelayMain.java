@@ -39,15 +39,16 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import picocli.AutoComplete;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * The sidecar: {@code java -jar outbox-relay.jar run|migrate|status}. Settings come from {@code
- * --config FILE}, then {@code WAYBILL_*} environment variables, then {@code --set key=value}. Exit
- * codes: 0 success, 1 failure, 2 invalid settings or usage.
+ * The sidecar: {@code java -jar outbox-relay.jar run|migrate|status|doctor}. Settings come from
+ * {@code --config FILE}, then {@code WAYBILL_*} environment variables, then {@code --set
+ * key=value}. Exit codes: 0 success, 1 failure, 2 invalid settings or usage.
  */
 @Command(
     name = "outbox-relay",
@@ -58,6 +59,8 @@ import picocli.CommandLine.Spec;
       RelayMain.Run.class,
       RelayMain.Migrate.class,
       RelayMain.Status.class,
+      DoctorCommand.class,
+      AutoComplete.GenerateCompletion.class,
       CommandLine.HelpCommand.class
     })
 public final class RelayMain implements Callable<Integer> {

@@ -109,28 +109,16 @@ public final class LogicalSlot {
           }
         }
       }
-      String walLevel;
-      int maxSlots;
-      int maxSenders;
-      boolean mayReplicate;
-      long slotsUsed;
-      long sendersUsed;
-      String role;
-      String database;
-      int version;
-      try (Statement st = c.createStatement();
-          ResultSet rs = st.executeQuery(sql.prerequisitesSql())) {
-        rs.next();
-        walLevel = rs.getString(1);
-        maxSlots = rs.getInt(2);
-        maxSenders = rs.getInt(3);
-        mayReplicate = rs.getBoolean(4);
-        slotsUsed = rs.getLong(5);
-        sendersUsed = rs.getLong(6);
-        role = rs.getString(7);
-        database = rs.getString(8);
-        version = rs.getInt(9);
-      }
+      Prerequisites pre = prerequisites(c, sql);
+      String walLevel = pre.walLevel();
+      int maxSlots = pre.maxSlots();
+      int maxSenders = pre.maxSenders();
+      boolean mayReplicate = pre.mayReplicate();
+      long slotsUsed = pre.slotsUsed();
+      long sendersUsed = pre.sendersUsed();
+      String role = pre.role();
+      String database = pre.database();
+      int version = pre.version();
       if (version < 140000) {
         problems.add(
             "PostgreSQL "
@@ -516,4 +504,55 @@ public final class LogicalSlot {
       long lagBytes,
       long retainedBytes,
       Optional<Double> flushLagSeconds) {}
+
+  /**
+   * The server's logical decoding settings and the connected role, as {@link
+   * LogicalDecodingSql#prerequisitesSql()} reads them (for the relay's start and {@code doctor}).
+   *
+   * @param c a connection as the relay's role
+   * @param sql the logical decoding SQL
+   * @return the settings
+   * @throws SQLException if they cannot be read
+   */
+  public static Prerequisites prerequisites(Connection c, LogicalDecodingSql sql)
+      throws SQLException {
+    try (Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery(sql.prerequisitesSql())) {
+      rs.next();
+      return new Prerequisites(
+          rs.getString(1),
+          rs.getInt(2),
+          rs.getInt(3),
+          rs.getBoolean(4),
+          rs.getLong(5),
+          rs.getLong(6),
+          rs.getString(7),
+          rs.getString(8),
+          rs.getInt(9));
+    }
+  }
+
+  /**
+   * What logical decoding needs of the server and the role.
+   *
+   * @param walLevel {@code wal_level}
+   * @param maxSlots {@code max_replication_slots}
+   * @param maxSenders {@code max_wal_senders}
+   * @param mayReplicate whether the role has REPLICATION (or is a superuser)
+   * @param slotsUsed replication slots in use
+   * @param sendersUsed WAL senders in use
+   * @param role the connected role
+   * @param database the current database
+   * @param version {@code server_version_num}
+   */
+  public record Prerequisites(
+      String walLevel,
+      int maxSlots,
+      int maxSenders,
+      boolean mayReplicate,
+      long slotsUsed,
+      long sendersUsed,
+      String role,
+      String database,
+      int version) {}
 }
