@@ -22,6 +22,9 @@ import java.util.Optional;
  * @param exceptionClass the failure's class name, or {@code (unknown)}
  * @param exceptionMessage the failure's message (may be empty)
  * @param stackTrace the failure's stack trace, if recorded
+ * @param cause when the failure is a wrapper such as Spring's {@code
+ *     ListenerExecutionFailedException} or {@code CompletionException}: the class of the first
+ *     cause that is not a wrapper, which the fingerprint is made of
  * @param fingerprint exception class + top application frame, e.g. {@code
  *     java.lang.IllegalStateException@com.acme.Orders.apply}: failures of one cause share it
  * @param consumer the consumer group (Waybill, Spring) or connector (Connect) that gave up, if
@@ -44,6 +47,7 @@ public record DeadLetter(
     String exceptionClass,
     String exceptionMessage,
     Optional<String> stackTrace,
+    Optional<String> cause,
     String fingerprint,
     Optional<String> consumer,
     int redriveCount,
@@ -65,6 +69,7 @@ public record DeadLetter(
    * @param exceptionClass the failure's class name; required
    * @param exceptionMessage the failure's message; required, may be empty
    * @param stackTrace the failure's stack trace, or empty
+   * @param cause the unwrapped cause's class, or empty when the failure is not a wrapper
    * @param fingerprint the failure's fingerprint; required
    * @param consumer the group or connector that gave up, or empty
    * @param redriveCount earlier redrives, from 0
@@ -76,6 +81,7 @@ public record DeadLetter(
     Objects.requireNonNull(format, "format");
     Objects.requireNonNull(exceptionClass, "exceptionClass");
     Objects.requireNonNull(exceptionMessage, "exceptionMessage");
+    Objects.requireNonNull(cause, "cause");
     Objects.requireNonNull(fingerprint, "fingerprint");
     headers = List.copyOf(headers);
   }

@@ -58,6 +58,33 @@ public final class DeadLetters {
   /** Connect: the class of the failing stage. */
   public static final String CONNECT_CLASS = "__connect.errors.class.name";
 
+  /** Prefix of the headers a share group's dead-letter queue writes (all UTF-8 text). */
+  public static final String SHARE_PREFIX = "__dlq.errors.";
+
+  /** Share group DLQ: the topic of the rejected record. */
+  public static final String SHARE_TOPIC = "__dlq.errors.topic";
+
+  /** Share group DLQ: its partition (decimal text). */
+  public static final String SHARE_PARTITION = "__dlq.errors.partition";
+
+  /** Share group DLQ: its offset (decimal text). */
+  public static final String SHARE_OFFSET = "__dlq.errors.offset";
+
+  /** Share group DLQ: the share group that gave up on it. */
+  public static final String SHARE_GROUP = "__dlq.errors.group";
+
+  /** Share group DLQ: how many times it was delivered (decimal text), when known. */
+  public static final String SHARE_DELIVERY_COUNT = "__dlq.errors.delivery.count";
+
+  /**
+   * Share group DLQ: why, e.g. {@code Offset rejected by client.} or {@code Offset delivery count
+   * exceeded the threshold.}, when known.
+   */
+  public static final String SHARE_MESSAGE = "__dlq.errors.message";
+
+  /** The exception class shown for a share group's dead letter, which records no exception. */
+  public static final String SHARE_EXCEPTION = "(share group)";
+
   private DeadLetters() {}
 
   /**
@@ -71,6 +98,7 @@ public final class DeadLetters {
     return name.startsWith(DeadLetterHeaders.SPRING_PREFIX)
         || name.startsWith(DeadLetterHeaders.WAYBILL_PREFIX)
         || name.startsWith(CONNECT_PREFIX)
+        || name.startsWith(SHARE_PREFIX)
         || name.startsWith(RedriveHeaders.PREFIX);
   }
 
@@ -95,6 +123,8 @@ public final class DeadLetters {
     } else if (last(record, CONNECT_TOPIC).isPresent()
         || last(record, CONNECT_EXCEPTION_CLASS).isPresent()) {
       format = DeadLetterFormat.CONNECT;
+    } else if (last(record, SHARE_TOPIC).isPresent() && last(record, SHARE_GROUP).isPresent()) {
+      format = DeadLetterFormat.SHARE_GROUP;
     }
     Optional<String> originalTopic;
     Optional<Integer> originalPartition;
@@ -103,7 +133,19 @@ public final class DeadLetters {
     String exceptionMessage;
     Optional<String> stack;
     Optional<String> consumer;
-    if (format == DeadLetterFormat.CONNECT) {
+    Optional<String> cause = Optional.empty();
+    String fingerprint = null;
+    if (format == DeadLetterFormat.SHARE_GROUP) {
+      originalTopic = text(record, SHARE_TOPIC);
+      originalPartition = text(record, SHARE_PARTITION).flatMap(DeadLetters::parseInt);
+      originalOffset = text(record, SHARE_OFFSET).flatMap(DeadLetters::parseLong);
+      exceptionClass = SHARE_EXCEPTION;
+      exceptionMessage = text(record, SHARE_MESSAGE).orElse("");
+      stack = Optional.empty();
+      consumer = text(record, SHARE_GROUP);
+      // no exception is recorded: the group and the broker's reason tell failures apart
+      fingerprint = SHARE_EXCEPTION + " " + consumer.orElse("") + ": " + exceptionMessage;
+    } else if (format == DeadLetterFormat.CONNECT) {
       originalTopic = text(record, CONNECT_TOPIC);
       originalPartition = text(record, CONNECT_PARTITION).flatMap(DeadLetters::parseInt);
       originalOffset = text(record, CONNECT_OFFSET).flatMap(DeadLetters::parseLong);
@@ -122,9 +164,20 @@ public final class DeadLetters {
       stack = text(record, DeadLetterHeaders.EXCEPTION_STACKTRACE);
       consumer = text(record, DeadLetterHeaders.ORIGINAL_CONSUMER_GROUP);
     }
-    String fingerprint =
-        text(record, DeadLetterHeaders.FINGERPRINT)
-            .orElseGet(() -> fingerprint(exceptionClass, stack.orElse("")));
+    if (format == DeadLetterFormat.SPRING) {
+      Optional<FailureFingerprint.Cause> unwrapped =
+          FailureFingerprint.unwrap(
+              exceptionClass,
+              text(record, DeadLetterHeaders.EXCEPTION_CAUSE_FQCN).orElse(null),
+              stack.orElse(null));
+      cause = unwrapped.map(FailureFingerprint.Cause::exceptionClass);
+      fingerprint = unwrapped.map(FailureFingerprint.Cause::fingerprint).orElse(null);
+    }
+    if (fingerprint == null) {
+      fingerprint =
+          text(record, DeadLetterHeaders.FINGERPRINT)
+              .orElseGet(() -> fingerprint(exceptionClass, stack.orElse("")));
+    }
     Optional<String> messageId =
         text(record, CloudEventHeaders.ID).or(() -> text(record, DeadLetterHeaders.MESSAGE_ID));
     int redrives = text(record, RedriveHeaders.COUNT).flatMap(DeadLetters::parseInt).orElse(0);
@@ -142,6 +195,7 @@ public final class DeadLetters {
         exceptionClass,
         exceptionMessage,
         stack,
+        cause,
         fingerprint,
         consumer,
         redrives,

@@ -9,6 +9,7 @@ import dev.waybill.dlq.internal.DlqReader;
 import dev.waybill.dlq.internal.Filter;
 import dev.waybill.dlq.internal.KafkaClients;
 import dev.waybill.dlq.internal.OutboxDeadLetterStore;
+import dev.waybill.dlq.internal.Progress;
 import dev.waybill.dlq.internal.Ranges;
 import dev.waybill.dlq.internal.RedriveTargets;
 import dev.waybill.dlq.internal.Redriver;
@@ -48,6 +49,7 @@ import java.util.regex.Pattern;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.AuthorizationException;
+import picocli.AutoComplete;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -66,7 +68,8 @@ import picocli.CommandLine.Spec;
     description = {
       "Inspect, group, redrive and discard dead-lettered messages.",
       "Reads Kafka dead-letter topics written by Waybill's inbox consumer, Spring Kafka or",
-      "Kafka Connect, and the outbox relay's dead-letter table. See docs/dlq.md."
+      "Kafka Connect, the broker's dead-letter queues of share groups, and the outbox relay's",
+      "dead-letter table. See docs/dlq.md."
     },
     subcommands = {
       DlqMain.ListCommand.class,
@@ -76,7 +79,8 @@ import picocli.CommandLine.Spec;
       DlqMain.DiscardCommand.class,
       DlqMain.AuditCommand.class,
       DlqMain.OutboxCommand.class,
-      CommandLine.HelpCommand.class
+      CommandLine.HelpCommand.class,
+      AutoComplete.GenerateCompletion.class
     })
 public final class DlqMain implements Callable<Integer> {
   static final ObjectMapper JSON = TerminalJson.mapper(false);
@@ -315,6 +319,7 @@ public final class DlqMain implements Callable<Integer> {
       boolean all,
       StateStore.State state,
       PrintWriter err,
+      Progress progress,
       Sink sink) {
     try (DlqReader reader = new DlqReader(clients, topic)) {
       List<TopicPartition> tps = new ArrayList<>();
@@ -330,11 +335,18 @@ public final class DlqMain implements Callable<Integer> {
       ends.forEach((p, o) -> to.put(p, f.stop(o)));
       state.checkAgainst(topic, ends);
       state.reportProblems(err);
+      long total = 0;
+      for (Map.Entry<Integer, Long> e : from.entrySet()) {
+        total += Math.max(0, to.getOrDefault(e.getKey(), 0L) - e.getValue());
+      }
+      Progress bar = progress.sized(total);
       int[] n = {0};
+      long[] read = {0};
       reader.read(
           from,
           to,
           r -> {
+            bar.update(++read[0], n[0]);
             Optional<String> res = state.resolution(topic, r.partition(), r.offset());
             if (!all && res.isPresent()) {
               return true;
@@ -350,6 +362,7 @@ public final class DlqMain implements Callable<Integer> {
             sink.accept(d, r, res.orElse(null));
             return true;
           });
+      bar.finish(read[0], n[0]);
     }
   }
 
@@ -402,6 +415,7 @@ public final class DlqMain implements Callable<Integer> {
     }
     n.put("exceptionClass", d.exceptionClass());
     n.put("exceptionMessage", d.exceptionMessage());
+    n.put("cause", d.cause().orElse(null));
     n.put("fingerprint", d.fingerprint());
     n.put("group", d.groupId());
     n.put("consumer", d.consumer().orElse(null));
@@ -435,6 +449,7 @@ public final class DlqMain implements Callable<Integer> {
     String topic;
 
     @Mixin KafkaOptions kafka = new KafkaOptions();
+    @Mixin ProgressOptions progress = new ProgressOptions();
     @Mixin FilterOptions filters = new FilterOptions();
 
     @Option(
@@ -467,6 +482,7 @@ public final class DlqMain implements Callable<Integer> {
           filters.all,
           state,
           spec.commandLine().getErr(),
+          progress.bar(spec.commandLine().getErr(), "list"),
           (d, r, res) -> {
             if (format == Format.json) {
               arr.add(json(d, res));
@@ -476,7 +492,7 @@ public final class DlqMain implements Callable<Integer> {
                   d.key().orElse(null),
                   d.messageId().orElse(null),
                   origin(d),
-                  simpleClass(d.exceptionClass()),
+                  simpleClass(d.cause().orElse(d.exceptionClass())),
                   d.exceptionMessage(),
                   age(d.timestamp()),
                   res == null ? "open" : res);
@@ -486,7 +502,7 @@ public final class DlqMain implements Callable<Integer> {
                   d.key().orElse(null),
                   d.messageId().orElse(null),
                   origin(d),
-                  simpleClass(d.exceptionClass()),
+                  simpleClass(d.cause().orElse(d.exceptionClass())),
                   d.exceptionMessage(),
                   age(d.timestamp()));
             }
@@ -516,6 +532,7 @@ public final class DlqMain implements Callable<Integer> {
     String topic;
 
     @Mixin KafkaOptions kafka = new KafkaOptions();
+    @Mixin ProgressOptions progress = new ProgressOptions();
     @Mixin FilterOptions filters = new FilterOptions();
 
     @Option(
@@ -554,6 +571,7 @@ public final class DlqMain implements Callable<Integer> {
           filters.all,
           state,
           spec.commandLine().getErr(),
+          progress.bar(spec.commandLine().getErr(), "groups"),
           (d, r, res) -> {
             Group g = groups.computeIfAbsent(d.fingerprint(), Group::new);
             g.count++;
@@ -624,6 +642,7 @@ public final class DlqMain implements Callable<Integer> {
     String id;
 
     @Mixin KafkaOptions kafka = new KafkaOptions();
+    @Mixin ProgressOptions progress = new ProgressOptions();
 
     @Option(
         names = "--format",
@@ -677,6 +696,7 @@ public final class DlqMain implements Callable<Integer> {
           true,
           new StateStore(clients, kafka.stateTopic).load(),
           spec.commandLine().getErr(),
+          progress.bar(spec.commandLine().getErr(), "show"),
           (d, r, res) -> {
             if (wanted == null || d.messageId().map(wanted::equals).orElse(false)) {
               found.add(r);
@@ -728,6 +748,8 @@ public final class DlqMain implements Callable<Integer> {
       text.println("origin        " + SafeText.escape(origin(d)));
       text.println("consumer      " + SafeText.escape(d.consumer().orElse("(unknown)")));
       text.println("exception     " + SafeText.escape(d.exceptionClass()));
+      d.cause()
+          .ifPresent(c -> text.println("cause         " + SafeText.escape(c) + " (grouped by it)"));
       text.println("message       " + SafeText.escape(d.exceptionMessage()));
       text.println(
           "fingerprint   " + SafeText.escape(d.fingerprint()) + " (group " + d.groupId() + ")");
@@ -746,7 +768,12 @@ public final class DlqMain implements Callable<Integer> {
         }
       }
       out.println();
-      if (r.value() == null) {
+      if (r.value() == null && d.format() == DeadLetterFormat.SHARE_GROUP) {
+        out.println(
+            "payload: (not copied by the broker; redrive fetches the original from "
+                + SafeText.escape(origin(d))
+                + " while that topic retains it)");
+      } else if (r.value() == null) {
         out.println("payload: (null, a tombstone)");
       } else if (payload.isPresent()) {
         out.println("payload (JSON, " + r.value().length + " bytes):");
@@ -860,8 +887,7 @@ public final class DlqMain implements Callable<Integer> {
                 + " still alive elsewhere is never joined (default: ${DEFAULT-VALUE}).")
     String takeoverAfter;
 
-    @Option(names = "--no-progress", description = "No progress bar, even on a terminal.")
-    boolean noProgress;
+    @Mixin ProgressOptions progress = new ProgressOptions();
 
     @Option(
         names = "--format",
@@ -895,7 +921,7 @@ public final class DlqMain implements Callable<Integer> {
                         rate == null ? 0 : rate,
                         job,
                         parseDuration("--takeover-after", takeoverAfter),
-                        !noProgress && System.console() != null,
+                        progress.wanted(),
                         checkedTopics(allowTopics)),
                     out,
                     err)
@@ -968,6 +994,7 @@ public final class DlqMain implements Callable<Integer> {
     String topic;
 
     @Mixin KafkaOptions kafka = new KafkaOptions();
+    @Mixin ProgressOptions progress = new ProgressOptions();
     @Mixin FilterOptions filters = new FilterOptions();
 
     @Option(names = "--dry-run", description = "Print what would be discarded; change nothing.")
@@ -997,6 +1024,7 @@ public final class DlqMain implements Callable<Integer> {
             false,
             state,
             spec.commandLine().getErr(),
+            progress.bar(spec.commandLine().getErr(), "discard"),
             (d, r, res) -> {
               n[0]++;
               offsets.computeIfAbsent(d.partition(), p -> new ArrayList<>()).add(d.offset());
@@ -1405,12 +1433,17 @@ public final class DlqMain implements Callable<Integer> {
     @Mixin OutboxSelection selection = new OutboxSelection();
     @Mixin OutboxAuditOptions audit = new OutboxAuditOptions();
 
+    @Mixin OutboxDryRun.Flag dryRun = new OutboxDryRun.Flag();
+
     @Spec CommandLine.Model.CommandSpec spec;
 
     @Override
     public Integer call() {
       DatabaseOptions.Resolved s = database.read();
       PrintWriter out = spec.commandLine().getOut();
+      if (dryRun.on) {
+        return OutboxDryRun.retry(s, selection, out);
+      }
       Optional<StateStore> trail = audit.open(spec.commandLine().getErr());
       try (HikariDataSource ds = DataSources.open(s.db(), "waybill-dlq")) {
         OutboxDeadLetterStore store = new OutboxDeadLetterStore(ds, s.db().dialect(), s.tables());
@@ -1448,12 +1481,17 @@ public final class DlqMain implements Callable<Integer> {
     @Mixin OutboxSelection selection = new OutboxSelection();
     @Mixin OutboxAuditOptions audit = new OutboxAuditOptions();
 
+    @Mixin OutboxDryRun.Flag dryRun = new OutboxDryRun.Flag();
+
     @Spec CommandLine.Model.CommandSpec spec;
 
     @Override
     public Integer call() {
       DatabaseOptions.Resolved s = database.read();
       PrintWriter out = spec.commandLine().getOut();
+      if (dryRun.on) {
+        return OutboxDryRun.discard(s, selection, out);
+      }
       // Kafka first: unreachable, the command fails before a row is touched
       Optional<StateStore> trail = audit.open(spec.commandLine().getErr());
       try (HikariDataSource ds = DataSources.open(s.db(), "waybill-dlq")) {

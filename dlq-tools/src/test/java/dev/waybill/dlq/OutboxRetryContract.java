@@ -126,6 +126,11 @@ abstract class OutboxRetryContract {
   }
 
   long count(String sql) throws SQLException {
+    return count(db, sql);
+  }
+
+  /** The first column of the first row of a query. */
+  static long count(TestDatabase db, String sql) throws SQLException {
     try (Connection c = db.connect();
         Statement st = c.createStatement();
         ResultSet rs = st.executeQuery(sql)) {

@@ -59,7 +59,8 @@ public record Filter(
     }
     if (exception != null
         && !d.exceptionClass().contains(exception)
-        && !d.exceptionMessage().contains(exception)) {
+        && !d.exceptionMessage().contains(exception)
+        && !d.cause().map(c -> c.contains(exception)).orElse(false)) {
       return false;
     }
     if (key != null && !d.key().map(key::equals).orElse(false)) {

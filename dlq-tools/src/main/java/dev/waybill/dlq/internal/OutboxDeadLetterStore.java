@@ -147,6 +147,52 @@ public final class OutboxDeadLetterStore {
     return move(seqs, false, beforeCommit);
   }
 
+  /**
+   * What {@link #retry} would do, checked by doing it in a transaction that is rolled back: the
+   * same missing seqs and seq conflicts fail it, and nothing changes.
+   *
+   * @return the seqs that would be retried
+   * @throws UsageException as {@link #retry} would
+   */
+  public List<Long> retryDryRun(List<Long> seqs) {
+    return dryRun(seqs, true);
+  }
+
+  /**
+   * What {@link #discard} would do, checked as {@link #retryDryRun} checks.
+   *
+   * @return the seqs that would be discarded
+   * @throws UsageException as {@link #discard} would
+   */
+  public List<Long> discardDryRun(List<Long> seqs) {
+    return dryRun(seqs, false);
+  }
+
+  private List<Long> dryRun(List<Long> seqs, boolean restore) {
+    try {
+      move(
+          seqs,
+          restore,
+          done -> {
+            throw new RolledBack(done);
+          });
+      throw new IllegalStateException("a dry run was not rolled back");
+    } catch (RolledBack r) {
+      return r.seqs;
+    }
+  }
+
+  /** Rolls a dry run's transaction back, carrying what it would have changed. */
+  private static final class RolledBack extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+    private final transient List<Long> seqs;
+
+    RolledBack(List<Long> seqs) {
+      super("dry run", null, false, false);
+      this.seqs = List.copyOf(seqs);
+    }
+  }
+
   private List<Long> move(List<Long> seqs, boolean restore, Consumer<List<Long>> beforeCommit) {
     List<Long> sorted = new ArrayList<>(new TreeSet<>(seqs));
     Optional<String> release =

@@ -3,6 +3,7 @@ package dev.waybill.dlq.internal;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.waybill.dlq.DeadLetter;
+import dev.waybill.dlq.DeadLetterFormat;
 import dev.waybill.dlq.DeadLetters;
 import dev.waybill.outbox.internal.SafeText;
 import dev.waybill.outbox.wire.DeadLetterHeaders;
@@ -125,6 +126,7 @@ public final class Redriver {
   private long lastCheckpointNanos;
   private long firstSendNanos;
   private KafkaProducer<byte[], byte[]> producer;
+  private OriginalRecords originals;
   private StateStore.State state;
 
   /**
@@ -227,7 +229,7 @@ public final class Redriver {
       for (Map.Entry<Integer, Long> e : positions.entrySet()) {
         total += Math.max(0, stops.getOrDefault(e.getKey(), 0L) - e.getValue());
       }
-      Progress progress = new Progress(err, o.progress() && !o.dryRun(), total);
+      Progress progress = new Progress(err, o.progress() && !o.dryRun(), "redrive", "sent", total);
       if (!o.dryRun()) {
         store.ensureTopic();
         producer = clients.producer("waybill-dlq-redrive-" + jobId);
@@ -269,6 +271,9 @@ public final class Redriver {
     } finally {
       if (producer != null) {
         producer.close(Duration.ofSeconds(30));
+      }
+      if (originals != null) {
+        originals.close();
       }
     }
   }
@@ -332,6 +337,22 @@ public final class Redriver {
         }
         return true;
       }
+      ConsumerRecord<byte[], byte[]> content = r;
+      if (d.format() == DeadLetterFormat.SHARE_GROUP) {
+        // the broker copied no headers (and by default no key or value): send the original
+        OriginalRecords.Fetched f = fetchOriginal(d);
+        if (f.record().isEmpty()) {
+          refused++;
+          refusedTargets.putIfAbsent("(original record)", "no longer retained in its topic");
+          if (o.dryRun()) {
+            out.println("would refuse " + d.position() + ": " + SafeText.escape(f.why()));
+          } else {
+            warn(d, "not redriven: " + SafeText.escape(f.why()) + "; it stays in " + o.topic());
+          }
+          return true;
+        }
+        content = f.record().get();
+      }
       if (o.dryRun()) {
         sent++;
         out.println(
@@ -357,7 +378,7 @@ public final class Redriver {
       if (firstSendNanos == 0) {
         firstSendNanos = System.nanoTime();
       }
-      ProducerRecord<byte[], byte[]> pr = toRecord(r, d, to);
+      ProducerRecord<byte[], byte[]> pr = toRecord(r, content, d, to);
       long offset = r.offset();
       producer.send(
           pr,
@@ -380,10 +401,32 @@ public final class Redriver {
     }
   }
 
+  private OriginalRecords.Fetched fetchOriginal(DeadLetter d) {
+    if (d.originalTopic().isEmpty()
+        || d.originalPartition().isEmpty()
+        || d.originalOffset().isEmpty()) {
+      return new OriginalRecords.Fetched(
+          Optional.empty(), "it does not name its original topic, partition and offset");
+    }
+    if (originals == null) {
+      originals = new OriginalRecords(clients);
+    }
+    return originals.fetch(
+        d.originalTopic().get(), d.originalPartition().get(), d.originalOffset().get());
+  }
+
+  /**
+   * @param r the dead letter
+   * @param content the record whose key, value and headers are sent: the dead letter, or the
+   *     original record it stands for
+   */
   private ProducerRecord<byte[], byte[]> toRecord(
-      ConsumerRecord<byte[], byte[]> r, DeadLetter d, String to) {
+      ConsumerRecord<byte[], byte[]> r,
+      ConsumerRecord<byte[], byte[]> content,
+      DeadLetter d,
+      String to) {
     RecordHeaders headers = new RecordHeaders();
-    for (Header h : r.headers()) {
+    for (Header h : content.headers()) {
       if (!DeadLetters.isDeadLetterHeader(h.key())) {
         headers.add(h.key(), h.value());
       }
@@ -398,7 +441,7 @@ public final class Redriver {
         partition = op;
       }
     }
-    return new ProducerRecord<>(to, partition, null, r.key(), r.value(), headers);
+    return new ProducerRecord<>(to, partition, null, content.key(), content.value(), headers);
   }
 
   private int partitionCount(String topic) {

@@ -1,6 +1,8 @@
 package dev.waybill.outbox.wire;
 
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -34,7 +36,35 @@ public final class FailureFingerprint {
           "dev.waybill.inbox.internal.",
           "dev.waybill.outbox.");
 
+  /**
+   * Exceptions that only carry another failure: Spring Kafka's listener and conversion wrappers and
+   * the JDK's future and reflection wrappers. A dead letter whose failure is one of these is
+   * grouped by the first cause that is not.
+   */
+  public static final List<String> WRAPPER_CLASSES =
+      List.of(
+          "org.springframework.kafka.listener.ListenerExecutionFailedException",
+          "org.springframework.kafka.listener.TimestampedException",
+          "org.springframework.kafka.support.converter.ConversionException",
+          "org.springframework.messaging.converter.MessageConversionException",
+          "org.springframework.messaging.handler.invocation.MethodArgumentResolutionException",
+          "java.util.concurrent.CompletionException",
+          "java.util.concurrent.ExecutionException",
+          "java.lang.reflect.InvocationTargetException",
+          "java.lang.reflect.UndeclaredThrowableException");
+
   private static final Pattern FRAME = Pattern.compile("^\\s*at\\s+([\\w$.]+)\\.([\\w$<>]+)\\(");
+  private static final Pattern CAUSED_BY = Pattern.compile("^Caused by:\\s*([\\w$.]+)");
+
+  /**
+   * The failure a wrapper exception carries, known from text.
+   *
+   * @param exceptionClass the class of the first cause that is not a {@linkplain #WRAPPER_CLASSES
+   *     wrapper}
+   * @param fingerprint its fingerprint: that class and the top application frame of its own stack
+   *     frames
+   */
+  public record Cause(String exceptionClass, String fingerprint) {}
 
   private FailureFingerprint() {}
 
@@ -79,6 +109,66 @@ public final class FailureFingerprint {
       }
     }
     return first == null ? exceptionClass : exceptionClass + "@" + first;
+  }
+
+  /**
+   * Whether an exception class only wraps another failure ({@link #WRAPPER_CLASSES}).
+   *
+   * @param exceptionClass a fully qualified class name
+   * @return true for a known wrapper
+   */
+  public static boolean isWrapper(String exceptionClass) {
+    return WRAPPER_CLASSES.contains(exceptionClass);
+  }
+
+  /**
+   * The failure inside a wrapper, from what Spring Kafka writes into a dead letter: the top
+   * exception class, the class of its cause ({@code kafka_dlt-exception-cause-fqcn}) and the
+   * printed stack trace, whose {@code Caused by:} sections name each cause and its frames. Walks
+   * the causes from the top and takes the first that is not a wrapper; its fingerprint uses the top
+   * application frame of its own section.
+   *
+   * @param exceptionClass the top exception's class
+   * @param causeClass the class of its cause, or null when not recorded
+   * @param stackTrace the printed stack trace, or null when not recorded
+   * @return the cause; empty when the top exception is not a wrapper, or nothing but wrappers is
+   *     known
+   */
+  public static Optional<Cause> unwrap(
+      String exceptionClass, String causeClass, String stackTrace) {
+    if (!isWrapper(exceptionClass)) {
+      return Optional.empty();
+    }
+    List<String> classes = new ArrayList<>();
+    List<List<String>> frames = new ArrayList<>();
+    classes.add(exceptionClass);
+    frames.add(new ArrayList<>());
+    boolean suppressed = false;
+    for (String line : stackTrace == null ? new String[0] : stackTrace.split("\n")) {
+      Matcher c = CAUSED_BY.matcher(line);
+      if (c.find()) {
+        classes.add(c.group(1));
+        frames.add(new ArrayList<>());
+        suppressed = false;
+        continue;
+      }
+      if (line.trim().startsWith("Suppressed:")) {
+        suppressed = true;
+      }
+      if (!suppressed && FRAME.matcher(line).find()) {
+        frames.get(frames.size() - 1).add(line);
+      }
+    }
+    for (int i = 1; i < classes.size(); i++) {
+      if (!isWrapper(classes.get(i))) {
+        String cls = classes.get(i);
+        return Optional.of(new Cause(cls, of(cls, String.join("\n", frames.get(i)))));
+      }
+    }
+    if (causeClass != null && !causeClass.isBlank() && !isWrapper(causeClass)) {
+      return Optional.of(new Cause(causeClass, causeClass));
+    }
+    return Optional.empty();
   }
 
   /**
