@@ -268,8 +268,7 @@ public final class OutboxDeadLetterStore {
       Connection c, String release, List<Long> named, boolean restore) throws SQLException {
     List<Long> present = new ArrayList<>();
     try (PreparedStatement st =
-        c.prepareStatement(
-            "SELECT seq FROM " + deadLetters + " WHERE seq = ANY(?) ORDER BY seq FOR UPDATE")) {
+        c.prepareStatement("SELECT seq FROM " + deadLetters + " WHERE seq = ANY(?) ORDER BY seq")) {
       st.setArray(1, c.createArrayOf("bigint", named.toArray()));
       try (ResultSet rs = st.executeQuery()) {
         while (rs.next()) {
@@ -303,7 +302,14 @@ public final class OutboxDeadLetterStore {
     try (PreparedStatement st = c.prepareStatement(release)) {
       st.setArray(1, c.createArrayOf("bigint", leaving.toArray()));
       st.setArray(2, c.createArrayOf("bigint", back.toArray()));
-      st.executeUpdate();
+      try (ResultSet rs = st.executeQuery()) {
+        rs.next();
+        // rows another operator released between the look-up and here (no row lock: the tool's
+        // role needs no UPDATE on the dead-letter table): the transaction is rolled back
+        if (rs.getLong(1) != leaving.size() || rs.getLong(2) != back.size()) {
+          throw notDeadLetters(named);
+        }
+      }
     }
     return new ArrayList<>(leaving);
   }

@@ -549,7 +549,8 @@ public sealed interface Dialect permits PostgresDialect, MySqlDialect, H2Dialect
    * One statement that deletes the dead letters whose seqs are the first parameter (an array) and
    * then inserts those of them whose seqs are the second parameter into the outbox, in seq order:
    * every delete is in the WAL before the first insert, so a CDC relay sees the key unparked before
-   * it reads the released messages. Empty where there is no CDC relay (the statement pair of {@link
+   * it reads the released messages. It answers one row: the rows deleted, the rows inserted. Empty
+   * where there is no CDC relay (the statement pair of {@link
    * #outboxRestoreDeadLetterSql(SqlIdentifier, SqlIdentifier)} serves there).
    *
    * @param outbox the outbox table

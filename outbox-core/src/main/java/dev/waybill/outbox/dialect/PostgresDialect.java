@@ -190,13 +190,16 @@ final class PostgresDialect implements Dialect {
         WITH moved AS (
           DELETE FROM %2$s WHERE seq = ANY(?)
           RETURNING seq, id, topic, msg_key, event_type, content_type, payload, headers,
-                    traceparent, created_at, available_at)
-        INSERT INTO %1$s (seq, id, topic, msg_key, event_type, content_type, payload, headers,
-                          traceparent, created_at, available_at)
-        OVERRIDING SYSTEM VALUE
-        SELECT seq, id, topic, msg_key, event_type, content_type, payload, headers,
-               traceparent, created_at, available_at
-        FROM moved WHERE seq = ANY(?) ORDER BY seq"""
+                    traceparent, created_at, available_at),
+        restored AS (
+          INSERT INTO %1$s (seq, id, topic, msg_key, event_type, content_type, payload, headers,
+                            traceparent, created_at, available_at)
+          OVERRIDING SYSTEM VALUE
+          SELECT seq, id, topic, msg_key, event_type, content_type, payload, headers,
+                 traceparent, created_at, available_at
+          FROM moved WHERE seq = ANY(?) ORDER BY seq
+          RETURNING seq)
+        SELECT (SELECT COUNT(*) FROM moved), (SELECT COUNT(*) FROM restored)"""
             .formatted(outbox.sql(), deadLetters.sql()));
   }
 
