@@ -29,6 +29,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -599,8 +600,8 @@ final class CdcRelay implements Relay {
     // the initial snapshot's rows, read before the stream while open; then the snapshot is done
     // once no transaction of it is unsettled and the DELETE of its rows (this ticket) completed
     private Connection snapshotConnection;
-    private Statement snapshotStatement;
-    private ResultSet snapshotRows;
+    private PreparedStatement snapshotPage;
+    private long snapshotAfter = Long.MIN_VALUE;
     private long snapshotRowsRead;
     private long snapshotTicket = -1;
 
@@ -632,9 +633,7 @@ final class CdcRelay implements Relay {
       }
       snapshotConnection = c;
       try {
-        snapshotStatement = c.createStatement();
-        snapshotStatement.setFetchSize(Math.max(100, config.batchSize()));
-        snapshotRows = snapshotStatement.executeQuery(store.snapshotSql());
+        snapshotPage = c.prepareStatement(store.snapshotPageSql());
       } catch (SQLException e) {
         endSnapshot();
         throw e;
@@ -646,22 +645,29 @@ final class CdcRelay implements Relay {
           tables.outboxTable().sql());
     }
 
-    /** Reads the next rows of the snapshot as one ready part (confirms nothing). */
+    /**
+     * Reads the next page of the snapshot (at most a batch, by rows and by bytes) as one ready part
+     * (confirms nothing); an empty page ends the snapshot.
+     */
     private void readSnapshot() throws SQLException {
       Txn t = new Txn(Instant.now());
-      while (t.items.size() < config.batchSize() && t.bytes < batchMaxBytes) {
-        if (!snapshotRows.next()) {
-          endSnapshot();
-          snapshotTicket = Long.MAX_VALUE; // set once its parts are settled
-          break;
+      snapshotPage.setLong(1, snapshotAfter);
+      snapshotPage.setInt(2, config.batchSize());
+      snapshotPage.setLong(3, batchMaxBytes);
+      try (ResultSet rs = snapshotPage.executeQuery()) {
+        while (rs.next()) {
+          OutboxRow row = store.snapshotRow(rs);
+          Item item = fromTableRow(row, row.seq(), store.availableAt(rs).orElse(null));
+          t.items.add(item);
+          t.bytes += row.bytes();
+          snapshotAfter = row.seq();
+          snapshotRowsRead++;
         }
-        OutboxRow row = store.snapshotRow(snapshotRows);
-        Item item = fromTableRow(row, row.seq(), store.availableAt(snapshotRows).orElse(null));
-        t.items.add(item);
-        t.bytes += row.bytes();
-        snapshotRowsRead++;
       }
-      if (!t.items.isEmpty()) {
+      if (t.items.isEmpty()) {
+        endSnapshot();
+        snapshotTicket = Long.MAX_VALUE; // set once its parts are settled
+      } else {
         t.snapshot = true;
         markReady();
         ready.add(t);
@@ -682,8 +688,7 @@ final class CdcRelay implements Relay {
       }
       closeQuietly(snapshotConnection);
       snapshotConnection = null;
-      snapshotStatement = null;
-      snapshotRows = null;
+      snapshotPage = null;
     }
 
     /**
@@ -691,7 +696,7 @@ final class CdcRelay implements Relay {
      * marker: from now on a restart streams from the slot only.
      */
     private void finishSnapshot() {
-      if (snapshotTicket < 0 || snapshotRows != null) {
+      if (snapshotTicket < 0 || snapshotConnection != null) {
         return;
       }
       if (snapshotTicket == Long.MAX_VALUE) {
@@ -742,8 +747,9 @@ final class CdcRelay implements Relay {
         ByteBuffer buf = null;
         boolean full = inflightItems + readyItems >= maxInflight || !roomForMore();
         if (!full) {
-          if (snapshotRows != null) {
+          if (snapshotConnection != null) {
             readSnapshot(); // the stream waits until every row of the snapshot is handed over
+            countReady();
           } else {
             buf = stream.readPending();
           }
@@ -787,7 +793,7 @@ final class CdcRelay implements Relay {
         }
         if (confirmDirty && now - statusSentAt > STATUS_EVERY_NANOS) {
           sendStatus();
-        } else if ((full || snapshotRows != null)
+        } else if ((full || snapshotConnection != null)
             && now - statusSentAt > TimeUnit.SECONDS.toNanos(1)) {
           stream.forceUpdateStatus(); // stay alive for wal_sender_timeout while Kafka catches up
           statusSentAt = now;

@@ -108,6 +108,21 @@ class LargeBacklogProcessIT {
     runsToTheEnd(cdc);
   }
 
+  /**
+   * A backlog already in the table when the slot is created: the relay's initial snapshot reads it
+   * (in pages bounded by bytes, as a polling claim is) before it streams.
+   */
+  @Test
+  void aCdcRelayPublishesAnInitialSnapshotSeveralTimesItsHeap() throws Exception {
+    db = TestDatabases.postgres();
+    slotName = "wb_heap_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
+    drainsTheBacklog(
+        List.of(
+            "--set", "relay.mode=cdc",
+            "--set", "relay.cdc.slot=" + slotName,
+            "--set", "relay.cdc.heartbeat.interval=0s"));
+  }
+
   void drainsTheBacklog(List<String> extra) throws Exception {
     setUp();
     writeBacklog();

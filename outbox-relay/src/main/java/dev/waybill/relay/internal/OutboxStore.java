@@ -256,19 +256,32 @@ public final class OutboxStore {
   }
 
   /**
-   * Every row of the outbox table in {@code seq} order with its {@code available_at} as the 11th
-   * column, for the CDC relay's initial snapshot ({@link #snapshotRow}, {@link #availableAt}).
+   * One page of the CDC relay's initial snapshot, run repeatedly in the snapshot's transaction:
+   * parameters (1) the last {@code seq} read (the first page: {@link Long#MIN_VALUE}), (2) the most
+   * rows and (3) the most payload and header bytes of a page; always at least the first row, alone
+   * when it is larger. Its rows are read with {@link #snapshotRow} and {@link #availableAt}. The
+   * bound is applied by the database as for {@link #claim}, so a table of large rows never arrives
+   * at the relay in one piece (the driver holds a whole result in memory).
    */
-  public String snapshotSql() {
-    return "SELECT " + COLUMNS + ", available_at FROM " + outbox + " ORDER BY seq";
+  public String snapshotPageSql() {
+    return "SELECT "
+        + COLUMNS
+        + ", available_at FROM (SELECT c.*, "
+        + RUNNING_TOTAL
+        + " FROM (SELECT "
+        + fullColumns()
+        + ", o.available_at FROM "
+        + outbox
+        + " o WHERE o.seq > ? ORDER BY o.seq LIMIT ?) c) w WHERE w.rn = 1 OR w.upto <= ?"
+        + " ORDER BY w.seq";
   }
 
-  /** The row at the cursor of {@link #snapshotSql}. */
+  /** The row at the cursor of {@link #snapshotPageSql}. */
   public OutboxRow snapshotRow(ResultSet rs) throws SQLException {
     return readRow(rs);
   }
 
-  /** The {@code available_at} of the row at the cursor of {@link #snapshotSql}, if set. */
+  /** The {@code available_at} of the row at the cursor of {@link #snapshotPageSql}, if set. */
   public Optional<Instant> availableAt(ResultSet rs) throws SQLException {
     return dialect.getInstant(rs, "available_at");
   }
