@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.waybill.outbox.Outbox;
 import dev.waybill.outbox.OutboxMessage;
+import dev.waybill.testkit.TcpProxy;
 import dev.waybill.testkit.TestDatabase;
 import dev.waybill.testkit.TestDatabases;
 import dev.waybill.testkit.TestKafka;
@@ -197,6 +198,41 @@ class RelayProcessIT {
         .as("leases given back")
         .isZero();
     assertThat(Published.read(topic, 50, Duration.ofSeconds(20))).hasSize(50);
+  }
+
+  /**
+   * A sidecar that starts before its database accepts connections (a pod whose database restarts, a
+   * compose file that starts both at once) waits for it, saying so, instead of exiting 1 with a
+   * hint to check its settings.
+   */
+  @Test
+  void aRelayStartedWhileItsDatabaseIsDownWaitsForIt() throws Exception {
+    assertThat(runToEnd("migrate", settings("m", -1)).exit()).isZero();
+    write(0, 20, 4);
+    try (TcpProxy proxy = db.startProxy()) {
+      proxy.down();
+      List<String> args = new ArrayList<>();
+      for (String arg : settings("late-db", -1)) {
+        args.add(arg.startsWith("db.url=") ? "db.url=" + db.jdbcUrlThrough(proxy) : arg);
+      }
+      Path log = Files.createTempFile("relay-late-db", ".log");
+      Process relay = launch("run", args, log);
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .until(() -> !relay.isAlive() || Files.readString(log).contains("trying again"));
+      Thread.sleep(2_000); // a few attempts, refused
+      assertThat(relay.isAlive()).as(Files.readString(log)).isTrue();
+      assertThat(Files.readString(log)).contains("refused").contains("db.url");
+      proxy.up();
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .until(() -> !relay.isAlive() || count("SELECT COUNT(*) FROM waybill_outbox") == 0);
+      assertThat(relay.isAlive()).as(Files.readString(log)).isTrue();
+      relay.destroy();
+      assertThat(relay.waitFor(30, TimeUnit.SECONDS)).isTrue();
+      assertThat(relay.exitValue()).as(Files.readString(log)).isZero();
+    }
+    assertThat(Published.read(topic, 20, Duration.ofSeconds(20))).hasSize(20);
   }
 
   @Test

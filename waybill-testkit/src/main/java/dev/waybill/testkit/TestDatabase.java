@@ -155,6 +155,21 @@ public final class TestDatabase implements AutoCloseable {
             JdbcUrls.withAddress(jdbcUrl, proxy.host(), proxy.port())));
   }
 
+  /**
+   * This database's JDBC URL with {@code proxy}'s address instead of the server's, for a process
+   * that connects through the proxy.
+   *
+   * @param proxy a proxy to this database's server, from {@link #startProxy()}
+   * @return the URL; credentials are given separately, as for {@link #jdbcUrl()}
+   * @throws UnsupportedOperationException for H2
+   */
+  public String jdbcUrlThrough(TcpProxy proxy) {
+    if (kind == Kind.H2) {
+      throw new UnsupportedOperationException("H2 in-memory databases are not reached over TCP");
+    }
+    return JdbcUrls.withAddress(jdbcUrl, proxy.host(), proxy.port());
+  }
+
   private HikariConfig poolConfig(String name, String url) {
     HikariConfig config = new HikariConfig();
     config.setPoolName(name);

@@ -6,8 +6,10 @@ import dev.waybill.outbox.WaybillException;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.Objects;
 import java.util.Properties;
+import java.util.function.BiConsumer;
 
 /** Builds the HikariCP pools the Waybill processes use. */
 public final class DataSources {
@@ -35,6 +37,53 @@ public final class DataSources {
     } catch (SQLException | RuntimeException e) {
       ds.close();
       throw DatabaseConnectionException.explain(e, settings);
+    }
+  }
+
+  /**
+   * {@link #open}, waiting for a database that cannot be reached or does not accept connections yet
+   * (a server restarting, a sidecar started before its database): such a failure ({@link
+   * DatabaseConnectionException.Reason#UNREACHABLE}, {@link
+   * DatabaseConnectionException.Reason#UNAVAILABLE}) is tried again at intervals growing from 1 to
+   * 5 s until {@code patience} has passed, each retry reported to {@code onRetry}. A refused login,
+   * an unknown database or any other failure ends at once, since waiting does not mend settings.
+   *
+   * @param settings URL, credentials and pool size
+   * @param poolName the pool's name in logs and metrics
+   * @param patience how long to keep trying; zero tries once
+   * @param onRetry told of each failure that is tried again, with the time left
+   * @return the pool; the caller closes it
+   * @throws DatabaseConnectionException the last failure, when patience ran out or it is not one
+   *     that waiting can mend
+   * @throws WaybillException when the pool rejects the settings
+   */
+  public static HikariDataSource openWaiting(
+      DatabaseSettings settings,
+      String poolName,
+      Duration patience,
+      BiConsumer<DatabaseConnectionException, Duration> onRetry) {
+    long deadline = System.nanoTime() + patience.toNanos();
+    long pauseMillis = 1_000;
+    while (true) {
+      try {
+        return open(settings, poolName);
+      } catch (DatabaseConnectionException e) {
+        long left = deadline - System.nanoTime();
+        boolean transientFailure =
+            e.reason() == DatabaseConnectionException.Reason.UNREACHABLE
+                || e.reason() == DatabaseConnectionException.Reason.UNAVAILABLE;
+        if (!transientFailure || left <= 0) {
+          throw e;
+        }
+        onRetry.accept(e, Duration.ofNanos(left));
+        try {
+          Thread.sleep(Math.min(pauseMillis, Math.max(1, left / 1_000_000)));
+        } catch (InterruptedException interrupted) {
+          Thread.currentThread().interrupt();
+          throw e;
+        }
+        pauseMillis = Math.min(5_000, pauseMillis * 2);
+      }
     }
   }
 

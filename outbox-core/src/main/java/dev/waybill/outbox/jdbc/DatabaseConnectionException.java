@@ -25,6 +25,10 @@ public final class DatabaseConnectionException extends WaybillException {
     AUTHENTICATION("check db.user and db.password, and that this user may log in from this host"),
     /** The server has no database of that name. */
     UNKNOWN_DATABASE("check the database name in db.url, or create that database"),
+    /** The server answered that it is starting up, shutting down or recovering from a crash. */
+    UNAVAILABLE(
+        "the server is starting up, shutting down or recovering: wait until it accepts"
+            + " connections"),
     /** Nothing answered at the address: wrong host or port, server down, or a firewall. */
     UNREACHABLE(
         "check the host and port in db.url, and that the database server runs and can be"
@@ -205,6 +209,9 @@ public final class DatabaseConnectionException extends WaybillException {
     }
     if (state.equals("3D000") || code == 1049) {
       return Reason.UNKNOWN_DATABASE; // PostgreSQL invalid_catalog_name; MySQL/MariaDB 1049
+    }
+    if (state.startsWith("57P") || code == 1053) {
+      return Reason.UNAVAILABLE; // PostgreSQL admin/crash shutdown, cannot connect now; MySQL 1053
     }
     if (state.startsWith("08")) {
       return Reason.OTHER; // a connection exception: the cause may say more (refused, unknown)

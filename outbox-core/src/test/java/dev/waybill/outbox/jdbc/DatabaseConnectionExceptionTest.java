@@ -49,6 +49,18 @@ class DatabaseConnectionExceptionTest {
   }
 
   @Test
+  void aServerStartingUpOrShuttingDownIsUnavailableNotASettingsProblem() {
+    for (String state : new String[] {"57P01", "57P02", "57P03"}) {
+      SQLException driver = new SQLException("FATAL: the database system is starting up", state);
+      DatabaseConnectionException e =
+          DatabaseConnectionException.explain(
+              new SQLException("could not open a connection", "08001", driver), SETTINGS);
+      assertThat(e.reason()).as(state).isEqualTo(DatabaseConnectionException.Reason.UNAVAILABLE);
+      assertThat(e.getMessage()).contains("starting up").doesNotContain("db.password");
+    }
+  }
+
+  @Test
   void aMissingTableIsNotAConnectionFailure() {
     SQLException missing = new SQLException("relation \"waybill_outbox\" does not exist", "42P01");
     assertThat(DatabaseConnectionException.find(missing, SETTINGS)).isEmpty();

@@ -31,6 +31,7 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -201,6 +202,8 @@ public final class RelayMain implements Callable<Integer> {
       })
   static final class Run implements Callable<Integer> {
     private static final long WATCH_MILLIS = 500;
+    // a database that is restarting, or not up yet beside a sidecar, is waited for this long
+    private static final Duration START_PATIENCE = Duration.ofSeconds(60);
 
     @CommandLine.Mixin SettingsOptions options = new SettingsOptions();
 
@@ -233,7 +236,17 @@ public final class RelayMain implements Callable<Integer> {
             stop.countDown();
           });
       try (HikariDataSource ds =
-              DataSources.open(config.database(), "waybill-relay-" + config.instanceId());
+              DataSources.openWaiting(
+                  config.database(),
+                  "waybill-relay-" + config.instanceId(),
+                  START_PATIENCE,
+                  (e, left) ->
+                      org.slf4j.LoggerFactory.getLogger(RelayMain.class)
+                          .warn(
+                              "relay {}: {}; trying again for up to {} s",
+                              config.instanceId(),
+                              e.getMessage(),
+                              left.toSeconds()));
           Relay relay =
               Relay.builder().config(config).dataSource(ds).meterRegistry(registry).build()) {
         relay.start();
