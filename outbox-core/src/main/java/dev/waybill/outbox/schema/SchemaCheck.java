@@ -2,6 +2,7 @@ package dev.waybill.outbox.schema;
 
 import dev.waybill.outbox.dialect.Dialect;
 import dev.waybill.outbox.jdbc.SqlIdentifier;
+import dev.waybill.outbox.jdbc.SqlStates;
 import dev.waybill.outbox.schema.TableSpec.Column;
 import dev.waybill.outbox.schema.TableSpec.Fill;
 import dev.waybill.outbox.schema.TableSpec.Index;
@@ -9,8 +10,10 @@ import java.sql.Connection;
 import java.sql.DatabaseMetaData;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.sql.Types;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -53,6 +56,43 @@ public final class SchemaCheck {
       DataSource dataSource, Dialect dialect, TableNames tables, SchemaComponent component) {
     try (Connection c = dataSource.getConnection()) {
       return problems(c, dialect, tables, component);
+    } catch (SQLException e) {
+      throw new MigrationException(
+          "cannot read the catalog to check the " + component.name() + " tables: " + e.getMessage(),
+          e);
+    }
+  }
+
+  /**
+   * Fails unless some of a component's tables have the structure the caller needs: for a tool that
+   * uses only those tables and may not see the others (MySQL shows a role only the tables it has
+   * privileges on).
+   *
+   * @param dataSource the database; one connection is borrowed
+   * @param dialect the database's dialect
+   * @param tables the table names the code uses
+   * @param component the component the tables belong to
+   * @param only the tables to check, e.g. {@code tables.deadLetterTable()}
+   * @throws SchemaMismatchException listing every problem of those tables and how to fix it
+   * @throws MigrationException when the catalog cannot be read
+   */
+  public static void verify(
+      DataSource dataSource,
+      Dialect dialect,
+      TableNames tables,
+      SchemaComponent component,
+      Collection<SqlIdentifier> only) {
+    Set<SqlIdentifier> wanted = Set.copyOf(only);
+    try (Connection c = dataSource.getConnection()) {
+      List<String> out = new ArrayList<>();
+      for (TableSpec spec : ExpectedStructure.of(component, tables)) {
+        if (wanted.contains(spec.table())) {
+          check(c, dialect, component, spec, out);
+        }
+      }
+      if (!out.isEmpty()) {
+        throw mismatch(dialect, tables, component, out);
+      }
     } catch (SQLException e) {
       throw new MigrationException(
           "cannot read the catalog to check the " + component.name() + " tables: " + e.getMessage(),
@@ -187,7 +227,7 @@ public final class SchemaCheck {
     Lookup lookup = new Lookup(c, dialect, t);
     Map<String, ColumnInfo> have = lookup.columns();
     if (have.isEmpty()) {
-      out.add(t.name() + ": table missing (or not visible to this role); created by " + script);
+      out.add(t.name() + ": " + whyInvisible(c, t) + "; created by " + script);
       return;
     }
     for (Column col : spec.columns()) {
@@ -214,6 +254,22 @@ public final class SchemaCheck {
                 + "); created by "
                 + script);
       }
+    }
+  }
+
+  /**
+   * Why the catalog shows no column of a table: it does not exist, or this role may not read it
+   * (MySQL hides a table from a role without privileges on it).
+   */
+  private static String whyInvisible(Connection c, SqlIdentifier t) {
+    try (Statement st = c.createStatement()) {
+      st.executeQuery("SELECT 1 FROM " + t.sql() + " WHERE 1 = 0").close();
+      return "the catalog shows this role no column of it (grant the role its privileges)";
+    } catch (SQLException e) {
+      if (SqlStates.undefinedTable(e)) {
+        return "table missing";
+      }
+      return "not usable by this role (" + e.getMessage() + ")";
     }
   }
 
