@@ -1366,7 +1366,7 @@ public final class DlqMain implements Callable<Integer> {
       PrintWriter out = spec.commandLine().getOut();
       try (HikariDataSource ds = DataSources.open(s.db(), "waybill-dlq")) {
         List<OutboxDeadLetterStore.Row> rows =
-            new OutboxDeadLetterStore(ds, s.db().dialect(), s.tables()).list(topic, key, limit);
+            OutboxDeadLetterStore.open(ds, s.db().dialect(), s.tables()).list(topic, key, limit);
         if (format == Format.json) {
           ArrayNode arr = JSON.createArrayNode();
           for (OutboxDeadLetterStore.Row r : rows) {
@@ -1446,7 +1446,7 @@ public final class DlqMain implements Callable<Integer> {
       }
       Optional<StateStore> trail = audit.open(spec.commandLine().getErr());
       try (HikariDataSource ds = DataSources.open(s.db(), "waybill-dlq")) {
-        OutboxDeadLetterStore store = new OutboxDeadLetterStore(ds, s.db().dialect(), s.tables());
+        OutboxDeadLetterStore store = OutboxDeadLetterStore.open(ds, s.db().dialect(), s.tables());
         List<Long> done =
             store.retry(
                 selection.resolve(store),
@@ -1495,7 +1495,7 @@ public final class DlqMain implements Callable<Integer> {
       // Kafka first: unreachable, the command fails before a row is touched
       Optional<StateStore> trail = audit.open(spec.commandLine().getErr());
       try (HikariDataSource ds = DataSources.open(s.db(), "waybill-dlq")) {
-        OutboxDeadLetterStore store = new OutboxDeadLetterStore(ds, s.db().dialect(), s.tables());
+        OutboxDeadLetterStore store = OutboxDeadLetterStore.open(ds, s.db().dialect(), s.tables());
         List<Long> done =
             store.discard(
                 selection.resolve(store),

@@ -47,7 +47,7 @@ final class OutboxDryRun {
       String verb,
       BiFunction<OutboxDeadLetterStore, List<Long>, List<Long>> check) {
     try (HikariDataSource ds = DataSources.open(s.db(), "waybill-dlq")) {
-      OutboxDeadLetterStore store = new OutboxDeadLetterStore(ds, s.db().dialect(), s.tables());
+      OutboxDeadLetterStore store = OutboxDeadLetterStore.open(ds, s.db().dialect(), s.tables());
       List<Long> would = check.apply(store, selection.resolve(store));
       Set<Long> wanted = new HashSet<>(would);
       for (OutboxDeadLetterStore.Row r : store.list(null, null, Integer.MAX_VALUE - 1)) {

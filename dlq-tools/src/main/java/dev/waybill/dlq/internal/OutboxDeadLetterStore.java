@@ -4,6 +4,9 @@ import dev.waybill.outbox.WaybillException;
 import dev.waybill.outbox.dialect.Dialect;
 import dev.waybill.outbox.jdbc.SqlStates;
 import dev.waybill.outbox.jdbc.Transactions;
+import dev.waybill.outbox.schema.MigrationException;
+import dev.waybill.outbox.schema.SchemaCheck;
+import dev.waybill.outbox.schema.SchemaComponent;
 import dev.waybill.outbox.schema.TableNames;
 import dev.waybill.outbox.wire.OutboxDeadLetterRows;
 import java.sql.Connection;
@@ -29,6 +32,35 @@ public final class OutboxDeadLetterStore {
   private final String outbox;
   private final String deadLetters;
   private final TableNames tables;
+
+  /**
+   * A store over tables whose structure was checked: the dead-letter and outbox tables have every
+   * column and index the tool uses, however they were created (Waybill's migrator, Flyway,
+   * Liquibase).
+   *
+   * @param dataSource the application database
+   * @param dialect its dialect
+   * @param tables Waybill's table names
+   * @throws WaybillException naming every missing table, column or index and the script to apply
+   */
+  public static OutboxDeadLetterStore open(
+      DataSource dataSource, Dialect dialect, TableNames tables) {
+    try {
+      SchemaCheck.verify(
+          dataSource,
+          dialect,
+          tables,
+          SchemaComponent.outbox(),
+          List.of(tables.outboxTable(), tables.deadLetterTable()));
+    } catch (MigrationException e) {
+      throw new WaybillException(
+          "cannot check the relay's dead-letter table: "
+              + e.getMessage()
+              + "; is the outbox schema applied? Run: outbox-relay migrate",
+          e);
+    }
+    return new OutboxDeadLetterStore(dataSource, dialect, tables);
+  }
 
   /**
    * @param dataSource the application database
