@@ -45,9 +45,8 @@ class InboxConfigPathsTest {
   }
 
   static ConfigProblem only(ConfigException e, String key) {
-    List<ConfigProblem> ofKey = e.details().stream().filter(p -> p.key().equals(key)).toList();
-    assertThat(ofKey).as("problems of %s in %s", key, e.problems()).hasSize(1);
-    return ofKey.get(0);
+    assertThat(e.problemsOf(key)).as("problems of %s in %s", key, e.problems()).hasSize(1);
+    return e.problemsOf(key).get(0);
   }
 
   @Test

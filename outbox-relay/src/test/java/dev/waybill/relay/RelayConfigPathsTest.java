@@ -8,7 +8,6 @@ import dev.waybill.outbox.config.ConfigProblem;
 import dev.waybill.outbox.config.Setting;
 import dev.waybill.outbox.config.Settings;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
@@ -37,9 +36,8 @@ class RelayConfigPathsTest {
   }
 
   static ConfigProblem only(ConfigException e, String key) {
-    List<ConfigProblem> ofKey = e.details().stream().filter(p -> p.key().equals(key)).toList();
-    assertThat(ofKey).as("problems of %s in %s", key, e.problems()).hasSize(1);
-    return ofKey.get(0);
+    assertThat(e.problemsOf(key)).as("problems of %s in %s", key, e.problems()).hasSize(1);
+    return e.problemsOf(key).get(0);
   }
 
   @Test

@@ -22,9 +22,15 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-class RelayConfigTest {
+/** The relay's settings: reading, ranges, unknown keys, secrets, documentation. */
+public class RelayConfigTest {
 
-  static Map<String, String> required() {
+  /**
+   * The settings a relay needs at least.
+   *
+   * @return a modifiable map of them
+   */
+  public static Map<String, String> required() {
     Map<String, String> m = new HashMap<>();
     m.put("db.url", "jdbc:postgresql://db:5432/app");
     m.put("db.user", "app");

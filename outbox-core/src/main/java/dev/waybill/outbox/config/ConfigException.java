@@ -55,6 +55,16 @@ public final class ConfigException extends WaybillException {
   }
 
   /**
+   * The problems of one key.
+   *
+   * @param key a dotted key, e.g. {@code relay.poll.interval}
+   * @return its problems, in the order found; empty when the key had none
+   */
+  public List<ConfigProblem> problemsOf(String key) {
+    return details.stream().filter(p -> p.key().equals(key)).toList();
+  }
+
+  /**
    * Every problem found, with its key, value and reason.
    *
    * @return the problems; unmodifiable, never empty

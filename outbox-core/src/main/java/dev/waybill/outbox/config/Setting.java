@@ -406,9 +406,7 @@ public final class Setting<T> {
    */
   public static Setting<Long> byteSize(
       String key, long defaultValue, long min, long max, String doc) {
-    if (min < 1 || max < min) {
-      throw new IllegalArgumentException("a size setting needs 1 <= min <= max");
-    }
+    checkSizeBounds(min, max);
     String expected = "expected a size from " + formatSize(min) + " to " + formatSize(max);
     return new Setting<>(
         key,
@@ -437,9 +435,7 @@ public final class Setting<T> {
    * @return the declaration; immutable
    */
   public static Setting<Long> byteSizeOrAuto(String key, long min, long max, String doc) {
-    if (min < 1 || max < min) {
-      throw new IllegalArgumentException("a size setting needs 1 <= min <= max");
-    }
+    checkSizeBounds(min, max);
     String expected =
         "expected a size from " + formatSize(min) + " to " + formatSize(max) + " or auto";
     return new Setting<>(
@@ -455,6 +451,12 @@ public final class Setting<T> {
         formatSize(max),
         List.of(),
         List.of());
+  }
+
+  private static void checkSizeBounds(long min, long max) {
+    if (min < 1 || max < min) {
+      throw new IllegalArgumentException("a size setting needs 1 <= min <= max");
+    }
   }
 
   /**

@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import dev.waybill.outbox.config.ConfigException;
 import dev.waybill.outbox.config.Settings;
 import dev.waybill.relay.RelayConfig;
-import java.util.HashMap;
+import dev.waybill.relay.RelayConfigTest;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -17,11 +17,7 @@ import org.junit.jupiter.api.Test;
 class RelayMainSettingsTest {
 
   static Map<String, String> settings() {
-    Map<String, String> m = new HashMap<>();
-    m.put("db.url", "jdbc:postgresql://db:5432/app");
-    m.put("db.user", "app");
-    m.put("db.password", "s3cret");
-    m.put("kafka.bootstrap.servers", "kafka:9092");
+    Map<String, String> m = RelayConfigTest.required();
     m.put("relay.mode", "stream");
     m.put("relay.batchsize", "10");
     return m;
