@@ -1211,9 +1211,7 @@ public final class DlqMain implements Callable<Integer> {
       List<Setting<?>> known = new ArrayList<>(DatabaseSettings.SETTINGS);
       known.addAll(OutboxConfig.SETTINGS);
       Settings settings = SettingsSources.load(config, sets, System.getenv(), known, List.of());
-      Settings.Reader r = settings.reader();
-      settings.unknownKeyProblems(List.of("db.", "outbox."), known).forEach(r::problem);
-      settings.unknownVariables(List.of("db.", "outbox."), known).forEach(r::problem);
+      Settings.Reader r = settings.reader(List.of("db.", "outbox."), known);
       DatabaseSettings db = DatabaseSettings.read(r);
       OutboxConfig outbox = OutboxConfig.read(r);
       r.finish();

@@ -5,12 +5,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.waybill.inbox.InboxConfig;
 import dev.waybill.outbox.OutboxConfig;
 import dev.waybill.outbox.config.Setting;
+import dev.waybill.outbox.config.SettingsTable;
 import dev.waybill.outbox.jdbc.DatabaseSettings;
 import dev.waybill.relay.RelayConfig;
 import dev.waybill.testkit.CliOptionTables;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -46,6 +48,36 @@ class ConfigurationDocTest {
 
   static String doc() throws Exception {
     return Files.readString(Path.of("..", "docs", "configuration.md"));
+  }
+
+  /** Every generated table of the doc, by the name in its markers, and its declarations. */
+  static Map<String, List<Setting<?>>> tables() {
+    Map<String, List<Setting<?>>> t = new LinkedHashMap<>();
+    t.put("db", DatabaseSettings.SETTINGS);
+    t.put("outbox", OutboxConfig.SETTINGS);
+    t.put("relay", RelayConfig.SETTINGS);
+    t.put("inbox", InboxConfig.SETTINGS);
+    return t;
+  }
+
+  /**
+   * The generator's check: the doc equals what {@link SettingsTable#render} makes of it. Run with
+   * {@code -Dwaybill.docs.write=true} to write the generated tables into the file instead.
+   */
+  @Test
+  void theSettingsTablesAreWhatTheGeneratorWrites() throws Exception {
+    Path file = Path.of("..", "docs", "configuration.md");
+    String doc = Files.readString(file);
+    String generated = SettingsTable.render(doc, tables());
+    if (Boolean.getBoolean("waybill.docs.write") && !generated.equals(doc)) {
+      Files.writeString(file, generated);
+      doc = generated;
+    }
+    assertThat(doc)
+        .as(
+            "docs/configuration.md against the tables generated from the declarations; run"
+                + " this test with -Dwaybill.docs.write=true to regenerate them")
+        .isEqualTo(generated);
   }
 
   @Test

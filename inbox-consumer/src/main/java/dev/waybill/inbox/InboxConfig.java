@@ -1,6 +1,8 @@
 package dev.waybill.inbox;
 
 import dev.waybill.outbox.config.ConfigException;
+import dev.waybill.outbox.config.ConfigProblem;
+import dev.waybill.outbox.config.RetrySettings;
 import dev.waybill.outbox.config.Setting;
 import dev.waybill.outbox.config.Settings;
 import dev.waybill.outbox.jdbc.SqlIdentifier;
@@ -9,7 +11,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.regex.Pattern;
@@ -70,48 +71,6 @@ public record InboxConfig(
     Duration pollTimeout,
     Duration shutdownTimeout) {
 
-  /** Default {@code inbox.batch.enabled}. */
-  public static final boolean DEFAULT_BATCH_ENABLED = true;
-
-  /** Default {@code inbox.concurrency}. */
-  public static final int DEFAULT_CONCURRENCY = 1;
-
-  /** Default {@code inbox.max.in.flight}. */
-  public static final int DEFAULT_MAX_IN_FLIGHT = 2_000;
-
-  /** Default {@code inbox.retry.max.attempts}. */
-  public static final int DEFAULT_MAX_ATTEMPTS = 5;
-
-  /** Default {@code inbox.retry.initial.interval}. */
-  public static final Duration DEFAULT_RETRY_INITIAL_INTERVAL = Duration.ofMillis(500);
-
-  /** Default {@code inbox.retry.multiplier}. */
-  public static final double DEFAULT_RETRY_MULTIPLIER = 2.0;
-
-  /** Default {@code inbox.retry.max.interval}. */
-  public static final Duration DEFAULT_RETRY_MAX_INTERVAL = Duration.ofSeconds(30);
-
-  /** Default {@code inbox.retry.jitter}. */
-  public static final double DEFAULT_RETRY_JITTER = 0.5;
-
-  /** Default {@code inbox.dead.letter.topic}: the source topic plus {@code .DLT}. */
-  public static final String DEFAULT_DEAD_LETTER_TOPIC = "{topic}.DLT";
-
-  /** Default {@code inbox.dedup.window}: 7 days. */
-  public static final Duration DEFAULT_DEDUP_WINDOW = Duration.ofDays(7);
-
-  /** Default {@code inbox.housekeeping.interval}. */
-  public static final Duration DEFAULT_HOUSEKEEPING_INTERVAL = Duration.ofMinutes(5);
-
-  /** Default {@code inbox.housekeeping.batch.size}. */
-  public static final int DEFAULT_HOUSEKEEPING_BATCH_SIZE = 1_000;
-
-  /** Default {@code inbox.poll.timeout}. */
-  public static final Duration DEFAULT_POLL_TIMEOUT = Duration.ofMillis(500);
-
-  /** Default {@code inbox.shutdown.timeout}. */
-  public static final Duration DEFAULT_SHUTDOWN_TIMEOUT = Duration.ofSeconds(30);
-
   /** Longest consumer group and message id the inbox table stores. */
   public static final int MAX_ID_LENGTH = 255;
 
@@ -125,8 +84,12 @@ public record InboxConfig(
           "Kafka consumer group; also the consumer name under which the inbox records ids.");
 
   /** {@code inbox.topics}. */
-  public static final Setting<String> TOPICS =
-      Setting.string("inbox.topics", null, "Topics to consume, comma separated.");
+  public static final Setting<List<String>> TOPICS =
+      Setting.list(
+          "inbox.topics",
+          null,
+          t -> validTopic(t) ? null : "is not a Kafka topic name (1-249 of a-z A-Z 0-9 . _ -)",
+          "Topics to consume, comma separated.");
 
   /** {@code inbox.table}. */
   public static final Setting<SqlIdentifier> TABLE =
@@ -144,7 +107,7 @@ public record InboxConfig(
   public static final Setting<Boolean> BATCH_ENABLED =
       Setting.bool(
           "inbox.batch.enabled",
-          DEFAULT_BATCH_ENABLED,
+          true,
           "Handle the records of one poll in one transaction (replayed record by record when a"
               + " handler fails).");
 
@@ -152,7 +115,7 @@ public record InboxConfig(
   public static final Setting<Integer> CONCURRENCY =
       Setting.integer(
           "inbox.concurrency",
-          DEFAULT_CONCURRENCY,
+          1,
           1,
           256,
           "Worker threads; records of one key always go to the same worker, in order.");
@@ -161,57 +124,52 @@ public record InboxConfig(
   public static final Setting<Integer> MAX_IN_FLIGHT =
       Setting.integer(
           "inbox.max.in.flight",
-          DEFAULT_MAX_IN_FLIGHT,
+          2_000,
           1,
           1_000_000,
           "Most records polled but not yet done; above it the consumer pauses fetching.");
 
+  /**
+   * The {@code inbox.retry.*} settings: the same template, types and ranges as the relay's {@code
+   * relay.retry.*}. The keys of earlier versions ({@code inbox.retry.initial.interval}, {@code
+   * inbox.retry.max.interval}, {@code inbox.retry.multiplier}, {@code inbox.retry.jitter}) are
+   * still read, with a WARN.
+   */
+  public static final RetrySettings RETRY =
+      RetrySettings.of(
+              "inbox",
+              5,
+              "500ms",
+              "30s",
+              2.0,
+              0.5,
+              "Handler attempts per record before it is dead-lettered (1 = no retry).")
+          .withDeprecatedAliases(
+              "inbox.retry.initial.interval",
+              "inbox.retry.max.interval",
+              "inbox.retry.multiplier",
+              "inbox.retry.jitter");
+
   /** {@code inbox.retry.max.attempts}. */
-  public static final Setting<Integer> MAX_ATTEMPTS =
-      Setting.integer(
-          "inbox.retry.max.attempts",
-          DEFAULT_MAX_ATTEMPTS,
-          1,
-          1_000,
-          "Handler attempts per record before it is dead-lettered (1 = no retry).");
+  public static final Setting<Integer> MAX_ATTEMPTS = RETRY.maxAttempts();
 
-  /** {@code inbox.retry.initial.interval}. */
-  public static final Setting<Duration> RETRY_INITIAL_INTERVAL =
-      Setting.duration(
-          "inbox.retry.initial.interval",
-          "500ms",
-          Duration.ofMillis(1),
-          Duration.ofHours(1),
-          "Wait after the first failed attempt.");
+  /** {@code inbox.retry.backoff.initial} (formerly {@code inbox.retry.initial.interval}). */
+  public static final Setting<Duration> RETRY_INITIAL_INTERVAL = RETRY.backoffInitial();
 
-  /** {@code inbox.retry.multiplier}. */
-  public static final Setting<String> RETRY_MULTIPLIER =
-      Setting.string(
-          "inbox.retry.multiplier",
-          "2.0",
-          "Factor by which the wait grows per attempt (a number from 1.0 to 10.0).");
+  /** {@code inbox.retry.backoff.multiplier} (formerly {@code inbox.retry.multiplier}). */
+  public static final Setting<Double> RETRY_MULTIPLIER = RETRY.multiplier();
 
-  /** {@code inbox.retry.max.interval}. */
-  public static final Setting<Duration> RETRY_MAX_INTERVAL =
-      Setting.duration(
-          "inbox.retry.max.interval",
-          "30s",
-          Duration.ofMillis(1),
-          Duration.ofHours(1),
-          "Longest wait between attempts.");
+  /** {@code inbox.retry.backoff.max} (formerly {@code inbox.retry.max.interval}). */
+  public static final Setting<Duration> RETRY_MAX_INTERVAL = RETRY.backoffMax();
 
-  /** {@code inbox.retry.jitter}. */
-  public static final Setting<String> RETRY_JITTER =
-      Setting.string(
-          "inbox.retry.jitter",
-          "0.5",
-          "Randomization factor of each wait, from 0.0 (none) to 0.99 (wait ± 99 %).");
+  /** {@code inbox.retry.backoff.jitter} (formerly {@code inbox.retry.jitter}). */
+  public static final Setting<Double> RETRY_JITTER = RETRY.jitter();
 
   /** {@code inbox.dead.letter.topic}. */
   public static final Setting<String> DEAD_LETTER_TOPIC =
       Setting.string(
           "inbox.dead.letter.topic",
-          DEFAULT_DEAD_LETTER_TOPIC,
+          "{topic}.DLT",
           "Dead-letter topic; {topic} stands for the record's topic.");
 
   /** {@code inbox.ordered}. */
@@ -223,18 +181,22 @@ public record InboxConfig(
               + " dead-lettered too until it is redriven and handled.");
 
   /** {@code inbox.missing.id}. */
-  public static final Setting<String> MISSING_ID =
-      Setting.string(
+  public static final Setting<MissingIdPolicy> MISSING_ID =
+      Setting.ofEnum(
           "inbox.missing.id",
-          MissingIdPolicy.DEAD_LETTER.settingValue(),
+          MissingIdPolicy.class,
+          MissingIdPolicy.DEAD_LETTER,
+          MissingIdPolicy::settingValue,
           "Record without message id: dead-letter, or derive (id from topic/partition/offset,"
               + " with a warning).");
 
   /** {@code inbox.unknown.type}. */
-  public static final Setting<String> UNKNOWN_TYPE =
-      Setting.string(
+  public static final Setting<UnknownTypePolicy> UNKNOWN_TYPE =
+      Setting.ofEnum(
           "inbox.unknown.type",
-          UnknownTypePolicy.DEAD_LETTER.settingValue(),
+          UnknownTypePolicy.class,
+          UnknownTypePolicy.DEAD_LETTER,
+          UnknownTypePolicy::settingValue,
           "Record whose event type has no handler (and no default handler): dead-letter, or skip"
               + " (acknowledged and counted).");
 
@@ -260,7 +222,7 @@ public record InboxConfig(
   public static final Setting<Integer> HOUSEKEEPING_BATCH_SIZE =
       Setting.integer(
           "inbox.housekeeping.batch.size",
-          DEFAULT_HOUSEKEEPING_BATCH_SIZE,
+          1_000,
           1,
           100_000,
           "Most rows one housekeeping DELETE removes (short statements, no long locks).");
@@ -295,8 +257,8 @@ public record InboxConfig(
           MAX_IN_FLIGHT,
           MAX_ATTEMPTS,
           RETRY_INITIAL_INTERVAL,
-          RETRY_MULTIPLIER,
           RETRY_MAX_INTERVAL,
+          RETRY_MULTIPLIER,
           RETRY_JITTER,
           DEAD_LETTER_TOPIC,
           ORDERED,
@@ -307,6 +269,49 @@ public record InboxConfig(
           HOUSEKEEPING_BATCH_SIZE,
           POLL_TIMEOUT,
           SHUTDOWN_TIMEOUT);
+
+  /** Default {@code inbox.batch.enabled}. */
+  public static final boolean DEFAULT_BATCH_ENABLED = BATCH_ENABLED.defaultValue();
+
+  /** Default {@code inbox.concurrency}. */
+  public static final int DEFAULT_CONCURRENCY = CONCURRENCY.defaultValue();
+
+  /** Default {@code inbox.max.in.flight}. */
+  public static final int DEFAULT_MAX_IN_FLIGHT = MAX_IN_FLIGHT.defaultValue();
+
+  /** Default {@code inbox.retry.max.attempts}. */
+  public static final int DEFAULT_MAX_ATTEMPTS = MAX_ATTEMPTS.defaultValue();
+
+  /** Default {@code inbox.retry.backoff.initial}. */
+  public static final Duration DEFAULT_RETRY_INITIAL_INTERVAL =
+      RETRY_INITIAL_INTERVAL.defaultValue();
+
+  /** Default {@code inbox.retry.backoff.multiplier}. */
+  public static final double DEFAULT_RETRY_MULTIPLIER = RETRY_MULTIPLIER.defaultValue();
+
+  /** Default {@code inbox.retry.backoff.max}. */
+  public static final Duration DEFAULT_RETRY_MAX_INTERVAL = RETRY_MAX_INTERVAL.defaultValue();
+
+  /** Default {@code inbox.retry.backoff.jitter}. */
+  public static final double DEFAULT_RETRY_JITTER = RETRY_JITTER.defaultValue();
+
+  /** Default {@code inbox.dead.letter.topic}: the source topic plus {@code .DLT}. */
+  public static final String DEFAULT_DEAD_LETTER_TOPIC = DEAD_LETTER_TOPIC.defaultValue();
+
+  /** Default {@code inbox.dedup.window}: 7 days. */
+  public static final Duration DEFAULT_DEDUP_WINDOW = DEDUP_WINDOW.defaultValue();
+
+  /** Default {@code inbox.housekeeping.interval}. */
+  public static final Duration DEFAULT_HOUSEKEEPING_INTERVAL = HOUSEKEEPING_INTERVAL.defaultValue();
+
+  /** Default {@code inbox.housekeeping.batch.size}. */
+  public static final int DEFAULT_HOUSEKEEPING_BATCH_SIZE = HOUSEKEEPING_BATCH_SIZE.defaultValue();
+
+  /** Default {@code inbox.poll.timeout}. */
+  public static final Duration DEFAULT_POLL_TIMEOUT = POLL_TIMEOUT.defaultValue();
+
+  /** Default {@code inbox.shutdown.timeout}. */
+  public static final Duration DEFAULT_SHUTDOWN_TIMEOUT = SHUTDOWN_TIMEOUT.defaultValue();
 
   /**
    * Checks every value.
@@ -350,46 +355,29 @@ public record InboxConfig(
           "(not shown: holds control characters) → inbox.group.id → printable text only (it is"
               + " recorded with every message id)");
     }
-    if (topics == null || topics.isEmpty()) {
-      problems.add("(missing) → inbox.topics → give at least one topic");
-    } else {
-      for (String t : topics) {
-        if (!validTopic(t)) {
-          problems.add(
-              "'" + t + "' → inbox.topics → not a Kafka topic name (1-249 of a-z A-Z 0-9 . _ -)");
-        }
-      }
-    }
+    List<ConfigProblem> refused = new ArrayList<>();
+    TOPICS.problemWith(topics).ifPresent(refused::add);
     if (tables == null) {
-      problems.add("(missing) → inbox.table → table names are required");
+      refused.add(new ConfigProblem(TABLE.key(), null, "table names are required"));
     }
-    check(problems, concurrency >= 1 && concurrency <= 256, concurrency, CONCURRENCY, "1 to 256");
-    check(problems, maxInFlight >= 1, maxInFlight, MAX_IN_FLIGHT, "at least 1");
-    check(problems, maxAttempts >= 1, maxAttempts, MAX_ATTEMPTS, "at least 1");
-    positive(problems, retryInitialInterval, RETRY_INITIAL_INTERVAL);
-    positive(problems, retryMaxInterval, RETRY_MAX_INTERVAL);
-    if (retryInitialInterval != null
-        && retryMaxInterval != null
-        && retryMaxInterval.compareTo(retryInitialInterval) < 0) {
-      problems.add(
-          "'"
-              + retryMaxInterval
-              + "' → inbox.retry.max.interval → must not be below inbox.retry.initial.interval ("
-              + retryInitialInterval
-              + ")");
+    CONCURRENCY.problemWith(concurrency).ifPresent(refused::add);
+    MAX_IN_FLIGHT.problemWith(maxInFlight).ifPresent(refused::add);
+    if (retryInitialInterval == null || retryMaxInterval == null) {
+      RETRY_INITIAL_INTERVAL.problemWith(retryInitialInterval).ifPresent(refused::add);
+      RETRY_MAX_INTERVAL.problemWith(retryMaxInterval).ifPresent(refused::add);
+    } else {
+      refused.addAll(
+          RETRY.problems(
+              maxAttempts, retryInitialInterval, retryMaxInterval, retryMultiplier, retryJitter));
     }
-    check(
-        problems,
-        retryMultiplier >= 1.0 && retryMultiplier <= 10.0,
-        retryMultiplier,
-        RETRY_MULTIPLIER,
-        "a number from 1.0 to 10.0");
-    check(
-        problems,
-        retryJitter >= 0.0 && retryJitter < 1.0,
-        retryJitter,
-        RETRY_JITTER,
-        "a number from 0.0 to 0.99");
+    MISSING_ID.problemWith(missingIdPolicy).ifPresent(refused::add);
+    UNKNOWN_TYPE.problemWith(unknownTypePolicy).ifPresent(refused::add);
+    DEDUP_WINDOW.problemWith(dedupWindow).ifPresent(refused::add);
+    HOUSEKEEPING_INTERVAL.problemWith(housekeepingInterval).ifPresent(refused::add);
+    HOUSEKEEPING_BATCH_SIZE.problemWith(housekeepingBatchSize).ifPresent(refused::add);
+    POLL_TIMEOUT.problemWith(pollTimeout).ifPresent(refused::add);
+    SHUTDOWN_TIMEOUT.problemWith(shutdownTimeout).ifPresent(refused::add);
+    refused.forEach(p -> problems.add(p.text()));
     if (deadLetterTopic == null || deadLetterTopic.isBlank()) {
       problems.add("(missing) → inbox.dead.letter.topic → e.g. {topic}.DLT");
     } else if (topics != null) {
@@ -414,24 +402,6 @@ public record InboxConfig(
         }
       }
     }
-    if (missingIdPolicy == null) {
-      problems.add("(missing) → inbox.missing.id → dead-letter or derive");
-    }
-    if (unknownTypePolicy == null) {
-      problems.add("(missing) → inbox.unknown.type → dead-letter or skip");
-    }
-    if (dedupWindow == null || dedupWindow.compareTo(Duration.ofMinutes(1)) < 0) {
-      problems.add("'" + dedupWindow + "' → inbox.dedup.window → at least 1 minute");
-    }
-    positive(problems, housekeepingInterval, HOUSEKEEPING_INTERVAL);
-    check(
-        problems,
-        housekeepingBatchSize >= 1 && housekeepingBatchSize <= 100_000,
-        housekeepingBatchSize,
-        HOUSEKEEPING_BATCH_SIZE,
-        "1 to 100000");
-    positive(problems, pollTimeout, POLL_TIMEOUT);
-    positive(problems, shutdownTimeout, SHUTDOWN_TIMEOUT);
     if (!problems.isEmpty()) {
       throw new ConfigException(problems);
     }
@@ -456,11 +426,9 @@ public record InboxConfig(
    * @throws ConfigException listing every unknown, missing or invalid setting
    */
   public static InboxConfig read(Settings settings) {
-    Settings.Reader r = settings.reader();
-    settings.unknownKeyProblems(List.of("inbox."), SETTINGS).forEach(r::problem);
-    settings.unknownVariables(List.of("inbox."), SETTINGS).forEach(r::problem);
+    Settings.Reader r = settings.reader(List.of("inbox."), SETTINGS);
     String group = r.get(GROUP_ID);
-    String topics = r.get(TOPICS);
+    List<String> topics = r.get(TOPICS);
     SqlIdentifier table = r.get(TABLE);
     String schema = r.get(SCHEMA);
     Boolean batch = r.get(BATCH_ENABLED);
@@ -468,20 +436,25 @@ public record InboxConfig(
     Integer inFlight = r.get(MAX_IN_FLIGHT);
     Integer attempts = r.get(MAX_ATTEMPTS);
     Duration initial = r.get(RETRY_INITIAL_INTERVAL);
-    Double multiplier = number(r, RETRY_MULTIPLIER, 1.0, 10.0);
+    Double multiplier = r.get(RETRY_MULTIPLIER);
     Duration max = r.get(RETRY_MAX_INTERVAL);
-    Double jitter = number(r, RETRY_JITTER, 0.0, 0.99);
+    Double jitter = r.get(RETRY_JITTER);
     String dlt = r.get(DEAD_LETTER_TOPIC);
     Boolean ordered = r.get(ORDERED);
-    MissingIdPolicy missing =
-        choice(r, MISSING_ID, MissingIdPolicy.values(), MissingIdPolicy::settingValue);
-    UnknownTypePolicy unknown =
-        choice(r, UNKNOWN_TYPE, UnknownTypePolicy.values(), UnknownTypePolicy::settingValue);
+    MissingIdPolicy missing = r.get(MISSING_ID);
+    UnknownTypePolicy unknown = r.get(UNKNOWN_TYPE);
     Duration window = r.get(DEDUP_WINDOW);
     Duration hkInterval = r.get(HOUSEKEEPING_INTERVAL);
     Integer hkBatch = r.get(HOUSEKEEPING_BATCH_SIZE);
     Duration poll = r.get(POLL_TIMEOUT);
     Duration shutdown = r.get(SHUTDOWN_TIMEOUT);
+    if (attempts != null
+        && initial != null
+        && max != null
+        && multiplier != null
+        && jitter != null) {
+      RETRY.problems(attempts, initial, max, multiplier, jitter).forEach(r::problem);
+    }
     r.finish();
     TableNames names = TableNames.defaults().withInbox(table.name());
     Optional<String> s = table.schema().or(() -> Optional.of(schema).filter(x -> !x.isBlank()));
@@ -490,7 +463,7 @@ public record InboxConfig(
     }
     return new InboxConfig(
         group,
-        Arrays.stream(topics.split(",")).map(String::trim).filter(t -> !t.isEmpty()).toList(),
+        topics,
         names,
         batch,
         concurrency,
@@ -523,61 +496,6 @@ public record InboxConfig(
 
   private static boolean validTopic(String t) {
     return t != null && TOPIC.matcher(t).matches() && !t.equals(".") && !t.equals("..");
-  }
-
-  private static void check(
-      List<String> problems, boolean ok, Object value, Setting<?> setting, String expected) {
-    if (!ok) {
-      problems.add("'" + value + "' → " + setting.key() + " → expected " + expected);
-    }
-  }
-
-  private static void positive(List<String> problems, Duration d, Setting<?> setting) {
-    if (d == null || d.isNegative() || d.isZero()) {
-      problems.add("'" + d + "' → " + setting.key() + " → expected a positive duration");
-    }
-  }
-
-  private static Double number(Settings.Reader r, Setting<String> s, double min, double max) {
-    String raw = r.get(s);
-    if (raw == null) {
-      return null;
-    }
-    try {
-      double v = Double.parseDouble(raw.trim());
-      if (v >= min && v <= max) {
-        return v;
-      }
-    } catch (NumberFormatException e) {
-      // reported below
-    }
-    r.problem("'" + raw + "' → " + s.key() + " → expected a number from " + min + " to " + max);
-    return null;
-  }
-
-  private static <E> E choice(
-      Settings.Reader r,
-      Setting<String> s,
-      E[] values,
-      java.util.function.Function<E, String> name) {
-    String raw = r.get(s);
-    if (raw == null) {
-      return null;
-    }
-    String v = raw.trim().toLowerCase(Locale.ROOT);
-    for (E e : values) {
-      if (name.apply(e).equals(v)) {
-        return e;
-      }
-    }
-    r.problem(
-        "'"
-            + raw
-            + "' → "
-            + s.key()
-            + " → expected one of "
-            + Arrays.stream(values).map(name).toList());
-    return null;
   }
 
   /** Builds an {@link InboxConfig}. Not thread-safe. */

@@ -1,9 +1,12 @@
 package dev.waybill.outbox;
 
+import dev.waybill.outbox.config.ConfigException;
+import dev.waybill.outbox.config.ConfigProblem;
 import dev.waybill.outbox.config.Setting;
 import dev.waybill.outbox.config.Settings;
 import dev.waybill.outbox.jdbc.SqlIdentifier;
 import dev.waybill.outbox.schema.TableNames;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -83,10 +86,11 @@ public record OutboxConfig(
   public static final String DEFAULT_MESSAGE_PREFIX = "waybill_outbox";
 
   /** {@code outbox.write.mode}. */
-  public static final Setting<String> WRITE_MODE =
-      Setting.string(
+  public static final Setting<WriteMode> WRITE_MODE =
+      Setting.ofEnum(
           "outbox.write.mode",
-          "table",
+          WriteMode.class,
+          WriteMode.TABLE,
           "table: the writer inserts a row into the outbox table (any relay); message: PostgreSQL"
               + " only, it emits a logical decoding message and writes no row (the CDC relay"
               + " only, which reads such messages only when its own outbox.write.mode is message;"
@@ -144,23 +148,28 @@ public record OutboxConfig(
    *     leaving it only in the WAL for the CDC relay
    * @param messagePrefix message mode: the prefix of the logical decoding messages, a plain
    *     identifier
-   * @throws IllegalArgumentException when the size limit is below 1 KiB
+   * @throws dev.waybill.outbox.config.ConfigException when a value is outside its setting's range
+   *     (the same reason the properties path gives)
    * @throws dev.waybill.outbox.jdbc.InvalidIdentifierException when the channel is not a safe
    *     identifier
    */
   public OutboxConfig {
     Objects.requireNonNull(tables, "tables");
-    if (maxMessageBytes < 1024) {
-      throw new IllegalArgumentException(
-          "outbox.message.max.bytes " + maxMessageBytes + " is too small: at least 1024");
+    List<ConfigProblem> problems = new ArrayList<>();
+    MAX_MESSAGE_BYTES.problemWith(maxMessageBytes).ifPresent(problems::add);
+    WRITE_MODE.problemWith(writeMode).ifPresent(problems::add);
+    if (deleteAfterInsert && writeMode != WriteMode.TABLE) {
+      problems.add(
+          new ConfigProblem(
+              WRITE_DELETE.key(),
+              "true",
+              "needs outbox.write.mode=table (message mode writes no row)"));
+    }
+    if (!problems.isEmpty()) {
+      throw ConfigException.of(problems);
     }
     SqlIdentifier.checkPart(notifyChannel, "outbox.notify.channel");
-    Objects.requireNonNull(writeMode, "writeMode");
     SqlIdentifier.checkPart(messagePrefix, "outbox.message.prefix");
-    if (deleteAfterInsert && writeMode != WriteMode.TABLE) {
-      throw new IllegalArgumentException(
-          "outbox.write.delete=true needs outbox.write.mode=table (message mode writes no row)");
-    }
   }
 
   /**
@@ -215,17 +224,9 @@ public record OutboxConfig(
     Integer max = reader.get(MAX_MESSAGE_BYTES);
     Boolean notify = reader.get(NOTIFY_ENABLED);
     SqlIdentifier channel = reader.get(NOTIFY_CHANNEL);
-    String mode = reader.get(WRITE_MODE);
+    WriteMode writeMode = reader.get(WRITE_MODE);
     Boolean delete = reader.get(WRITE_DELETE);
     SqlIdentifier prefix = reader.get(MESSAGE_PREFIX);
-    WriteMode writeMode = null;
-    if (mode != null) {
-      try {
-        writeMode = WriteMode.valueOf(mode.trim().toUpperCase(java.util.Locale.ROOT));
-      } catch (IllegalArgumentException e) {
-        reader.problem("'" + mode + "' → outbox.write.mode → expected table or message");
-      }
-    }
     if (writeMode == WriteMode.MESSAGE && Boolean.TRUE.equals(delete)) {
       reader.problem(
           "'true' → outbox.write.delete → needs outbox.write.mode=table (message mode writes no"
@@ -268,9 +269,9 @@ public record OutboxConfig(
   public static final class Builder {
     private TableNames tables = TableNames.defaults();
     private int maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES;
-    private boolean notifyEnabled = true;
+    private boolean notifyEnabled = NOTIFY_ENABLED.defaultValue();
     private String notifyChannel = DEFAULT_NOTIFY_CHANNEL;
-    private WriteMode writeMode = WriteMode.TABLE;
+    private WriteMode writeMode = WRITE_MODE.defaultValue();
     private boolean deleteAfterInsert;
     private String messagePrefix = DEFAULT_MESSAGE_PREFIX;
 
@@ -378,7 +379,7 @@ public record OutboxConfig(
 
     /**
      * @return the immutable configuration
-     * @throws IllegalArgumentException when a value is out of range
+     * @throws dev.waybill.outbox.config.ConfigException when a value is out of range
      */
     public OutboxConfig build() {
       return new OutboxConfig(

@@ -134,9 +134,7 @@ final class CdcRelay implements Relay {
     this.registry = registry;
     this.metrics = new RelayMetrics(registry, config.instanceId());
     this.batchMaxBytes = config.effectiveBatchMaxBytes();
-    this.backoff =
-        IntervalFunction.ofExponentialRandomBackoff(
-            config.backoffInitial().toMillis(), 2.0, 0.5, config.backoffMax().toMillis());
+    this.backoff = config.backoffFunction();
     this.prefix = config.outbox().messagePrefix();
     this.heartbeatPrefix = prefix + "_heartbeat";
     this.readsMessages = config.outbox().writeMode() == OutboxConfig.WriteMode.MESSAGE;

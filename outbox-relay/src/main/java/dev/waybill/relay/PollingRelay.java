@@ -87,9 +87,7 @@ final class PollingRelay implements Relay {
     this.registry = registry;
     this.metrics = new RelayMetrics(registry, config.instanceId());
     this.batchMaxBytes = config.effectiveBatchMaxBytes();
-    this.backoff =
-        IntervalFunction.ofExponentialRandomBackoff(
-            config.backoffInitial().toMillis(), 2.0, 0.5, config.backoffMax().toMillis());
+    this.backoff = config.backoffFunction();
   }
 
   @Override

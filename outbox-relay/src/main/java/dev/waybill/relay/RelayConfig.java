@@ -4,7 +4,9 @@ import static java.util.stream.Collectors.toMap;
 
 import dev.waybill.outbox.OutboxConfig;
 import dev.waybill.outbox.config.ConfigException;
+import dev.waybill.outbox.config.ConfigProblem;
 import dev.waybill.outbox.config.PassThroughFamily;
+import dev.waybill.outbox.config.RetrySettings;
 import dev.waybill.outbox.config.Setting;
 import dev.waybill.outbox.config.Settings;
 import dev.waybill.outbox.dialect.LogicalDecodingSql;
@@ -12,6 +14,7 @@ import dev.waybill.outbox.jdbc.DatabaseSettings;
 import dev.waybill.outbox.jdbc.SqlIdentifier;
 import dev.waybill.relay.internal.HeapBudget;
 import dev.waybill.relay.internal.KafkaPublisher;
+import io.github.resilience4j.core.IntervalFunction;
 import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.time.Duration;
@@ -53,6 +56,9 @@ import org.apache.kafka.common.config.ConfigDef;
  *     relay.retry.max.attempts})
  * @param backoffInitial first pause after a failed round ({@code relay.retry.backoff.initial})
  * @param backoffMax longest pause after failed rounds ({@code relay.retry.backoff.max})
+ * @param backoffMultiplier growth of the pause per failed round ({@code
+ *     relay.retry.backoff.multiplier})
+ * @param backoffJitter randomization factor of each pause ({@code relay.retry.backoff.jitter})
  * @param httpPort port of the sidecar's {@code /metrics} and {@code /health/*}; -1 disables ({@code
  *     http.port}); an embedded relay serves no HTTP
  * @param httpHost the address that port is bound to ({@code http.host})
@@ -77,6 +83,8 @@ public record RelayConfig(
     int maxAttempts,
     Duration backoffInitial,
     Duration backoffMax,
+    double backoffMultiplier,
+    double backoffJitter,
     int httpPort,
     String httpHost,
     Map<String, String> kafka,
@@ -164,40 +172,43 @@ public record RelayConfig(
               + " delivery.timeout.ms). Must be well below relay.lease.ttl.");
 
   /** {@code relay.failure.mode}. */
-  public static final Setting<String> FAILURE_MODE =
-      Setting.string(
+  public static final Setting<FailureMode> FAILURE_MODE =
+      Setting.ofEnum(
           "relay.failure.mode",
-          "park",
+          FailureMode.class,
+          FailureMode.PARK,
           "park: later messages of a dead-lettered message's key wait until it is retried or"
               + " discarded (keeps order); skip: they keep flowing.");
 
-  /** {@code relay.retry.max.attempts}. */
-  public static final Setting<Integer> MAX_ATTEMPTS =
-      Setting.integer(
-          "relay.retry.max.attempts",
+  /**
+   * The {@code relay.retry.*} settings: the same template, types and ranges as the inbox consumer's
+   * {@code inbox.retry.*}.
+   */
+  public static final RetrySettings RETRY =
+      RetrySettings.of(
+          "relay",
           10,
-          1,
-          1000,
+          "200ms",
+          "30s",
+          2.0,
+          0.5,
           "Failed attempts before a message that keeps failing while Kafka is reachable is"
               + " dead-lettered. A Kafka outage never counts.");
 
+  /** {@code relay.retry.max.attempts}. */
+  public static final Setting<Integer> MAX_ATTEMPTS = RETRY.maxAttempts();
+
   /** {@code relay.retry.backoff.initial}. */
-  public static final Setting<Duration> BACKOFF_INITIAL =
-      Setting.duration(
-          "relay.retry.backoff.initial",
-          "200ms",
-          Duration.ofMillis(1),
-          Duration.ofMinutes(1),
-          "First pause after a failed round; doubles with jitter up to the max.");
+  public static final Setting<Duration> BACKOFF_INITIAL = RETRY.backoffInitial();
 
   /** {@code relay.retry.backoff.max}. */
-  public static final Setting<Duration> BACKOFF_MAX =
-      Setting.duration(
-          "relay.retry.backoff.max",
-          "30s",
-          Duration.ofMillis(10),
-          Duration.ofHours(1),
-          "Longest pause between failed rounds.");
+  public static final Setting<Duration> BACKOFF_MAX = RETRY.backoffMax();
+
+  /** {@code relay.retry.backoff.multiplier}. */
+  public static final Setting<Double> BACKOFF_MULTIPLIER = RETRY.multiplier();
+
+  /** {@code relay.retry.backoff.jitter}. */
+  public static final Setting<Double> BACKOFF_JITTER = RETRY.jitter();
 
   /** {@code http.port}. */
   public static final Setting<Integer> HTTP_PORT =
@@ -229,10 +240,11 @@ public record RelayConfig(
               + " producer as is (TLS, SASL, compression...).");
 
   /** {@code relay.mode}. */
-  public static final Setting<String> MODE =
-      Setting.string(
+  public static final Setting<RelayMode> MODE =
+      Setting.ofEnum(
           "relay.mode",
-          "polling",
+          RelayMode.class,
+          RelayMode.POLLING,
           "polling: claim rows from the outbox table (every database, shard leases); cdc:"
               + " PostgreSQL only, read committed messages from the write-ahead log through a"
               + " logical replication slot (see docs/cdc.md).");
@@ -307,6 +319,8 @@ public record RelayConfig(
           MAX_ATTEMPTS,
           BACKOFF_INITIAL,
           BACKOFF_MAX,
+          BACKOFF_MULTIPLIER,
+          BACKOFF_JITTER,
           HTTP_PORT,
           HTTP_HOST,
           KAFKA_BOOTSTRAP,
@@ -317,6 +331,51 @@ public record RelayConfig(
           CDC_HEARTBEAT_INTERVAL,
           CDC_STANDBY_INTERVAL,
           CDC_DECODING_MEMORY);
+
+  /** Default {@code relay.source}. */
+  public static final String DEFAULT_SOURCE = SOURCE.defaultValue();
+
+  /** Default {@code relay.shards}. */
+  public static final int DEFAULT_SHARDS = SHARDS.defaultValue();
+
+  /** Default {@code relay.batch.size}. */
+  public static final int DEFAULT_BATCH_SIZE = BATCH_SIZE.defaultValue();
+
+  /** Default {@code relay.batch.max.bytes}: {@link Setting#AUTO}. */
+  public static final long DEFAULT_BATCH_MAX_BYTES = BATCH_MAX_BYTES.defaultValue();
+
+  /** Default {@code relay.poll.interval}. */
+  public static final Duration DEFAULT_POLL_INTERVAL = POLL_INTERVAL.defaultValue();
+
+  /** Default {@code relay.lease.ttl}. */
+  public static final Duration DEFAULT_LEASE_TTL = LEASE_TTL.defaultValue();
+
+  /** Default {@code relay.lease.renew.interval}. */
+  public static final Duration DEFAULT_LEASE_RENEW_INTERVAL = LEASE_RENEW_INTERVAL.defaultValue();
+
+  /** Default {@code relay.send.timeout}. */
+  public static final Duration DEFAULT_SEND_TIMEOUT = SEND_TIMEOUT.defaultValue();
+
+  /** Default {@code relay.failure.mode}. */
+  public static final FailureMode DEFAULT_FAILURE_MODE = FAILURE_MODE.defaultValue();
+
+  /** Default {@code relay.retry.max.attempts}. */
+  public static final int DEFAULT_MAX_ATTEMPTS = MAX_ATTEMPTS.defaultValue();
+
+  /** Default {@code relay.retry.backoff.initial}. */
+  public static final Duration DEFAULT_BACKOFF_INITIAL = BACKOFF_INITIAL.defaultValue();
+
+  /** Default {@code relay.retry.backoff.max}. */
+  public static final Duration DEFAULT_BACKOFF_MAX = BACKOFF_MAX.defaultValue();
+
+  /** Default {@code relay.retry.backoff.multiplier}. */
+  public static final double DEFAULT_BACKOFF_MULTIPLIER = BACKOFF_MULTIPLIER.defaultValue();
+
+  /** Default {@code relay.retry.backoff.jitter}. */
+  public static final double DEFAULT_BACKOFF_JITTER = BACKOFF_JITTER.defaultValue();
+
+  /** Default {@code relay.mode}. */
+  public static final RelayMode DEFAULT_MODE = MODE.defaultValue();
 
   /**
    * Every setting the relay process reads: {@code db.*}, {@code outbox.*} and its own.
@@ -364,6 +423,8 @@ public record RelayConfig(
    * @param maxAttempts failed attempts before a message is dead-lettered
    * @param backoffInitial the first pause after a failed round
    * @param backoffMax the longest pause; not below {@code backoffInitial}
+   * @param backoffMultiplier the growth of the pause per failed round, 1.0 to 10.0
+   * @param backoffJitter the randomization factor of each pause, 0.0 to 0.99
    * @param httpPort the HTTP port, 0 for any free port, -1 for none
    * @param httpHost the address the HTTP port is bound to, e.g. {@code 0.0.0.0} or {@code
    *     127.0.0.1}
@@ -382,31 +443,28 @@ public record RelayConfig(
     Objects.requireNonNull(httpHost, "httpHost");
     List<String> problems = new ArrayList<>();
     kafka = Map.copyOf(KAFKA_KEYS.resolve(kafka, v -> v, problems));
-    problems.addAll(
-        crossCheck(leaseTtl, leaseRenewInterval, sendTimeout, backoffInitial, backoffMax, kafka));
-    if (shards < 1 || shards > 1024) {
-      problems.add("'" + shards + "' → relay.shards → expected a number from 1 to 1024");
+    List<ConfigProblem> refused = new ArrayList<>();
+    SHARDS.problemWith(shards).ifPresent(refused::add);
+    BATCH_SIZE.problemWith(batchSize).ifPresent(refused::add);
+    BATCH_MAX_BYTES.problemWith(batchMaxBytes).ifPresent(refused::add);
+    POLL_INTERVAL.problemWith(pollInterval).ifPresent(refused::add);
+    LEASE_TTL.problemWith(leaseTtl).ifPresent(refused::add);
+    LEASE_RENEW_INTERVAL.problemWith(leaseRenewInterval).ifPresent(refused::add);
+    SEND_TIMEOUT.problemWith(sendTimeout).ifPresent(refused::add);
+    refused.addAll(
+        RETRY.problems(maxAttempts, backoffInitial, backoffMax, backoffMultiplier, backoffJitter));
+    HTTP_PORT.problemWith(httpPort).ifPresent(refused::add);
+    refused.forEach(p -> problems.add(p.text()));
+    if (refused.isEmpty()) {
+      problems.addAll(crossCheck(leaseTtl, leaseRenewInterval, sendTimeout, kafka));
     }
-    if (batchSize < 1 || batchSize > 10_000) {
-      problems.add("'" + batchSize + "' → relay.batch.size → expected a number from 1 to 10000");
-    }
-    String badBound =
-        batchMaxBytes == Setting.AUTO ? null : refusal(BATCH_MAX_BYTES, batchMaxBytes);
-    if (badBound != null) {
-      problems.add("'" + batchMaxBytes + "' → relay.batch.max.bytes → " + badBound);
-    } else {
+    if (BATCH_MAX_BYTES.problemWith(batchMaxBytes).isEmpty()) {
       problems.addAll(
           HeapBudget.problems(
               batchMaxBytes,
               outbox.maxMessageBytes(),
               HeapBudget.maxHeap(),
               HeapBudget.producerBuffer(kafka)));
-    }
-    if (maxAttempts < 1) {
-      problems.add("'" + maxAttempts + "' → relay.retry.max.attempts → expected at least 1");
-    }
-    if (httpPort < -1 || httpPort > 65535) {
-      problems.add("'" + httpPort + "' → http.port → expected -1 (off), 0 (any) or a port");
     }
     if (!httpHost.matches("[A-Za-z0-9.:%_-]{1,253}")) {
       problems.add(
@@ -422,23 +480,8 @@ public record RelayConfig(
     }
   }
 
-  /** Why the declaration refuses {@code value}, or null: one range, stated in the declaration. */
-  private static String refusal(Setting<?> setting, long value) {
-    try {
-      setting.parse(Long.toString(value));
-      return null;
-    } catch (IllegalArgumentException e) {
-      return e.getMessage();
-    }
-  }
-
   private static List<String> crossCheck(
-      Duration ttl,
-      Duration renew,
-      Duration send,
-      Duration backoffInitial,
-      Duration backoffMax,
-      Map<String, String> kafka) {
+      Duration ttl, Duration renew, Duration send, Map<String, String> kafka) {
     List<String> problems = new ArrayList<>();
     if (ttl.compareTo(renew.multipliedBy(3)) < 0) {
       problems.add(
@@ -460,14 +503,6 @@ public record RelayConfig(
               + needed
               + "): a relay that cannot renew stops sending, and its last sends must end before"
               + " the lease expires");
-    }
-    if (backoffMax.compareTo(backoffInitial) < 0) {
-      problems.add(
-          "'"
-              + backoffMax
-              + "' → relay.retry.backoff.max → must not be below relay.retry.backoff.initial ("
-              + backoffInitial
-              + ")");
     }
     String acks = kafka.get("acks");
     if (acks != null && !acks.equals("all") && !acks.equals("-1")) {
@@ -518,9 +553,7 @@ public record RelayConfig(
    * @throws ConfigException listing every problem
    */
   public static RelayConfig read(Settings settings) {
-    Settings.Reader r = settings.reader();
-    settings.unknownKeyProblems(OWNED_PREFIXES, allSettings()).forEach(r::problem);
-    settings.unknownVariables(OWNED_PREFIXES, allSettings()).forEach(r::problem);
+    Settings.Reader r = settings.reader(OWNED_PREFIXES, allSettings());
     DatabaseSettings db = DatabaseSettings.read(r);
     OutboxConfig outbox = OutboxConfig.read(r);
     String instance = r.get(INSTANCE_ID);
@@ -532,14 +565,16 @@ public record RelayConfig(
     Duration ttl = r.get(LEASE_TTL);
     Duration renew = r.get(LEASE_RENEW_INTERVAL);
     Duration send = r.get(SEND_TIMEOUT);
-    String mode = r.get(FAILURE_MODE);
+    FailureMode failureMode = r.get(FAILURE_MODE);
     Integer attempts = r.get(MAX_ATTEMPTS);
     Duration b0 = r.get(BACKOFF_INITIAL);
     Duration b1 = r.get(BACKOFF_MAX);
+    Double multiplier = r.get(BACKOFF_MULTIPLIER);
+    Double jitter = r.get(BACKOFF_JITTER);
     Integer port = r.get(HTTP_PORT);
     String httpHost = r.get(HTTP_HOST);
     String bootstrap = r.get(KAFKA_BOOTSTRAP);
-    String modeText = r.get(MODE);
+    RelayMode relayMode = r.get(MODE);
     String slot = r.get(CDC_SLOT);
     SqlIdentifier publication = r.get(CDC_PUBLICATION);
     Boolean create = r.get(CDC_CREATE);
@@ -551,14 +586,6 @@ public record RelayConfig(
         CdcConfig.checkDecodingMemory(decodingMemory.trim());
       } catch (IllegalArgumentException e) {
         r.problem("'" + decodingMemory + "' → relay.cdc.decoding.memory → " + e.getMessage());
-      }
-    }
-    RelayMode relayMode = null;
-    if (modeText != null) {
-      try {
-        relayMode = RelayMode.valueOf(modeText.trim().toUpperCase(Locale.ROOT));
-      } catch (IllegalArgumentException e) {
-        r.problem("'" + modeText + "' → relay.mode → expected polling or cdc");
       }
     }
     if (slot != null) {
@@ -579,19 +606,14 @@ public record RelayConfig(
           "'cdc' → relay.mode → needs PostgreSQL (logical decoding); db.url is not a"
               + " jdbc:postgresql: URL. Use relay.mode=polling on this database.");
     }
-    FailureMode failureMode = null;
-    if (mode != null) {
-      try {
-        failureMode = FailureMode.valueOf(mode.trim().toUpperCase(Locale.ROOT));
-      } catch (IllegalArgumentException e) {
-        r.problem("'" + mode + "' → relay.failure.mode → expected park or skip");
-      }
-    }
     List<String> kafkaProblems = new ArrayList<>();
     Map<String, String> kafka = KAFKA_KEYS.read(settings, kafkaProblems);
     kafkaProblems.forEach(r::problem);
-    if (ttl != null && renew != null && send != null && b0 != null && b1 != null) {
-      crossCheck(ttl, renew, send, b0, b1, kafka).forEach(r::problem);
+    if (ttl != null && renew != null && send != null) {
+      crossCheck(ttl, renew, send, kafka).forEach(r::problem);
+    }
+    if (attempts != null && b0 != null && b1 != null && multiplier != null && jitter != null) {
+      RETRY.problems(attempts, b0, b1, multiplier, jitter).forEach(r::problem);
     }
     r.finish();
     return new RelayConfig(
@@ -610,6 +632,8 @@ public record RelayConfig(
         attempts,
         b0,
         b1,
+        multiplier,
+        jitter,
         port,
         httpHost.trim(),
         kafka,
@@ -643,6 +667,18 @@ public record RelayConfig(
     String jvm = ManagementFactory.getRuntimeMXBean().getName();
     String pid = jvm.contains("@") ? jvm.substring(0, jvm.indexOf('@')) : jvm;
     return host + "-" + pid;
+  }
+
+  /**
+   * The pause after failed rounds: exponential from {@link #backoffInitial()} by {@link
+   * #backoffMultiplier()} up to {@link #backoffMax()}, randomized by {@link #backoffJitter()}.
+   */
+  IntervalFunction backoffFunction() {
+    return backoffJitter > 0
+        ? IntervalFunction.ofExponentialRandomBackoff(
+            backoffInitial.toMillis(), backoffMultiplier, backoffJitter, backoffMax.toMillis())
+        : IntervalFunction.ofExponentialBackoff(
+            backoffInitial.toMillis(), backoffMultiplier, backoffMax.toMillis());
   }
 
   /**
@@ -702,6 +738,10 @@ public record RelayConfig(
         + backoffInitial
         + ".."
         + backoffMax
+        + " x"
+        + backoffMultiplier
+        + " jitter "
+        + backoffJitter
         + ", http="
         + httpHost
         + ":"
@@ -719,22 +759,24 @@ public record RelayConfig(
     private DatabaseSettings database;
     private OutboxConfig outbox = OutboxConfig.defaults();
     private String instanceId = defaultInstanceId();
-    private String source = "urn:waybill:outbox";
-    private int shards = 64;
-    private int batchSize = 1000;
-    private long batchMaxBytes = Setting.AUTO;
-    private Duration pollInterval = Duration.ofMillis(500);
-    private Duration leaseTtl = Duration.ofSeconds(30);
-    private Duration leaseRenewInterval = Duration.ofSeconds(3);
-    private Duration sendTimeout = Duration.ofSeconds(10);
-    private FailureMode failureMode = FailureMode.PARK;
-    private int maxAttempts = 10;
-    private Duration backoffInitial = Duration.ofMillis(200);
-    private Duration backoffMax = Duration.ofSeconds(30);
+    private String source = DEFAULT_SOURCE;
+    private int shards = DEFAULT_SHARDS;
+    private int batchSize = DEFAULT_BATCH_SIZE;
+    private long batchMaxBytes = DEFAULT_BATCH_MAX_BYTES;
+    private Duration pollInterval = DEFAULT_POLL_INTERVAL;
+    private Duration leaseTtl = DEFAULT_LEASE_TTL;
+    private Duration leaseRenewInterval = DEFAULT_LEASE_RENEW_INTERVAL;
+    private Duration sendTimeout = DEFAULT_SEND_TIMEOUT;
+    private FailureMode failureMode = DEFAULT_FAILURE_MODE;
+    private int maxAttempts = DEFAULT_MAX_ATTEMPTS;
+    private Duration backoffInitial = DEFAULT_BACKOFF_INITIAL;
+    private Duration backoffMax = DEFAULT_BACKOFF_MAX;
+    private double backoffMultiplier = DEFAULT_BACKOFF_MULTIPLIER;
+    private double backoffJitter = DEFAULT_BACKOFF_JITTER;
     private int httpPort = -1;
     private String httpHost = DEFAULT_HTTP_HOST;
     private final Map<String, String> kafka = new TreeMap<>();
-    private RelayMode mode = RelayMode.POLLING;
+    private RelayMode mode = DEFAULT_MODE;
     private CdcConfig cdc = CdcConfig.defaults();
 
     private Builder() {}
@@ -911,6 +953,19 @@ public record RelayConfig(
     }
 
     /**
+     * Growth and randomization of the pause between failed rounds.
+     *
+     * @param multiplier how much each pause grows, 1.0 to 10.0 (default 2.0)
+     * @param jitter the randomization factor of each pause, 0.0 to 0.99 (default 0.5)
+     * @return this builder
+     */
+    public Builder backoffShape(double multiplier, double jitter) {
+      this.backoffMultiplier = multiplier;
+      this.backoffJitter = jitter;
+      return this;
+    }
+
+    /**
      * HTTP port of the sidecar ({@code outbox-relay run}); -1 (the builder's default) disables the
      * endpoint. An embedded relay ({@link Relay#builder()}) serves no HTTP whatever this says: use
      * the {@code MeterRegistry} it is given and {@link Relay#live()} / {@link Relay#healthy()}.
@@ -984,6 +1039,8 @@ public record RelayConfig(
           maxAttempts,
           backoffInitial,
           backoffMax,
+          backoffMultiplier,
+          backoffJitter,
           httpPort,
           httpHost,
           kafka,

@@ -22,9 +22,15 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-class RelayConfigTest {
+/** The relay's settings: reading, ranges, unknown keys, secrets, documentation. */
+public class RelayConfigTest {
 
-  static Map<String, String> required() {
+  /**
+   * The settings a relay needs at least.
+   *
+   * @return a modifiable map of them
+   */
+  public static Map<String, String> required() {
     Map<String, String> m = new HashMap<>();
     m.put("db.url", "jdbc:postgresql://db:5432/app");
     m.put("db.user", "app");
@@ -101,7 +107,7 @@ class RelayConfigTest {
         .containsExactlyInAnyOrder(
             "'0' → relay.shards → expected a number from 1 to 1024",
             "'100000' → relay.batch.size → expected a number from 1 to 10000",
-            "'1ms' → relay.poll.interval → expected a duration from 10ms to 300s",
+            "'1ms' → relay.poll.interval → expected a duration from 10ms to 5m",
             "'zero' → relay.retry.max.attempts → expected a whole number",
             "'70000' → http.port → expected a number from -1 to 65535",
             "'explode' → relay.failure.mode → expected park or skip");
@@ -172,11 +178,12 @@ class RelayConfigTest {
             "(unknown) → relay.batchsize → not a setting; did you mean relay.batch.size? (see"
                 + " docs/configuration.md)",
             "(unknown) → kafka.anything.goes → not a setting of the Kafka producer or admin"
-                + " client",
+                + " client (see docs/configuration.md)",
             "(unknown) → kafka.security.protocl → not a setting of the Kafka producer or admin"
-                + " client; did you mean kafka.security.protocol?",
+                + " client; did you mean kafka.security.protocol? (see docs/configuration.md)",
             "(unknown) → kafka.ssl.keystore.pasword → not a setting of the Kafka producer or admin"
-                + " client; did you mean kafka.ssl.keystore.password?");
+                + " client; did you mean kafka.ssl.keystore.password? (see"
+                + " docs/configuration.md)");
     assertThat(String.join("\n", problems)).doesNotContain(SECRET);
   }
 
@@ -194,7 +201,8 @@ class RelayConfigTest {
                 assertThat(e.problems())
                     .containsExactly(
                         "(unknown) → kafka.security.protocl → not a setting of the Kafka producer"
-                            + " or admin client; did you mean kafka.security.protocol?"));
+                            + " or admin client; did you mean kafka.security.protocol? (see"
+                            + " docs/configuration.md)"));
   }
 
   static final String SECRET = "S3cret-value";

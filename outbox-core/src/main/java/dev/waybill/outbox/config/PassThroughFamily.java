@@ -170,12 +170,13 @@ public record PassThroughFamily(
           boolean file = k.endsWith(SecretFiles.SUFFIX) && !knows(k) && v instanceof String;
           String key = file ? k.substring(0, k.length() - SecretFiles.SUFFIX.length()) : k;
           if (!knows(key)) {
-            String hint =
-                Settings.closest(key, known)
-                    .map(
-                        c -> "; did you mean " + prefix + (file ? SecretFiles.fileKey(c) : c) + "?")
-                    .orElse("");
-            problems.add("(unknown) → " + prefix + k + " → not a setting of " + clients + hint);
+            problems.add(
+                Settings.unknownKeyProblem(
+                        prefix + k,
+                        clients,
+                        Settings.closest(key, known)
+                            .map(c -> prefix + (file ? SecretFiles.fileKey(c) : c)))
+                    .text());
           } else if (!file) {
             out.put(k, v);
           } else if (values.containsKey(key)) {

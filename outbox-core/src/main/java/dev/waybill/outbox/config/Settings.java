@@ -111,6 +111,7 @@ public final class Settings {
     known.forEach(
         s -> {
           knownKeys.add(s.key());
+          knownKeys.addAll(s.deprecatedAliases());
           if (s.isSecret()) {
             knownKeys.add(SecretFiles.fileKey(s.key()));
           }
@@ -136,14 +137,42 @@ public final class Settings {
       Collection<String> prefixes, Collection<Setting<?>> known) {
     List<String> problems = new ArrayList<>();
     for (String unknown : unknownKeys(prefixes, known)) {
-      problems.add(
-          "(unknown) → "
-              + unknown
-              + " → not a setting"
-              + closestKey(unknown, known).map(k -> "; did you mean " + k + "?").orElse("")
-              + " (see docs/configuration.md)");
+      problems.add(unknownKeyProblem(unknown, "", closestKey(unknown, known)).text());
     }
     return problems;
+  }
+
+  /**
+   * The one wording of an unknown key, for declared families and pass-through ones alike.
+   *
+   * @param key the key as given
+   * @param owner empty, or who reads the family, e.g. {@code the Kafka producer}
+   * @param suggestion the nearest known key, if any
+   */
+  static ConfigProblem unknownKeyProblem(String key, String owner, Optional<String> suggestion) {
+    return new ConfigProblem(
+        key,
+        "(unknown)",
+        "not a setting"
+            + (owner.isEmpty() ? "" : " of " + owner)
+            + suggestion.map(k -> "; did you mean " + k + "?").orElse("")
+            + " (see docs/configuration.md)");
+  }
+
+  /**
+   * A reader that starts with the one unknown-setting check every Waybill process makes: unknown
+   * keys of the owned families ({@link #unknownKeyProblems}) and misspelt {@code WAYBILL_*}
+   * variables ({@link #unknownVariables}) are its first problems.
+   *
+   * @param owned the key families the caller owns, e.g. {@code db.} and {@code relay.}
+   * @param known every setting the caller declares
+   * @return a new reader; not thread-safe, use it from one thread
+   */
+  public Reader reader(Collection<String> owned, Collection<Setting<?>> known) {
+    Reader r = new Reader(this);
+    unknownKeyProblems(owned, known).forEach(r::problem);
+    unknownVariables(owned, known).forEach(r::problem);
+    return r;
   }
 
   /**
@@ -180,7 +209,11 @@ public final class Settings {
   public List<String> unknownVariables(Collection<String> prefixes, Collection<Setting<?>> known) {
     List<String> problems = new ArrayList<>();
     List<String> names = new ArrayList<>();
-    known.forEach(s -> names.add(s.environmentName()));
+    known.forEach(
+        s -> {
+          names.add(s.environmentName());
+          s.deprecatedAliases().forEach(a -> names.add(environmentName(a)));
+        });
     for (String v : unusedVariables) {
       Optional<String> closest = closest(v, names);
       String hint = closest.map(c -> "; did you mean " + c + "?").orElse("");
@@ -202,6 +235,11 @@ public final class Settings {
       }
     }
     return problems;
+  }
+
+  /** {@code db.url} → {@code WAYBILL_DB_URL}. */
+  static String environmentName(String key) {
+    return ENV_PREFIX + key.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_');
   }
 
   /** {@code db.} → {@code WAYBILL_DB_}. */
@@ -311,6 +349,13 @@ public final class Settings {
         if (v != null) {
           values.put(s.key(), v);
         }
+        for (String alias : s.deprecatedAliases()) {
+          String old = environmentName(alias);
+          used.add(old);
+          if (env.get(old) != null) {
+            values.put(alias, env.get(old));
+          }
+        }
         if (s.isSecret()) {
           String fileVariable = s.environmentName() + "_FILE";
           used.add(fileVariable);
@@ -396,6 +441,15 @@ public final class Settings {
      */
     public <T> T get(Setting<T> setting) {
       String raw = settings.values.get(setting.key());
+      for (String alias : setting.deprecatedAliases()) {
+        String old = settings.values.get(alias);
+        if (old != null) {
+          setting.warnDeprecated(alias);
+          if (raw == null) {
+            raw = old;
+          }
+        }
+      }
       String file =
           setting.isSecret() ? settings.values.get(SecretFiles.fileKey(setting.key())) : null;
       if (file != null) {
@@ -442,6 +496,15 @@ public final class Settings {
      */
     public void problem(String problem) {
       problems.add(problem);
+    }
+
+    /**
+     * Records a problem found by a check of a typed value ({@link Setting#problemWith}).
+     *
+     * @param problem the problem
+     */
+    public void problem(ConfigProblem problem) {
+      problems.add(problem.text());
     }
 
     /**

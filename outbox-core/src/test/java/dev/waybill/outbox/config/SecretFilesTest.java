@@ -148,9 +148,9 @@ class SecretFilesTest {
     assertThat(problems)
         .containsExactlyInAnyOrder(
             "(unknown) → kafka.security.protocl → not a setting of the test client; did you mean"
-                + " kafka.security.protocol?",
+                + " kafka.security.protocol? (see docs/configuration.md)",
             "(unknown) → kafka.sasl.jass.config.file → not a setting of the test client; did you"
-                + " mean kafka.sasl.jaas.config.file?",
+                + " mean kafka.sasl.jaas.config.file? (see docs/configuration.md)",
             "(secret) → kafka.sasl.jaas.config and kafka.sasl.jaas.config.file → both set: give"
                 + " the value or the file that holds it, not both",
             "'"

@@ -34,7 +34,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -145,26 +144,12 @@ public final class RelayMain implements Callable<Integer> {
 
   /** Reads only the db.* and outbox.* settings (migrate, status). */
   static DatabaseAndOutbox readDatabase(Settings settings) {
-    Settings.Reader r = settings.reader();
-    settings
-        .unknownKeyProblems(RelayConfig.OWNED_PREFIXES, RelayConfig.allSettings())
-        .forEach(r::problem);
-    settings
-        .unknownVariables(RelayConfig.OWNED_PREFIXES, RelayConfig.allSettings())
-        .forEach(r::problem);
+    Settings.Reader r = settings.reader(RelayConfig.OWNED_PREFIXES, RelayConfig.allSettings());
     DatabaseSettings db = DatabaseSettings.read(r);
     OutboxConfig outbox = OutboxConfig.read(r);
     Integer shards = r.get(RelayConfig.SHARDS);
-    String modeText = r.get(RelayConfig.MODE);
+    RelayConfig.RelayMode mode = r.get(RelayConfig.MODE);
     String slot = r.get(RelayConfig.CDC_SLOT);
-    RelayConfig.RelayMode mode = RelayConfig.RelayMode.POLLING;
-    if (modeText != null) {
-      try {
-        mode = RelayConfig.RelayMode.valueOf(modeText.trim().toUpperCase(Locale.ROOT));
-      } catch (IllegalArgumentException e) {
-        r.problem("'" + modeText + "' → relay.mode → expected polling or cdc");
-      }
-    }
     if (slot != null) {
       slot = slot.trim();
       try {
