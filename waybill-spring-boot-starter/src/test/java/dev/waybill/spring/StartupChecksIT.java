@@ -51,13 +51,13 @@ class StartupChecksIT {
                           JdbcApp.class,
                           db,
                           "--spring.main.web-application-type=none",
-                          "--waybill.outbox.max-message-byte=100")
+                          "--waybill.outbox.message-max-byte=100")
                       .close())
           .rootCause()
           .isInstanceOf(ConfigException.class)
           .hasMessageContaining(
-              "(unknown) → waybill.outbox.max-message-byte → not a Waybill property; did you mean"
-                  + " waybill.outbox.max-message-bytes?");
+              "(unknown) → waybill.outbox.message-max-byte → not a Waybill property; did you mean"
+                  + " waybill.outbox.message-max-bytes?");
     }
   }
 
