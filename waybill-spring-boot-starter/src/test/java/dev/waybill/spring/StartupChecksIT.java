@@ -4,12 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.waybill.outbox.config.ConfigException;
-import dev.waybill.outbox.schema.MigrationException;
+import dev.waybill.outbox.schema.SchemaMismatchException;
+import dev.waybill.outbox.schema.SchemaScripts;
 import dev.waybill.spring.jdbcapp.JdbcApp;
 import dev.waybill.testkit.TestDatabase;
 import dev.waybill.testkit.TestDatabases;
 import java.sql.Connection;
 import java.sql.ResultSet;
+import java.sql.Statement;
 import org.junit.jupiter.api.Test;
 import org.springframework.context.ConfigurableApplicationContext;
 
@@ -73,8 +75,8 @@ class StartupChecksIT {
                           "--waybill.schema.mode=none")
                       .close())
           .rootCause()
-          .isInstanceOf(MigrationException.class)
-          .hasMessageContaining("waybill.schema.mode=none, but the outbox tables are at version 0");
+          .isInstanceOf(SchemaMismatchException.class)
+          .hasMessageContaining("waybill.schema.mode=none: no outbox version is recorded");
       assertThat(tableExists(db, "waybill_outbox")).isFalse();
 
       TestApps.start(JdbcApp.class, db, NO_WEB).close();
@@ -88,6 +90,34 @@ class StartupChecksIT {
               "--waybill.schema.mode=NONE")) {
         assertThat(checked.getBean(TransactionalOutbox.class)).isNotNull();
       }
+    }
+  }
+
+  @Test
+  void schemaModeFlywayAppliesTheScriptsWithAHistoryOfItsOwn() throws Exception {
+    try (TestDatabase db = TestDatabases.postgres()) {
+      try (Connection c = db.connect();
+          Statement s = c.createStatement()) {
+        // the application's own table, as its own migrations would have left it
+        s.execute("CREATE TABLE app_things (id int PRIMARY KEY)");
+      }
+      TestApps.start(
+              JdbcApp.class,
+              db,
+              "--spring.main.web-application-type=none",
+              "--waybill.schema.mode=flyway")
+          .close();
+      assertThat(tableExists(db, "waybill_outbox")).isTrue();
+      assertThat(tableExists(db, SchemaScripts.FLYWAY_TABLE)).isTrue();
+      assertThat(tableExists(db, "waybill_schema_history")).isFalse();
+
+      // a schema Flyway applied passes the structure check of mode none
+      TestApps.start(
+              JdbcApp.class,
+              db,
+              "--spring.main.web-application-type=none",
+              "--waybill.schema.mode=none")
+          .close();
     }
   }
 
