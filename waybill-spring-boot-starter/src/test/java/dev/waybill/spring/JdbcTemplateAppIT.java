@@ -11,7 +11,6 @@ import dev.waybill.spring.jdbcapp.JdbcApp;
 import dev.waybill.spring.jdbcapp.JdbcOrders;
 import dev.waybill.testkit.TestDatabase;
 import dev.waybill.testkit.TestDatabases;
-import dev.waybill.testkit.TestKafka;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -20,7 +19,6 @@ import java.sql.Connection;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
-import java.util.UUID;
 import javax.sql.DataSource;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -55,8 +53,7 @@ class JdbcTemplateAppIT {
         Statement s = c.createStatement()) {
       s.execute("CREATE TABLE shop_orders (id text PRIMARY KEY)");
     }
-    topic = "spring-jdbc-" + UUID.randomUUID().toString().substring(0, 8);
-    TestKafka.get().createTopic(topic, 2);
+    topic = TestApps.newTopic("spring-jdbc-");
     context =
         TestApps.start(
             JdbcApp.class,
@@ -74,12 +71,7 @@ class JdbcTemplateAppIT {
 
   @AfterAll
   void stop() {
-    if (context != null) {
-      context.close();
-    }
-    if (db != null) {
-      db.close();
-    }
+    TestApps.stop(context, db);
   }
 
   @Test

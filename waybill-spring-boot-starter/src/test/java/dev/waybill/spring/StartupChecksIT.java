@@ -12,6 +12,9 @@ import dev.waybill.testkit.TestDatabases;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import org.assertj.core.api.AbstractThrowableAssert;
 import org.junit.jupiter.api.Test;
 import org.springframework.context.ConfigurableApplicationContext;
 
@@ -25,17 +28,11 @@ class StartupChecksIT {
   @Test
   void anInvalidRelayPropertyFailsStartNamingTheSpringPropertyAndTheRule() {
     try (TestDatabase db = TestDatabases.postgres()) {
-      assertThatThrownBy(
-              () ->
-                  TestApps.start(
-                          JdbcApp.class,
-                          db,
-                          "--spring.main.web-application-type=none",
-                          "--waybill.relay.enabled=true",
-                          "--waybill.relay.batchSize=0",
-                          "--waybill.relay.lease-ttl=5s")
-                      .close())
-          .rootCause()
+      startFails(
+              db,
+              "--waybill.relay.enabled=true",
+              "--waybill.relay.batchSize=0",
+              "--waybill.relay.lease-ttl=5s")
           .isInstanceOf(ConfigException.class)
           .hasMessageContaining(
               "'0' → waybill.relay.batch-size → expected a number from 1 to 10000")
@@ -47,15 +44,7 @@ class StartupChecksIT {
   @Test
   void aMisspeltPropertyFailsStartWithTheClosestName() {
     try (TestDatabase db = TestDatabases.postgres()) {
-      assertThatThrownBy(
-              () ->
-                  TestApps.start(
-                          JdbcApp.class,
-                          db,
-                          "--spring.main.web-application-type=none",
-                          "--waybill.outbox.message-max-byte=100")
-                      .close())
-          .rootCause()
+      startFails(db, "--waybill.outbox.message-max-byte=100")
           .isInstanceOf(ConfigException.class)
           .hasMessageContaining(
               "(unknown) → waybill.outbox.message-max-byte → not a Waybill property; did you mean"
@@ -66,15 +55,7 @@ class StartupChecksIT {
   @Test
   void schemaModeWaybillCreatesTheTablesAndNoneOnlyChecksThem() throws Exception {
     try (TestDatabase db = TestDatabases.postgres()) {
-      assertThatThrownBy(
-              () ->
-                  TestApps.start(
-                          JdbcApp.class,
-                          db,
-                          "--spring.main.web-application-type=none",
-                          "--waybill.schema.mode=none")
-                      .close())
-          .rootCause()
+      startFails(db, "--waybill.schema.mode=none")
           .isInstanceOf(SchemaMismatchException.class)
           .hasMessageContaining("waybill.schema.mode=none: no outbox version is recorded");
       assertThat(tableExists(db, "waybill_outbox")).isFalse();
@@ -124,18 +105,20 @@ class StartupChecksIT {
   @Test
   void anUnknownSchemaModeFailsStart() {
     try (TestDatabase db = TestDatabases.postgres()) {
-      assertThatThrownBy(
-              () ->
-                  TestApps.start(
-                          JdbcApp.class,
-                          db,
-                          "--spring.main.web-application-type=none",
-                          "--waybill.schema.mode=liquibase")
-                      .close())
-          .rootCause()
+      startFails(db, "--waybill.schema.mode=liquibase")
           .hasMessageContaining(
               "'liquibase' → waybill.schema.mode → expected waybill, flyway or none");
     }
+  }
+
+  /** Starts the JDBC application with {@code arguments}, which must fail; its root cause. */
+  private static AbstractThrowableAssert<?, ? extends Throwable> startFails(
+      TestDatabase db, String... arguments) {
+    List<String> args = new ArrayList<>(List.of(NO_WEB));
+    args.addAll(List.of(arguments));
+    return assertThatThrownBy(
+            () -> TestApps.start(JdbcApp.class, db, args.toArray(String[]::new)).close())
+        .rootCause();
   }
 
   private static boolean tableExists(TestDatabase db, String table) throws Exception {
