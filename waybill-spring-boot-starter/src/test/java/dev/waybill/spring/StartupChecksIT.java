@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.waybill.outbox.config.ConfigException;
 import dev.waybill.outbox.schema.SchemaMismatchException;
 import dev.waybill.outbox.schema.SchemaScripts;
+import dev.waybill.spring.internal.ConfigFailureAnalyzer;
 import dev.waybill.spring.jdbcapp.JdbcApp;
 import dev.waybill.testkit.TestDatabase;
 import dev.waybill.testkit.TestDatabases;
@@ -37,7 +38,12 @@ class StartupChecksIT {
           .hasMessageContaining(
               "'0' → waybill.relay.batch-size → expected a number from 1 to 10000")
           .hasMessageContaining(
-              "'PT5S' → waybill.relay.lease-ttl → must exceed waybill.relay.send-timeout");
+              "'PT5S' → waybill.relay.lease-ttl → must exceed waybill.relay.send-timeout")
+          .satisfies(
+              e ->
+                  assertThat(new ConfigFailureAnalyzer().analyze(e).getDescription())
+                      .startsWith("Waybill's invalid configuration (3 problems):")
+                      .contains("waybill.relay.batch-size"));
     }
   }
 
