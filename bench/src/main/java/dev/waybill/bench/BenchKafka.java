@@ -107,8 +107,8 @@ final class BenchKafka implements AutoCloseable {
 
   /**
    * Waits (polling every 20 ms) until {@code topic} holds {@code messages} records and {@code
-   * empty} says the outbox is empty; returns when the topic was complete and when the outbox was
-   * empty ({@link System#nanoTime()}).
+   * empty} says the outbox is empty; returns when the topic was complete, when the outbox was empty
+   * and when the topic held its first record ({@link System#nanoTime()}).
    *
    * @throws IllegalStateException after {@code timeoutSeconds} from {@code t0}, naming what was
    *     published and {@code left}
@@ -123,14 +123,22 @@ final class BenchKafka implements AutoCloseable {
       SqlText left)
       throws Exception {
     long acked = 0;
+    long first = 0;
     long deadline = t0 + java.util.concurrent.TimeUnit.SECONDS.toNanos(timeoutSeconds);
     while (true) {
-      Thread.sleep(20);
-      if (acked == 0 && endOffsetSum(topic, partitions) >= messages) {
-        acked = System.nanoTime();
+      Thread.sleep(first == 0 ? 2 : 20);
+      if (acked == 0) {
+        long sum = endOffsetSum(topic, partitions);
+        long now = System.nanoTime();
+        if (first == 0 && sum > 0) {
+          first = now;
+        }
+        if (sum >= messages) {
+          acked = now;
+        }
       }
       if (acked != 0 && empty.check()) {
-        return new long[] {acked, System.nanoTime()};
+        return new long[] {acked, System.nanoTime(), first};
       }
       if (System.nanoTime() > deadline) {
         throw new IllegalStateException(

@@ -75,6 +75,10 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  */
 public final class RelayDrainBench {
   static final String TOPIC_PREFIX = "bench-drain-";
+
+  /** The reference of the targets: a producer sending the relay's records, no database. */
+  static final String PRODUCER = "bare-relay-producer";
+
   static final List<String> ALL_VARIANTS =
       List.of(
           "bare",
@@ -189,8 +193,8 @@ public final class RelayDrainBench {
                 "",
                 "comma-separated, from "
                     + ALL_VARIANTS
-                    + "; default bare,naive,relay1,relay3 (PostgreSQL) or bare,naive,relay1"
-                    + " (MariaDB)")
+                    + "; default bare,bare-relay-producer,relay1,relay3 (PostgreSQL) or"
+                    + " bare,bare-relay-producer,relay1 (MariaDB)")
             .option("batch-size", "2000", "relay.batch.size of the relays")
             .option("shards", "64", "relay.shards of the relays (64 is the default)")
             .option(
@@ -243,7 +247,7 @@ public final class RelayDrainBench {
     String v = a.string("variants");
     if (v.isBlank()) {
       variants.addAll(
-          pg ? List.of("bare", "naive", "relay1", "relay3") : List.of("bare", "naive", "relay1"));
+          pg ? List.of("bare", PRODUCER, "relay1", "relay3") : List.of("bare", PRODUCER, "relay1"));
     } else {
       for (String s : v.split(",")) {
         String t = s.trim();
@@ -347,14 +351,13 @@ public final class RelayDrainBench {
           continue;
         }
         System.out.printf(
-            "%s %d/%d %-20s %9.0f msg/s  drain %6.2f s (acked at %6.2f s)  %s%n",
+            "%s %d/%d %-20s %9.0f msg/s  drain %6.2f s (until Kafka had every record)  %s%n",
             counted ? "run   " : "warmup",
             counted ? round - settings.warmupRuns() + 1 : round + 1,
             counted ? settings.runs() : settings.warmupRuns(),
             variant,
             r.perSecond(settings.messages()),
             r.seconds(),
-            r.ackedSeconds(),
             r.cpu().line());
         for (String note : r.notes()) {
           System.out.println("         " + note);
@@ -608,9 +611,11 @@ public final class RelayDrainBench {
     p.put(ProducerConfig.CLIENT_ID_CONFIG, clientId);
     AtomicLong failures = new AtomicLong();
     AtomicReference<Exception> firstFailure = new AtomicReference<>();
-    // with headers, the records are built by the relay's own code from rows as a claim returns
-    // them (built here before the timer, as the database's part of the work)
-    OutboxRow[] rows = headers ? rows(topic) : null;
+    // every producer variant starts from the same inputs, rows as a claim returns them, built
+    // before the timer (the database's part of the work); with headers the records are built from
+    // them by the relay's own code, without from their key and payload alone
+    OutboxRow[] rows = rows(topic);
+    collectGarbage();
     CpuMeter.Snapshot cpu0 = new CpuMeter.Snapshot(broker.pid());
     long t0 = System.nanoTime();
     Map<String, Double> metrics;
@@ -620,7 +625,7 @@ public final class RelayDrainBench {
         if (headers) {
           record = publisher.toRecord(rows[i]);
         } else {
-          record = new ProducerRecord<>(topic, keyBytes[i], payloads[i]);
+          record = new ProducerRecord<>(topic, keyBytes[i], rows[i].payload());
         }
         producer.send(
             record,
@@ -693,6 +698,7 @@ public final class RelayDrainBench {
     writeBacklog(topic, notes);
     kafka.endOffsetSum(topic, settings.partitions()); // metadata of the topic fetched, untimed
     try (java.sql.Connection c = db.connect()) {
+      collectGarbage();
       CpuMeter.Snapshot cpu0 = new CpuMeter.Snapshot(broker.pid());
       long t0 = System.nanoTime();
       long sent = NaiveSqlRelay.drain(c, settings.postgres(), kafka.bootstrap(), "bench-naive");
@@ -705,6 +711,15 @@ public final class RelayDrainBench {
       double s = (t1 - t0) / 1e9;
       return new Result("naive", s, s, published, cpu0.to(cpu1), notes, Map.of());
     }
+  }
+
+  /**
+   * A full collection before every timer, so that no variant pays for garbage another variant (or
+   * its own untimed set-up) left behind.
+   */
+  private static void collectGarbage() {
+    System.gc();
+    System.gc();
   }
 
   private static byte[] utf8(String s) {
@@ -746,6 +761,7 @@ public final class RelayDrainBench {
     }
     kafka.endOffsetSum(topic, settings.partitions()); // metadata of the topic fetched, untimed
     long t0;
+    long started;
     CpuMeter.Snapshot cpu0;
     try {
       if (warm) {
@@ -755,20 +771,28 @@ public final class RelayDrainBench {
         awaitBalanced(relays);
         prime(topic + "-prime", relays);
         timer.clear();
+        collectGarbage();
         cpu0 = new CpuMeter.Snapshot(broker.pid());
         t0 = db.insertBacklog(backlog, topic, true);
+        started = t0;
       } else {
+        collectGarbage();
         cpu0 = new CpuMeter.Snapshot(broker.pid());
-        t0 = System.nanoTime();
+        started = System.nanoTime();
         for (Relay r : relays) {
           r.start();
         }
+        // as the producer's timer starts at its creation, the relays' starts when they run: their
+        // start-up (schema check, lease table) is reported apart
+        t0 = System.nanoTime();
       }
       long[] done = awaitDrained(topic, t0, db::outboxEmpty, () -> db.outboxCount() + " rows left");
       long acked = done[0];
       long tEnd = done[1];
       CpuMeter.Snapshot cpu1 = new CpuMeter.Snapshot(broker.pid());
       Map<String, Double> figures = new LinkedHashMap<>();
+      figures.put("startMs", (t0 - started) / 1e6);
+      figures.put("firstRecordMs", (done[2] - started) / 1e6);
       StringBuilder per = new StringBuilder("per relay: ");
       for (Relay r : relays) {
         per.append(
@@ -834,11 +858,12 @@ public final class RelayDrainBench {
                 .build());
       }
       kafka.endOffsetSum(topic, settings.partitions());
+      collectGarbage();
       CpuMeter.Snapshot cpu0 = new CpuMeter.Snapshot(broker.pid());
-      long t0 = System.nanoTime();
       for (Relay r : relays) {
         r.start();
       }
+      long t0 = System.nanoTime();
       long[] done = awaitDrained(topic, t0, () -> allEmpty(dbs), () -> "rows left in some");
       long acked = done[0];
       long tEnd = done[1];
@@ -848,7 +873,8 @@ public final class RelayDrainBench {
         per.append(String.format("%s published %,d; ", r.instanceId(), r.status().published()));
       }
       notes.add(per.toString());
-      return finish(topic, relays, pools, timer, t0, acked, tEnd, cpu0.to(cpu1), notes, Map.of());
+      return finish(
+          topic, relays, pools, timer, t0, acked, tEnd, cpu0.to(cpu1), notes, new HashMap<>());
     } finally {
       for (Relay r : relays) {
         r.close();
@@ -902,8 +928,11 @@ public final class RelayDrainBench {
               "NOTE: topic holds %,d records for %,d messages (%,d duplicates)",
               published, settings.messages(), published - settings.messages()));
     }
+    // the drain ends when Kafka has every record, as the producer's ends when flush() returns;
+    // the final DELETE's commit (outbox empty) is reported apart
+    figures.put("emptyMs", (tEnd - t0) / 1e6);
     return new Result(
-        "relay", (tEnd - t0) / 1e9, (acked - t0) / 1e9, published, cpu, notes, figures);
+        "relay", (acked - t0) / 1e9, (acked - t0) / 1e9, published, cpu, notes, figures);
   }
 
   /**
@@ -960,27 +989,36 @@ public final class RelayDrainBench {
     List<SqlTimer.Call> calls = timer.calls();
     double wall = (tEnd - t0) / 1e6;
     double loopSqlTotal = 0;
+    double[] tenths = new double[10];
     for (String id : ids) {
-      String loopThread = "waybill-relay-" + id;
-      // the loop thread's name is a prefix of the maintenance and listener threads' names
-      Map<SqlTimer.Kind, double[]> loop = SqlTimer.summary(exactThread(calls, loopThread), "", t0);
+      // the publish path's threads: the loop and the claim thread (the maintenance and listener
+      // threads' names also end with the id)
+      List<SqlTimer.Call> path = threads(calls, "waybill-relay-" + id, "waybill-relay-claim-" + id);
+      Map<SqlTimer.Kind, double[]> loop = SqlTimer.summary(path, "", t0);
       double sql = 0;
       for (double[] v : loop.values()) {
         sql += v[1];
       }
       loopSqlTotal += sql;
       double[] claim = loop.getOrDefault(SqlTimer.Kind.CLAIM, new double[6]);
-      double[] delete = loop.getOrDefault(SqlTimer.Kind.DELETE, new double[6]);
+      double[] claimTx = loop.getOrDefault(SqlTimer.Kind.CLAIM_TX, new double[6]);
+      double[] delete =
+          SqlTimer.summary(threads(calls, "waybill-relay-delete-" + id), "", t0)
+              .getOrDefault(SqlTimer.Kind.DELETE, new double[6]);
       double[] lease = loop.getOrDefault(SqlTimer.Kind.LEASE, new double[6]);
       double[] conn = loop.getOrDefault(SqlTimer.Kind.CONNECTION, new double[6]);
-      figures.merge("claimMs", claim[1], Double::sum);
+      figures.merge("claimMs", claim[1] + claimTx[1], Double::sum);
       figures.merge("deleteMs", delete[1], Double::sum);
       figures.merge("claims", claim[0], Double::sum);
+      double[] trend = claimTrend(path, t0, tEnd);
+      for (int i = 0; i < 10; i++) {
+        tenths[i] += trend[i] / ids.size();
+      }
       if (settings.diagnose()) {
         notes.add(
             String.format(
-                "%s loop thread: %.0f of %.0f ms in SQL (%.0f%%): claim %d× total %.0f ms (mean"
-                    + " %.1f, p50 %.1f, p99 %.1f, max %.1f); delete %d× total %.0f ms (mean %.1f,"
+                "%s loop and claim threads: %.0f of %.0f ms in SQL (%.0f%%): claim %d× total %.0f ms (mean"
+                    + " %.1f, p50 %.1f, p99 %.1f, max %.1f; + its transaction %.0f ms); delete thread %d× total %.0f ms (mean %.1f,"
                     + " p99 %.1f); leases %d× %.0f ms; getConnection %d× %.0f ms",
                 id,
                 sql,
@@ -992,6 +1030,7 @@ public final class RelayDrainBench {
                 claim[3],
                 claim[4],
                 claim[5],
+                claimTx[1],
                 (int) delete[0],
                 delete[1],
                 delete[2],
@@ -1000,8 +1039,7 @@ public final class RelayDrainBench {
                 lease[1],
                 (int) conn[0],
                 conn[1]));
-        notes.add(
-            id + " claim ms by tenth of the drain: " + claimTrend(calls, loopThread, t0, tEnd));
+        notes.add(id + " claim ms by tenth of the drain: " + tenths(trend));
         notes.add(
             id
                 + " producer: "
@@ -1025,32 +1063,47 @@ public final class RelayDrainBench {
               (int) backlogQ[0], backlogQ[1], backlogQ[2], backlogQ[5]));
     }
     figures.put("loopSqlMs", loopSqlTotal);
+    for (int i = 0; i < 10; i++) {
+      figures.put("claimTenth" + i, tenths[i]);
+    }
   }
 
-  private static List<SqlTimer.Call> exactThread(List<SqlTimer.Call> calls, String thread) {
+  private static List<SqlTimer.Call> threads(List<SqlTimer.Call> calls, String... names) {
+    List<String> wanted = List.of(names);
     List<SqlTimer.Call> out = new ArrayList<>();
     for (SqlTimer.Call c : calls) {
-      if (c.thread().equals(thread)) {
+      if (wanted.contains(c.thread())) {
         out.add(c);
       }
     }
     return out;
   }
 
-  private static String claimTrend(List<SqlTimer.Call> calls, String thread, long t0, long tEnd) {
+  /** The mean claim time in ms by tenth of the drain (NaN: no claim in that tenth). */
+  private static double[] claimTrend(List<SqlTimer.Call> calls, long t0, long tEnd) {
     double[] sum = new double[10];
     int[] count = new int[10];
     for (SqlTimer.Call c : calls) {
-      if (!c.thread().equals(thread) || c.kind() != SqlTimer.Kind.CLAIM || c.startNanos() < t0) {
+      boolean claim = c.kind() == SqlTimer.Kind.CLAIM;
+      if (!(claim || c.kind() == SqlTimer.Kind.CLAIM_TX) || c.startNanos() < t0) {
         continue;
       }
+      // a claim's time is its SELECT and the round trips of its transaction
       int tenth = (int) Math.min(9, 10 * (c.startNanos() - t0) / Math.max(1, tEnd - t0));
       sum[tenth] += c.nanos() / 1e6;
-      count[tenth]++;
+      count[tenth] += claim ? 1 : 0;
     }
-    StringBuilder b = new StringBuilder();
+    double[] out = new double[10];
     for (int i = 0; i < 10; i++) {
-      b.append(count[i] == 0 ? "  -  " : String.format("%5.1f", sum[i] / count[i])).append(' ');
+      out[i] = count[i] == 0 ? Double.NaN : sum[i] / count[i];
+    }
+    return out;
+  }
+
+  private static String tenths(double[] v) {
+    StringBuilder b = new StringBuilder();
+    for (double x : v) {
+      b.append(Double.isNaN(x) ? "  -  " : String.format("%5.2f", x)).append(' ');
     }
     return b.toString().trim();
   }
@@ -1071,121 +1124,152 @@ public final class RelayDrainBench {
         settings.runs());
     System.out.println();
     System.out.println(
-        "| variant | msg/s (median) | min–max | drain s (median) | × bare (median of per-run ratios)"
-            + " | CPU busy % | CPU s per 100k msgs: bench JVM / broker / database |");
-    System.out.println("|---|---:|---:|---:|---:|---:|---|");
-    List<Result> bare = results.get("bare");
+        "| variant | msg/s (median) | min–max | × same-record producer | × bare (no headers) | CPU-s"
+            + " per 100k: total (client / broker / database) | CPU busy % |");
+    System.out.println("|---|---:|---:|---:|---:|---|---:|");
     for (Map.Entry<String, List<Result>> e : results.entrySet()) {
       List<Result> rs = e.getValue();
       double[] rate = rs.stream().mapToDouble(r -> r.perSecond(n)).toArray();
-      double[] secs = rs.stream().mapToDouble(Result::seconds).toArray();
       double[] busy = rs.stream().mapToDouble(r -> r.cpu().busyPercent()).toArray();
       double per = 100_000.0 / n;
       double[] self = rs.stream().mapToDouble(r -> r.cpu().self() * per).toArray();
       double[] brk = rs.stream().mapToDouble(r -> r.cpu().broker() * per).toArray();
       double[] dbs = rs.stream().mapToDouble(r -> r.cpu().db() * per).toArray();
-      String ratio = "–";
-      if (bare != null && !e.getKey().equals("bare")) {
-        double[] ratios = new double[rs.size()];
-        for (int i = 0; i < rs.size(); i++) {
-          ratios[i] = rs.get(i).perSecond(n) / bare.get(i).perSecond(n);
-        }
-        ratio = String.format("%.2f", LatencyStats.median(ratios));
-      } else if (e.getKey().equals("bare")) {
-        ratio = "1.00";
-      }
+      double[] total = rs.stream().mapToDouble(r -> cost(r, n)).toArray();
       System.out.printf(
-          "| %s | %,.0f | %,.0f–%,.0f | %.2f | %s | %.0f | %.2f / %.2f / %.2f |%n",
+          "| %s | %,.0f | %,.0f–%,.0f | %s | %s | %.2f (%.2f / %.2f / %.2f) | %.0f |%n",
           e.getKey(),
           LatencyStats.median(rate),
           Arrays.stream(rate).min().orElse(0),
           Arrays.stream(rate).max().orElse(0),
-          LatencyStats.median(secs),
-          ratio,
-          LatencyStats.median(busy),
+          ratio(results, e.getKey(), PRODUCER, false),
+          ratio(results, e.getKey(), "bare", false),
+          LatencyStats.median(total),
           LatencyStats.median(self),
           LatencyStats.median(brk),
-          LatencyStats.median(dbs));
+          LatencyStats.median(dbs),
+          LatencyStats.median(busy));
+    }
+    System.out.println();
+    for (String v : results.keySet()) {
+      List<Result> rs = results.get(v);
+      if (rs.isEmpty() || !rs.get(0).figures().containsKey("emptyMs")) {
+        continue;
+      }
+      String line =
+          String.format(
+              "%s medians: Kafka had every record %.2f s after start; outbox empty %.2f s",
+              v, median(rs, r -> r.seconds()), median(rs, r -> r.figures().get("emptyMs") / 1e3));
+      if (rs.get(0).figures().containsKey("startMs")) {
+        line +=
+            String.format(
+                "; start() took %.0f ms; first record in the topic %.0f ms after start() was"
+                    + " called",
+                median(rs, r -> r.figures().get("startMs")),
+                median(rs, r -> r.figures().get("firstRecordMs")));
+      }
+      System.out.println(line);
+      if (rs.get(0).figures().containsKey("claimTenth0")) {
+        double[] t = new double[10];
+        for (int i = 0; i < 10; i++) {
+          String k = "claimTenth" + i;
+          t[i] = median(rs, r -> r.figures().get(k));
+        }
+        System.out.printf(
+            "%s claim ms (SELECT + its transaction's round trips) by tenth of the drain: %s;"
+                + " claim total %.0f ms in %.0f claims%n",
+            v,
+            tenths(t),
+            median(rs, r -> r.figures().get("claimMs")),
+            median(rs, r -> r.figures().get("claims")));
+      }
     }
     System.out.println();
     targets(results, "relay1", "relay3");
     if (results.containsKey("relay1-warm") && results.containsKey("relay3-warm")) {
       targets(results, "relay1-warm", "relay3-warm");
     }
-    List<Result> one = results.get("relay1");
-    if (one != null && !one.isEmpty() && one.get(0).figures().containsKey("claimMs")) {
-      double[] claim = one.stream().mapToDouble(r -> r.figures().get("claimMs")).toArray();
-      double[] del = one.stream().mapToDouble(r -> r.figures().get("deleteMs")).toArray();
-      double[] loop = one.stream().mapToDouble(r -> r.figures().get("loopSqlMs")).toArray();
-      double[] wall = one.stream().mapToDouble(r -> r.seconds() * 1000).toArray();
-      System.out.printf(
-          "relay1 loop thread, medians: drain %.0f ms, of which SQL %.0f ms (claims %.0f ms,"
-              + " deletes %.0f ms); the rest is building/sending records and waiting for"
-              + " acknowledgements%n",
-          LatencyStats.median(wall),
-          LatencyStats.median(loop),
-          LatencyStats.median(claim),
-          LatencyStats.median(del));
+  }
+
+  private interface Figure {
+    double of(Result r);
+  }
+
+  private static double median(List<Result> rs, Figure f) {
+    double[] v = new double[rs.size()];
+    for (int i = 0; i < v.length; i++) {
+      v[i] = f.of(rs.get(i));
     }
+    return LatencyStats.median(v);
+  }
+
+  /** CPU-seconds of client, broker and database per 100,000 messages. */
+  private static double cost(Result r, int n) {
+    return (r.cpu().self() + r.cpu().broker() + r.cpu().db()) * 100_000.0 / n;
+  }
+
+  /**
+   * The median of per-round ratios of {@code variant} to {@code reference}: throughput, or CPU cost
+   * per message when {@code byCost}; NaN when either did not run.
+   */
+  private double ratioValue(
+      Map<String, List<Result>> results, String variant, String reference, boolean byCost) {
+    int n = settings.messages();
+    List<Result> a = results.get(variant);
+    List<Result> b = results.get(reference);
+    if (a == null || b == null || a.isEmpty() || a.size() != b.size()) {
+      return Double.NaN;
+    }
+    double[] ratios = new double[a.size()];
+    for (int i = 0; i < ratios.length; i++) {
+      ratios[i] =
+          byCost
+              ? cost(a.get(i), n) / cost(b.get(i), n)
+              : a.get(i).perSecond(n) / b.get(i).perSecond(n);
+    }
+    return LatencyStats.median(ratios);
+  }
+
+  private String ratio(
+      Map<String, List<Result>> results, String variant, String reference, boolean byCost) {
+    double r = ratioValue(results, variant, reference, byCost);
+    return Double.isNaN(r) ? "–" : String.format("%.2f", r);
   }
 
   private void targets(Map<String, List<Result>> results, String oneName, String threeName) {
-    int n = settings.messages();
-    List<Result> bare = results.get("bare");
-    List<Result> one = results.get(oneName);
-    List<Result> three = results.get(threeName);
-    if (bare != null && one != null) {
-      double[] ratios = new double[one.size()];
-      for (int i = 0; i < one.size(); i++) {
-        ratios[i] = one.get(i).perSecond(n) / bare.get(i).perSecond(n);
-      }
-      double m = LatencyStats.median(ratios);
+    target(results, oneName, PRODUCER, false, 0.7, "≥ 0.70 × the same-record producer");
+    target(results, oneName, PRODUCER, true, -1.6, "CPU per message ≤ 1.6 × the producer's");
+    target(results, threeName, oneName, false, 0.95, "≥ 0.95 × " + oneName);
+    target(results, threeName, oneName, true, -1.15, "CPU per message ≤ 1.15 × " + oneName + "'s");
+    double bare = ratioValue(results, oneName, "bare", false);
+    if (!Double.isNaN(bare)) {
       System.out.printf(
-          "target %s ≥ 0.60 × bare: %.2f → %s%n", oneName, m, m >= 0.6 ? "MET" : "NOT MET");
+          "beside it: %s / bare producer without headers = %.2f; same-record producer / bare ="
+              + " %s%n",
+          oneName, bare, ratio(results, PRODUCER, "bare", false));
     }
-    List<Result> ceiling = results.get("bare-relay-producer");
-    if (bare != null && ceiling != null && one != null) {
-      double[] producerToBare = new double[ceiling.size()];
-      double[] oneToProducer = new double[one.size()];
-      for (int i = 0; i < one.size(); i++) {
-        producerToBare[i] = ceiling.get(i).perSecond(n) / bare.get(i).perSecond(n);
-        oneToProducer[i] = one.get(i).perSecond(n) / ceiling.get(i).perSecond(n);
-      }
-      System.out.printf(
-          "ceiling: the relay's own producer (its settings and headers, no database) is %.2f ×"
-              + " bare; %s is %.2f × that producer%n",
-          LatencyStats.median(producerToBare), oneName, LatencyStats.median(oneToProducer));
+    double naive = ratioValue(results, oneName, "naive", false);
+    if (!Double.isNaN(naive)) {
+      System.out.printf("beside it: %s / naive SQL relay = %.2f%n", oneName, naive);
     }
-    List<Result> naive = results.get("naive");
-    if (naive != null && one != null) {
-      double[] ratios = new double[one.size()];
-      double[] naiveToBare = new double[naive.size()];
-      for (int i = 0; i < one.size(); i++) {
-        ratios[i] = one.get(i).perSecond(n) / naive.get(i).perSecond(n);
-        naiveToBare[i] =
-            bare == null ? Double.NaN : naive.get(i).perSecond(n) / bare.get(i).perSecond(n);
-      }
-      double m = LatencyStats.median(ratios);
-      System.out.printf(
-          "DESIGN.md's intent, %s at least the naive SQL relay (which is %.2f × bare in this run,"
-              + " 0.63 × in DESIGN.md's table): %s/naive = %.2f → %s%n",
-          oneName, LatencyStats.median(naiveToBare), oneName, m, m >= 1.0 ? "MET" : "NOT MET");
+  }
+
+  /** Prints one target: at least {@code bound}, or at most {@code -bound} when negative. */
+  private void target(
+      Map<String, List<Result>> results,
+      String variant,
+      String reference,
+      boolean byCost,
+      double bound,
+      String what) {
+    double r = ratioValue(results, variant, reference, byCost);
+    if (Double.isNaN(r)) {
+      return;
     }
-    if (one != null && three != null) {
-      double[] ratios = new double[three.size()];
-      for (int i = 0; i < three.size(); i++) {
-        ratios[i] = three.get(i).perSecond(n) / one.get(i).perSecond(n);
-      }
-      double m = LatencyStats.median(ratios);
-      System.out.printf(
-          "target %s no slower than %s: %s/%s = %.2f (median of per-round ratios) → %s%n",
-          threeName,
-          oneName,
-          threeName,
-          oneName,
-          m,
-          m >= 1.0 ? "MET" : m >= 0.97 ? "equal within 3 % (noise)" : "NOT MET");
-    }
+    boolean met = bound >= 0 ? r >= bound : r <= -bound;
+    System.out.printf(
+        "target %s %s: %.2f (median of per-round ratios) → %s%n",
+        variant, what, r, met ? "MET" : "NOT MET");
   }
 
   static Map<String, String> dbSettings(ProgramArgs a) {

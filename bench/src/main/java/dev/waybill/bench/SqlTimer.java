@@ -19,15 +19,17 @@ import javax.sql.DataSource;
  * Times every statement a relay runs, without touching relay code: {@link #wrap(DataSource)}
  * returns a data source whose connections and statements are JDK proxies that record the wall time
  * of each {@code execute*} call, classified by its SQL (claim, delete, lease bookkeeping, backlog
- * gauges, other). The cost of a proxy call is a few hundred nanoseconds, negligible next to a
- * database round trip. Thread-safe.
+ * gauges, other). A {@code commit()} or {@code rollback()} counts as the kind of the last statement
+ * on its connection, so a claim's transaction (settings, query, commit) is timed whole. The cost of
+ * a proxy call is a few hundred nanoseconds, negligible next to a database round trip. Thread-safe.
  */
 final class SqlTimer {
 
   /** What a statement does, from its SQL text. */
   enum Kind {
-    CLAIM("claim: SELECT ... ORDER BY seq LIMIT n"),
-    DELETE("delete: DELETE ... WHERE seq IN (...)"),
+    CLAIM("claim: the claim's SELECT"),
+    CLAIM_TX("the claim's other round trips: planner settings, commit"),
+    DELETE("delete: DELETE ... WHERE seq IN (...) or seq = ANY(?), and its commit"),
     LEASE("leases and heartbeat"),
     BACKLOG("backlog gauges (maintenance thread)"),
     CONNECTION("pool: getConnection"),
@@ -73,10 +75,15 @@ final class SqlTimer {
       return Kind.OTHER;
     }
     String s = sql.stripLeading();
-    if (s.startsWith("SELECT o.seq")) {
+    // every form of the claim (PostgreSQL, MariaDB, H2) bounds its bytes with this running total
+    if (s.contains("OVER (ORDER BY c.seq")) {
       return Kind.CLAIM;
     }
-    if (s.startsWith("DELETE FROM") && s.contains(" WHERE seq IN ")) {
+    if (s.startsWith("SET LOCAL")) {
+      return Kind.CLAIM_TX;
+    }
+    if (s.startsWith("DELETE FROM")
+        && (s.contains(" WHERE seq IN ") || s.contains("seq = ANY(") || s.contains("seq IN ("))) {
       return Kind.DELETE;
     }
     if (s.contains("waybill_relay_lease") || s.contains("waybill_relay_instance")) {
@@ -106,24 +113,33 @@ final class SqlTimer {
   }
 
   private Connection connection(Connection c) {
+    Kind[] last = {Kind.OTHER}; // the kind of the connection's last statement, for its commit
     return (Connection)
         Proxy.newProxyInstance(
             SqlTimer.class.getClassLoader(),
             new Class<?>[] {Connection.class},
             (proxy, m, args) -> {
               String name = m.getName();
+              if (name.equals("commit") || name.equals("rollback")) {
+                long t0 = System.nanoTime();
+                try {
+                  return invoke(c, m, args);
+                } finally {
+                  record(last[0] == Kind.CLAIM ? Kind.CLAIM_TX : last[0], t0);
+                }
+              }
               Object r = invoke(c, m, args);
               if (name.equals("createStatement")) {
-                return statement((Statement) r, Statement.class, null);
+                return statement((Statement) r, Statement.class, null, last);
               }
               if (name.equals("prepareStatement")) {
-                return statement((Statement) r, PreparedStatement.class, (String) args[0]);
+                return statement((Statement) r, PreparedStatement.class, (String) args[0], last);
               }
               return r;
             });
   }
 
-  private Object statement(Statement st, Class<?> type, String preparedSql) {
+  private Object statement(Statement st, Class<?> type, String preparedSql, Kind[] last) {
     InvocationHandler h =
         (proxy, m, args) -> {
           String name = m.getName();
@@ -133,10 +149,12 @@ final class SqlTimer {
           String sql =
               args != null && args.length > 0 && args[0] instanceof String s ? s : preparedSql;
           long t0 = System.nanoTime();
+          Kind kind = classify(sql);
+          last[0] = kind;
           try {
             return invoke(st, m, args);
           } finally {
-            record(classify(sql), t0);
+            record(kind, t0);
           }
         };
     return Proxy.newProxyInstance(SqlTimer.class.getClassLoader(), new Class<?>[] {type}, h);

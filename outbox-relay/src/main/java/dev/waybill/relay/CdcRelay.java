@@ -235,6 +235,7 @@ final class CdcRelay implements Relay {
     publisher =
         new KafkaPublisher(
             config.kafka(), config.sendTimeout(), config.source(), config.instanceId());
+    publisher.onSettled(metrics::published);
     maintenance =
         Executors.newSingleThreadScheduledExecutor(
             r -> {
@@ -1072,12 +1073,6 @@ final class CdcRelay implements Relay {
       }
       metrics.batchSize(rows.size());
       Batch batch = publisher.send(rows, blocked);
-      for (Outcome o : batch.outcomes()) {
-        if (o.future() != null) {
-          Instant created = o.row().createdAt();
-          o.future().thenRun(() -> metrics.published(created, Instant.now()));
-        }
-      }
       inflight.add(new Sent(txns, batch, bytes));
       inflightItems += rows.size();
       inflightBytes += bytes;
@@ -1099,25 +1094,22 @@ final class CdcRelay implements Relay {
         }
         inflight.poll();
         if (s.batch() != null) {
-          inflightItems -= s.batch().outcomes().size();
+          inflightItems -= s.batch().size();
         }
         inflightBytes -= s.bytes();
         boolean anyAcked = false;
         boolean failed = false;
         if (s.batch() != null) {
-          for (Outcome o : s.batch().outcomes()) {
-            if (o.acked()) {
-              anyAcked = true;
-            } else {
-              failed = true;
-            }
+          for (int i = 0; i < s.batch().size() && !anyAcked; i++) {
+            anyAcked = s.batch().acked(i);
           }
+          failed = !s.batch().allAcked();
         }
         if (!failed) {
           for (Txn t : s.txns()) {
             if (s.batch() != null) {
               for (int i = t.firstOutcome; i < t.firstOutcome + t.outcomes; i++) {
-                attempts.remove(s.batch().outcomes().get(i).row().seq());
+                attempts.remove(s.batch().row(i).seq());
                 long rowSeq = t.rowSeqs.get(i - t.firstOutcome);
                 if (rowSeq >= 0 && !t.isDeleted(rowSeq)) {
                   toDelete.add(rowSeq);

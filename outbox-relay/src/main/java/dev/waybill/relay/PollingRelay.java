@@ -6,6 +6,7 @@ import dev.waybill.outbox.jdbc.DatabaseConnectionException;
 import dev.waybill.outbox.jdbc.SqlIdentifier;
 import dev.waybill.outbox.schema.SchemaCheck;
 import dev.waybill.outbox.schema.SchemaComponent;
+import dev.waybill.relay.internal.Claimer;
 import dev.waybill.relay.internal.Deleter;
 import dev.waybill.relay.internal.FatalError;
 import dev.waybill.relay.internal.KafkaHealthCheck;
@@ -22,7 +23,6 @@ import io.micrometer.core.instrument.MeterRegistry;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -31,6 +31,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -40,12 +41,16 @@ import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 
 /**
- * The relay that polls the outbox table: one loop thread claims a batch of its shards' rows, sends
- * it asynchronously, and while Kafka acknowledges it claims and sends the next one. The
- * acknowledged rows of the earlier batch are deleted in one transaction on a thread of its own
- * ({@code Deleter}) while the loop goes on; claims skip rows whose DELETE is still on its way, and
- * the loop waits for the DELETEs before it renews or gives back leases. PostgreSQL NOTIFY (or an
- * idle backoff) wakes it.
+ * The relay that polls the outbox table. The loop thread hands a claimed batch of its shards' rows
+ * to the producer; meanwhile the claim thread ({@code Claimer}, on a connection of its own) already
+ * claims the next batch, after the highest seq claimed so far, and while Kafka acknowledges the
+ * batch the loop sends the next one. The acknowledged rows of the earlier batch are deleted with
+ * one statement on a thread of its own ({@code Deleter}); the loop waits for the DELETEs before it
+ * renews or gives back leases. Claims look from the start again (skipping the rows in flight and
+ * those whose DELETE is on its way) after every renewal, failure or held row and whenever they have
+ * caught up, so rows that commit late or stay behind are never skipped. A claim made ahead is
+ * dropped, not sent, when a lease is lost, a send failed or the relay renews its leases. PostgreSQL
+ * NOTIFY (or an idle backoff) wakes it.
  */
 final class PollingRelay implements Relay {
   private static final Logger LOG = LoggerFactory.getLogger(PollingRelay.class);
@@ -66,6 +71,16 @@ final class PollingRelay implements Relay {
   private Deleter deleter;
   private LeaseManager leases;
   private KafkaPublisher publisher;
+  private Claimer claimer;
+  // the loop thread's claim state (see nextClaim)
+  private Batch inflight;
+  private Future<List<OutboxRow>> ahead;
+  private Collection<Integer> aheadShards;
+  private long aheadEpoch;
+  private long epoch;
+  private long cursor;
+  private long highWater;
+  private boolean rescan = true;
   private volatile Thread loop;
   private volatile ScheduledFuture<?> maintained;
   private ScheduledExecutorService maintenance;
@@ -113,6 +128,7 @@ final class PollingRelay implements Relay {
     kafkaHealth.checkCredentials();
     store = new OutboxStore(dataSource, dialect, config.outbox().tables());
     deleter = new Deleter(store, config.instanceId(), "they will be published again");
+    claimer = new Claimer(store, dataSource, config.instanceId());
     leases =
         new LeaseManager(
             dataSource,
@@ -135,6 +151,7 @@ final class PollingRelay implements Relay {
     publisher =
         new KafkaPublisher(
             config.kafka(), config.sendTimeout(), config.source(), config.instanceId());
+    publisher.onSettled(metrics::published);
     if (dialect.supportsNotify() && config.outbox().notifyEnabled()) {
       wakeUp.listen(
           dataSource, SqlIdentifier.of(config.outbox().notifyChannel()), config.instanceId());
@@ -155,7 +172,6 @@ final class PollingRelay implements Relay {
 
   private void runLoop() {
     MDC.put("relay", config.instanceId());
-    Batch inflight = null;
     long nextTick = System.nanoTime();
     long idle = MIN_IDLE_MILLIS;
     int failedRounds = 0;
@@ -163,66 +179,65 @@ final class PollingRelay implements Relay {
       while (!stopping) {
         try {
           if (System.nanoTime() - nextTick >= 0) {
-            if (finish(inflight)) {
+            if (reset()) {
               failedRounds = pause(failedRounds);
             }
-            inflight = null;
-            blocked.clear();
             tick();
             nextTick = System.nanoTime() + tickInterval().toNanos();
           }
           LeaseManager.Ownership own = leases.ownership();
           if (!own.canPublish()) {
-            if (finish(inflight)) {
+            if (reset()) {
               failedRounds = pause(failedRounds);
             }
-            inflight = null;
-            blocked.clear();
             deleter.drain();
             wakeUp.await(Math.min(config.pollInterval().toMillis(), millisUntil(nextTick)));
             continue;
           }
-          List<OutboxRow> rows =
-              store.claim(
-                  config.shards(),
-                  own.all() ? null : own.shards(),
-                  exclusion(inflight),
-                  config.batchSize(),
-                  batchMaxBytes);
+          Collection<Integer> owned = own.all() ? null : own.shards();
+          List<OutboxRow> rows = nextClaim(owned);
           dbOkAt = System.nanoTime();
           if (rows.isEmpty()) {
             if (inflight != null) {
-              if (finish(inflight)) {
+              if (reset()) {
                 failedRounds = pause(failedRounds);
               }
-              inflight = null;
-              blocked.clear();
               continue; // claim again at once: rows may have waited behind the finished batch
             }
+            rescan = true;
             wakeUp.await(Math.min(idle, millisUntil(nextTick)));
             idle = Math.min(idle * 2, config.pollInterval().toMillis());
             continue;
           }
           idle = MIN_IDLE_MILLIS;
+          long last = rows.get(rows.size() - 1).seq();
+          cursor = Math.max(cursor, last);
+          highWater = Math.max(highWater, last);
+          if (full(rows) && cursor >= highWater) {
+            // the next claim runs on the claim thread while this batch is built and sent; every row
+            // claimed so far lies at or below the cursor, so it needs no exclusion
+            ahead = claimer.start(request(owned, cursor, List.of()));
+            aheadEpoch = epoch;
+            aheadShards = owned;
+          } else if (!full(rows)) {
+            rescan = true; // caught up: the next claim looks from the start again (late commits)
+          }
           LeaseManager.Ownership current = leases.ownership();
-          if (!current.canPublish()) {
+          if (!current.canPublish() || (inflight != null && inflight.failedSoFar())) {
+            // a lost lease or a failed send: these rows and the claim started ahead are dropped,
+            // not sent, and read again from the start once the batch in flight is settled
+            if (reset()) {
+              failedRounds = pause(failedRounds);
+            }
             continue;
           }
           metrics.batchSize(rows.size());
           Batch sent = publisher.send(rows, blocked, current.validUntilNanos());
-          for (Outcome o : sent.outcomes()) {
-            if (o.future() != null) {
-              Instant created = o.row().createdAt();
-              o.future().thenRun(() -> metrics.published(created, Instant.now()));
-            }
-          }
           Batch previous = inflight;
           inflight = sent;
           boolean failed = finish(previous);
-          if (failed || hasFailure(sent)) {
-            failed |= finish(inflight);
-            inflight = null;
-            blocked.clear();
+          if (failed || sent.failedSoFar()) {
+            failed |= reset();
           }
           if (failed) {
             failedRounds = pause(failedRounds);
@@ -231,11 +246,9 @@ final class PollingRelay implements Relay {
           }
         } catch (SQLException e) {
           LOG.warn("relay {}: database error ({}); retrying", config.instanceId(), e.getMessage());
-          if (finish(inflight)) {
+          if (reset()) {
             LOG.debug("relay {}: in-flight batch had failures", config.instanceId());
           }
-          inflight = null;
-          blocked.clear();
           failedRounds = pause(failedRounds);
         } catch (InterruptedException e) {
           if (!stopping) {
@@ -253,15 +266,13 @@ final class PollingRelay implements Relay {
             break;
           }
           LOG.error("relay {}: unexpected error in the publish loop", config.instanceId(), e);
-          finish(inflight);
-          inflight = null;
-          blocked.clear();
+          reset();
           failedRounds = pause(failedRounds);
         }
       }
     } finally {
       if (!crashed) {
-        finish(inflight);
+        reset();
         try {
           deleter.drain(); // the next owner of these shards must not see published rows
           leases.releaseAll();
@@ -278,6 +289,66 @@ final class PollingRelay implements Relay {
       running = false;
       MDC.remove("relay");
     }
+  }
+
+  /**
+   * The next batch: the claim started while the previous batch was sent, if it is still valid (no
+   * reset since: no tick, no failure, the same shards), else a claim now. A claim goes on after the
+   * highest seq claimed so far, so it needs no list of the rows in flight; after a reset or once
+   * caught up it looks from the start again, skipping the rows in flight and those whose DELETE is
+   * on its way, so that rows that committed late or were held back are published.
+   */
+  private List<OutboxRow> nextClaim(Collection<Integer> owned)
+      throws SQLException, InterruptedException {
+    Future<List<OutboxRow>> f = ahead;
+    ahead = null;
+    if (f != null) {
+      if (aheadEpoch == epoch && !rescan && java.util.Objects.equals(owned, aheadShards)) {
+        return Claimer.await(f);
+      }
+      Claimer.discard(f); // its rows are not sent: the claim below reads them again if due
+    }
+    if (rescan) {
+      rescan = false;
+      cursor = 0;
+    }
+    // rows above the cursor were never claimed, unless a claim from the start stopped below rows
+    // that are still in flight or being deleted: then those are skipped by seq
+    Collection<Long> exclude = cursor >= highWater ? List.of() : exclusion(inflight);
+    return claimer.claim(request(owned, cursor, exclude));
+  }
+
+  private Claimer.Request request(
+      Collection<Integer> owned, long afterSeq, Collection<Long> exclude) {
+    return new Claimer.Request(
+        config.shards(), owned, afterSeq, exclude, config.batchSize(), batchMaxBytes);
+  }
+
+  /** Whether a claim came back full (by rows or bytes), so that more rows are probably waiting. */
+  private boolean full(List<OutboxRow> rows) {
+    if (rows.size() >= config.batchSize()) {
+      return true;
+    }
+    long bytes = 0;
+    for (OutboxRow r : rows) {
+      bytes += r.bytes();
+    }
+    return bytes >= batchMaxBytes / 2;
+  }
+
+  /**
+   * Settles the batch in flight and starts over: no batch in flight, no key blocked, the claim
+   * started ahead dropped (not sent), the next claim from the start. Returns whether a send failed.
+   */
+  private boolean reset() {
+    boolean failed = finish(inflight);
+    inflight = null;
+    blocked.clear();
+    Claimer.discard(ahead);
+    ahead = null;
+    epoch++;
+    rescan = true;
+    return failed;
   }
 
   private void tick() throws InterruptedException {
@@ -304,29 +375,36 @@ final class PollingRelay implements Relay {
       return false;
     }
     batch.await();
-    List<Long> done = new ArrayList<>();
-    boolean anyAcked = false;
-    for (Outcome o : batch.outcomes()) {
-      if (o.acked()) {
-        done.add(o.row().seq());
-        anyAcked = true;
+    List<Long> done = new ArrayList<>(batch.size());
+    for (int i = 0; i < batch.size(); i++) {
+      if (batch.acked(i)) {
+        done.add(batch.row(i).seq());
       }
     }
+    boolean anyAcked = !done.isEmpty();
     boolean failed = false;
+    boolean leftBehind = false;
     // park mode: the first message of a key that fails for good is dead-lettered and parks the
     // key; later messages of that key in this batch stay in the outbox behind it, even when they
     // failed as often (a refused partition fails them all alike)
-    Set<String> parkedNow = new HashSet<>();
-    for (Outcome o : batch.outcomes()) {
-      Throwable error = o.failure();
-      if (o.kind() == Outcome.Kind.HELD) {
+    Set<String> parkedNow = null;
+    for (int i = 0; i < batch.size(); i++) {
+      if (batch.acked(i)) {
+        continue;
+      }
+      leftBehind = true;
+      if (batch.kind(i) == Outcome.Kind.HELD) {
         metrics.held();
       }
+      Throwable error = batch.failure(i);
       if (error == null) {
         continue;
       }
       failed = true;
-      OutboxRow row = o.row();
+      OutboxRow row = batch.row(i);
+      if (parkedNow == null) {
+        parkedNow = new HashSet<>();
+      }
       if (row.key() != null && parkedNow.contains(row.topic() + "/" + row.key())) {
         attempts.remove(row.seq());
         metrics.held();
@@ -357,12 +435,17 @@ final class PollingRelay implements Relay {
         parkAfter(row, parkedNow);
       }
     }
+    if (leftBehind) {
+      rescan = true; // rows left in the outbox lie below the cursor: look from the start again
+    }
     try {
       deleter.submit(done);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt(); // stopping: the rows stay and are published again
     }
-    done.forEach(attempts::remove);
+    if (!attempts.isEmpty()) {
+      done.forEach(attempts::remove);
+    }
     if (anyAcked) {
       kafkaOkAt = System.nanoTime();
       kafkaHealth.accepted();
@@ -445,18 +528,6 @@ final class PollingRelay implements Relay {
         || e instanceof IllegalStateException;
   }
 
-  private static boolean hasFailure(Batch b) {
-    for (Outcome o : b.outcomes()) {
-      if (o.kind() == Outcome.Kind.REJECTED || o.kind() == Outcome.Kind.NOT_SENT) {
-        return true;
-      }
-      if (o.future() != null && o.future().isCompletedExceptionally()) {
-        return true;
-      }
-    }
-    return false;
-  }
-
   /** Called after a failed round, once every batch sent is settled. */
   private int pause(int failedRounds) {
     publisher.recover(); // a producer broken by the failure is replaced only now
@@ -527,6 +598,9 @@ final class PollingRelay implements Relay {
     if (maintenance != null) {
       maintenance.shutdownNow();
     }
+    if (claimer != null) {
+      claimer.close();
+    }
     if (deleter != null) {
       deleter.close();
     }
@@ -559,6 +633,9 @@ final class PollingRelay implements Relay {
     wakeUp.close();
     if (maintenance != null) {
       maintenance.shutdownNow();
+    }
+    if (claimer != null) {
+      claimer.close(0);
     }
     if (deleter != null) {
       deleter.close(0);

@@ -2,13 +2,13 @@ package dev.waybill.relay.internal;
 
 import java.sql.SQLException;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Collection;
-import java.util.Collections;
 import java.util.Deque;
 import java.util.List;
 import java.util.OptionalLong;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ConcurrentSkipListSet;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -26,7 +26,9 @@ import org.slf4j.LoggerFactory;
  * only makes the rows claimable again (they are published a second time: at-least-once). The CDC
  * relay uses it in table mode so that its WAL reader never waits for a DELETE. At most {@code
  * MAX_QUEUED} DELETEs wait at a time; {@link #submit} blocks beyond that, so a slow database slows
- * the loop instead of growing the exclusion list without bound. Used by one loop thread. Not API.
+ * the loop instead of growing the exclusion list without bound. The submitted lists are kept as
+ * they are (the caller must not change them), not copied row by row. Used by one loop thread. Not
+ * API.
  */
 public final class Deleter implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Deleter.class);
@@ -36,7 +38,8 @@ public final class Deleter implements AutoCloseable {
   private final String instance;
   private final String onFailure;
   private final ExecutorService executor;
-  private final Set<Long> pending = ConcurrentHashMap.newKeySet();
+  // the batches whose DELETE has not committed: kept as the lists submitted, not row by row
+  private final Queue<List<Long>> pending = new ConcurrentLinkedQueue<>();
   private final Deque<Future<?>> queued = new ArrayDeque<>();
   private final ConcurrentSkipListSet<Long> failed = new ConcurrentSkipListSet<>();
   private final boolean trackFailures;
@@ -84,7 +87,7 @@ public final class Deleter implements AutoCloseable {
   }
 
   private void enqueue(List<Long> seqs) {
-    pending.addAll(seqs);
+    pending.add(seqs);
     long ticket = ++submitted;
     queued.addLast(
         executor.submit(
@@ -132,9 +135,16 @@ public final class Deleter implements AutoCloseable {
     return true;
   }
 
-  /** Rows whose DELETE has not committed yet (a live view; claims must skip them). */
+  /** Rows whose DELETE has not committed yet (a copy; claims must skip them). */
   public Collection<Long> pending() {
-    return Collections.unmodifiableSet(pending);
+    if (pending.isEmpty()) {
+      return List.of();
+    }
+    List<Long> out = new ArrayList<>();
+    for (List<Long> batch : pending) {
+      out.addAll(batch);
+    }
+    return out;
   }
 
   /** Waits until every queued DELETE has committed or failed. */
@@ -168,7 +178,7 @@ public final class Deleter implements AutoCloseable {
           onFailure);
       return false;
     } finally {
-      seqs.forEach(pending::remove);
+      pending.removeIf(b -> b == seqs); // by identity: two batches never share a list
     }
   }
 

@@ -10,10 +10,10 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import org.apache.kafka.clients.producer.Callback;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -56,6 +56,7 @@ public final class KafkaPublisher implements AutoCloseable {
   private final CeTime ceTime = new CeTime();
   private final ThreadLocal<Boolean> inSend = ThreadLocal.withInitial(() -> false);
   private Generation generation;
+  private volatile Consumer<Batch> onSettled = b -> {};
 
   /**
    * @param kafka user producer settings (without the {@code kafka.} prefix)
@@ -113,6 +114,15 @@ public final class KafkaPublisher implements AutoCloseable {
     return Duration.ofMillis(Math.min(5_000, sendTimeout.toMillis() / 3));
   }
 
+  /**
+   * What to do once per batch when its last record is acknowledged or failed (on the producer's I/O
+   * thread, or on the sending thread when nothing was sent): the relays count and time what was
+   * published there, per batch instead of per record.
+   */
+  public void onSettled(Consumer<Batch> listener) {
+    this.onSettled = listener;
+  }
+
   /** The effective producer settings. */
   public Map<String, Object> producerProperties() {
     return props;
@@ -134,90 +144,106 @@ public final class KafkaPublisher implements AutoCloseable {
    */
   public Batch send(List<OutboxRow> rows, Set<String> blocked, long deadlineNanos) {
     Generation gen = generation();
-    List<Outcome> outcomes = new ArrayList<>(rows.size());
-    AtomicInteger unsettled = new AtomicInteger(); // sent rows whose future is not complete
+    Batch batch = new Batch(rows, settleLimitNanos, onSettled);
     boolean abortRest = false;
-    Set<String> unavailableTopics = new HashSet<>();
-    for (OutboxRow row : rows) {
+    Set<String> unavailableTopics = null;
+    for (int i = 0; i < rows.size(); i++) {
+      OutboxRow row = rows.get(i);
       // the ordering key is built only when a key may be blocked (it is a string concatenation)
       String ok = blocked.isEmpty() ? null : row.orderingKey();
       if (!abortRest && deadlineNanos != Long.MAX_VALUE && System.nanoTime() - deadlineNanos > 0) {
         abortRest = true;
       }
-      if (abortRest || gen.broken || unavailableTopics.contains(row.topic())) {
-        outcomes.add(Outcome.notSent(row));
+      if (abortRest
+          || gen.broken
+          || (unavailableTopics != null && unavailableTopics.contains(row.topic()))) {
+        batch.kinds[i] = Batch.NOT_SENT;
         continue;
       }
       if (ok != null && blocked.contains(ok)) {
-        outcomes.add(Outcome.held(row));
+        batch.kinds[i] = Batch.HELD;
         continue;
       }
       ProducerRecord<byte[], byte[]> record;
       try {
         record = toRecord(row);
       } catch (RuntimeException e) {
-        outcomes.add(Outcome.rejected(row, e));
+        batch.reject(i, e);
         if (row.key() != null) {
           blocked.add(row.orderingKey());
         }
         continue;
       }
-      CompletableFuture<RecordMetadata> f = new CompletableFuture<>();
-      unsettled.incrementAndGet();
+      batch.kinds[i] = Batch.SENT;
+      batch.unsettled.incrementAndGet();
+      Ack ack = new Ack(batch, i, gen);
       inSend.set(true);
       try {
-        gen.producer.send(
-            record,
-            (md, ex) -> {
-              if (ex == null) {
-                if (f.complete(md)) {
-                  unsettled.decrementAndGet();
-                }
-                return;
-              }
-              if (!inSend.get()) {
-                // failed after leaving the client: stop every later write at once
-                gen.broken = true;
-                gen.producer.close(Duration.ZERO);
-              }
-              if (f.completeExceptionally(ex)) {
-                unsettled.decrementAndGet();
-              }
-            });
+        gen.producer.send(record, ack);
       } catch (RuntimeException e) {
-        if (f.completeExceptionally(e)) {
-          unsettled.decrementAndGet();
-        }
+        ack.settle(e);
       } finally {
         inSend.set(false);
       }
-      if (f.isCompletedExceptionally()) {
-        Throwable cause = causeOf(f);
-        if (isPermanent(cause)) {
-          outcomes.add(Outcome.rejected(row, cause));
-          if (row.key() != null) {
-            blocked.add(row.orderingKey());
-          }
-        } else if (cause instanceof TimeoutException) {
-          // not accepted within max.block.ms, typically no metadata for this topic (a missing
-          // topic the broker does not create, or no broker at all): the record never left the
-          // client, so the producer stays usable. Later rows of this topic are not tried in this
-          // batch (each would block as long); other topics go on, so the failure counts as an
-          // attempt when they are acknowledged and a topic that never appears is dead-lettered
-          // after relay.retry.max.attempts instead of stalling every batch.
-          outcomes.add(Outcome.sent(row, f));
-          unavailableTopics.add(row.topic());
-        } else {
-          // the client cannot send at all right now (closed): stop this batch
-          outcomes.add(Outcome.sent(row, f));
-          abortRest = true;
-          gen.broken = true;
-        }
+      Throwable cause = batch.errors == null ? null : batch.errors[i];
+      if (cause == null) {
         continue;
       }
-      outcomes.add(Outcome.sent(row, f));
+      // failed within send(): the record never left the client
+      if (isPermanent(cause)) {
+        batch.kinds[i] = Batch.REJECTED;
+        if (row.key() != null) {
+          blocked.add(row.orderingKey());
+        }
+      } else if (cause instanceof TimeoutException) {
+        // not accepted within max.block.ms, typically no metadata for this topic (a missing
+        // topic the broker does not create, or no broker at all): the record never left the
+        // client, so the producer stays usable. Later rows of this topic are not tried in this
+        // batch (each would block as long); other topics go on, so the failure counts as an
+        // attempt when they are acknowledged and a topic that never appears is dead-lettered
+        // after relay.retry.max.attempts instead of stalling every batch.
+        if (unavailableTopics == null) {
+          unavailableTopics = new HashSet<>();
+        }
+        unavailableTopics.add(row.topic());
+      } else {
+        // the client cannot send at all right now (closed): stop this batch
+        abortRest = true;
+        gen.broken = true;
+      }
     }
-    return new Batch(outcomes, unsettled, settleLimitNanos);
+    batch.sendDone();
+    return batch;
+  }
+
+  /**
+   * The acknowledgement of one record: settles its slot of the batch. One small object per record
+   * is all the send path allocates besides the record itself; metrics are taken per batch.
+   */
+  private final class Ack implements Callback {
+    private final Batch batch;
+    private final int index;
+    private final Generation gen;
+
+    Ack(Batch batch, int index, Generation gen) {
+      this.batch = batch;
+      this.index = index;
+      this.gen = gen;
+    }
+
+    @Override
+    public void onCompletion(RecordMetadata metadata, Exception exception) {
+      if (exception != null && !inSend.get()) {
+        // failed after leaving the client: stop every later write at once
+        gen.broken = true;
+        gen.producer.close(Duration.ZERO);
+      }
+      settle(exception);
+    }
+
+    void settle(Throwable exception) {
+      batch.settle(index, exception);
+    }
   }
 
   /** Whether an error is about the message itself, so retrying it cannot help. */
@@ -307,18 +333,6 @@ public final class KafkaPublisher implements AutoCloseable {
     }
   }
 
-  private static Throwable causeOf(CompletableFuture<?> f) {
-    try {
-      f.get();
-      return null;
-    } catch (ExecutionException e) {
-      return e.getCause();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return e;
-    }
-  }
-
   /** One producer; broken after a failure that left the client. */
   private static final class Generation {
     final Producer<byte[], byte[]> producer;
@@ -347,16 +361,78 @@ public final class KafkaPublisher implements AutoCloseable {
     }
   }
 
-  /** The rows of one send, with their outcomes. */
+  /**
+   * The rows of one send with their outcomes, kept in arrays: a record's acknowledgement only
+   * writes its slot and counts down, and whoever waits is woken once, when the last one settles.
+   */
   public static final class Batch {
-    private final List<Outcome> outcomes;
-    private final AtomicInteger unsettled;
-    private final long settleBy;
+    static final byte SENT = 0;
+    static final byte HELD = 1;
+    static final byte REJECTED = 2;
+    static final byte NOT_SENT = 3;
+    private static final byte PENDING = 0;
+    private static final byte ACKED = 1;
+    private static final byte FAILED = 2;
 
-    Batch(List<Outcome> outcomes, AtomicInteger unsettled, long settleLimitNanos) {
-      this.outcomes = outcomes;
-      this.unsettled = unsettled;
+    private final List<OutboxRow> rows;
+    final byte[] kinds;
+    private final byte[] states;
+    volatile Throwable[] errors; // allocated at the first failure
+    // sent rows not settled yet, plus one while send() is still handing rows to the producer, so
+    // that the count reaches zero exactly once
+    final AtomicInteger unsettled = new AtomicInteger(1);
+    private final long settleBy;
+    private final Consumer<Batch> onSettled;
+    private volatile long settledAtMillis;
+
+    Batch(List<OutboxRow> rows, long settleLimitNanos, Consumer<Batch> onSettled) {
+      this.rows = rows;
+      this.kinds = new byte[rows.size()];
+      this.states = new byte[rows.size()];
       this.settleBy = System.nanoTime() + settleLimitNanos;
+      this.onSettled = onSettled;
+    }
+
+    void sendDone() {
+      countDown();
+    }
+
+    private synchronized Throwable[] errors() {
+      if (errors == null) {
+        errors = new Throwable[rows.size()];
+      }
+      return errors;
+    }
+
+    void reject(int i, Throwable e) {
+      kinds[i] = REJECTED;
+      errors()[i] = e;
+    }
+
+    void settle(int i, Throwable e) {
+      if (states[i] != PENDING) {
+        return;
+      }
+      if (e == null) {
+        states[i] = ACKED;
+      } else {
+        errors()[i] = e;
+        states[i] = FAILED;
+      }
+      countDown(); // the decrement publishes the slot to whoever reads unsettled afterwards
+    }
+
+    private void countDown() {
+      if (unsettled.decrementAndGet() == 0) {
+        settledAtMillis = System.currentTimeMillis();
+        try {
+          onSettled.accept(this);
+        } finally {
+          synchronized (this) {
+            notifyAll();
+          }
+        }
+      }
     }
 
     /** Whether every sent row is acknowledged or failed (does not wait). */
@@ -364,16 +440,106 @@ public final class KafkaPublisher implements AutoCloseable {
       return unsettled.get() == 0;
     }
 
-    /** Every row's outcome, in claim order. */
+    /** How many rows the batch holds. */
+    public int size() {
+      return rows.size();
+    }
+
+    /** The rows, in claim order. */
+    public List<OutboxRow> rows() {
+      return rows;
+    }
+
+    /** The row at {@code i}. */
+    public OutboxRow row(int i) {
+      return rows.get(i);
+    }
+
+    /** What happened to the row at {@code i} (read after {@link #await()}). */
+    public Outcome.Kind kind(int i) {
+      return switch (kinds[i]) {
+        case SENT -> Outcome.Kind.SENT;
+        case HELD -> Outcome.Kind.HELD;
+        case REJECTED -> Outcome.Kind.REJECTED;
+        default -> Outcome.Kind.NOT_SENT;
+      };
+    }
+
+    /** Whether the row at {@code i} was acknowledged (read after {@link #await()}). */
+    public boolean acked(int i) {
+      unsettled.get(); // a volatile read: the slots written before the count went down are seen
+      return kinds[i] == SENT && states[i] == ACKED;
+    }
+
+    /** The send failure or the rejection of the row at {@code i}; null otherwise. */
+    public Throwable failure(int i) {
+      if (kinds[i] == REJECTED || (kinds[i] == SENT && states[i] == FAILED)) {
+        Throwable[] e = errors;
+        return e == null ? null : e[i];
+      }
+      return null;
+    }
+
+    /** Whether every row was acknowledged (read after {@link #await()}). */
+    public boolean allAcked() {
+      unsettled.get();
+      for (int i = 0; i < kinds.length; i++) {
+        if (kinds[i] != SENT || states[i] != ACKED) {
+          return false;
+        }
+      }
+      return true;
+    }
+
+    /** Whether a row was refused or not sent, or a send failed already (does not wait). */
+    public boolean failedSoFar() {
+      for (int i = 0; i < kinds.length; i++) {
+        if (kinds[i] == REJECTED || kinds[i] == NOT_SENT) {
+          return true;
+        }
+      }
+      Throwable[] e = errors;
+      if (e != null) {
+        for (int i = 0; i < kinds.length; i++) {
+          if (kinds[i] == SENT && e[i] != null) {
+            return true;
+          }
+        }
+      }
+      return false;
+    }
+
+    /** Every row's outcome, in claim order (a view built on demand, for failure handling). */
     public List<Outcome> outcomes() {
-      return outcomes;
+      return new java.util.AbstractList<>() {
+        @Override
+        public Outcome get(int i) {
+          return new Outcome(row(i), kind(i), acked(i), failure(i));
+        }
+
+        @Override
+        public int size() {
+          return rows.size();
+        }
+      };
     }
 
     /** The sequence numbers of the rows, sent or not. */
     public List<Long> seqs() {
-      List<Long> out = new ArrayList<>(outcomes.size());
-      outcomes.forEach(o -> out.add(o.row().seq()));
+      List<Long> out = new ArrayList<>(rows.size());
+      for (OutboxRow r : rows) {
+        out.add(r.seq());
+      }
       return out;
+    }
+
+    /**
+     * When the last acknowledgement arrived ({@link System#currentTimeMillis()}); now if nothing
+     * was sent.
+     */
+    public long settledAtMillis() {
+      long t = settledAtMillis;
+      return t == 0 ? System.currentTimeMillis() : t;
     }
 
     /**
@@ -383,19 +549,22 @@ public final class KafkaPublisher implements AutoCloseable {
      *     delivery timeout: its I/O thread died, and nothing sent through it will ever complete
      */
     public void await() {
-      for (Outcome o : outcomes) {
-        if (o.future() != null) {
-          try {
-            o.future().get(Math.max(0, settleBy - System.nanoTime()), TimeUnit.NANOSECONDS);
-          } catch (ExecutionException e) {
-            // recorded in the outcome
-          } catch (java.util.concurrent.TimeoutException e) {
+      if (unsettled.get() == 0) {
+        return;
+      }
+      synchronized (this) {
+        while (unsettled.get() != 0) {
+          long left = settleBy - System.nanoTime();
+          if (left <= 0) {
             throw new ProducerStalledException(
                 "the Kafka producer did not complete a send within relay.send.timeout +"
                     + " kafka.max.block.ms + "
                     + SETTLE_MARGIN.toSeconds()
                     + "s; its I/O thread has stopped (see the log above for the error that"
                     + " stopped it)");
+          }
+          try {
+            TimeUnit.NANOSECONDS.timedWait(this, left);
           } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return;
@@ -409,45 +578,12 @@ public final class KafkaPublisher implements AutoCloseable {
    * What happened to one row.
    *
    * @param row the row
-   * @param kind sent (see the future), held (its key is blocked), rejected (before sending), not
-   *     sent (the producer stopped)
-   * @param future the acknowledgement, for sent rows
-   * @param error the rejection, for rejected rows
+   * @param kind sent, held (its key is blocked), rejected (before sending), not sent (the producer
+   *     stopped)
+   * @param acked whether a sent row was acknowledged
+   * @param failure the send failure of a sent row, or the rejection; null otherwise
    */
-  public record Outcome(
-      OutboxRow row, Kind kind, CompletableFuture<RecordMetadata> future, Throwable error) {
-    static Outcome sent(OutboxRow row, CompletableFuture<RecordMetadata> f) {
-      return new Outcome(row, Kind.SENT, f, null);
-    }
-
-    static Outcome held(OutboxRow row) {
-      return new Outcome(row, Kind.HELD, null, null);
-    }
-
-    static Outcome notSent(OutboxRow row) {
-      return new Outcome(row, Kind.NOT_SENT, null, null);
-    }
-
-    static Outcome rejected(OutboxRow row, Throwable e) {
-      return new Outcome(row, Kind.REJECTED, null, e);
-    }
-
-    /** Whether the row was acknowledged. */
-    public boolean acked() {
-      return kind == Kind.SENT && future.isDone() && !future.isCompletedExceptionally();
-    }
-
-    /** The send failure of a sent row, or the rejection; null otherwise. */
-    public Throwable failure() {
-      if (kind == Kind.REJECTED) {
-        return error;
-      }
-      if (kind == Kind.SENT && future.isCompletedExceptionally()) {
-        return causeOf(future);
-      }
-      return null;
-    }
-
+  public record Outcome(OutboxRow row, Kind kind, boolean acked, Throwable failure) {
     /** The kinds of outcome. */
     public enum Kind {
       /** Given to the producer. */

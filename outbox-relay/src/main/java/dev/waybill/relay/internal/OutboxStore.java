@@ -11,7 +11,6 @@ import java.sql.Statement;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Optional;
 import java.util.StringJoiner;
@@ -23,7 +22,7 @@ import javax.sql.DataSource;
  * names and numbers produced here are spliced into SQL. Not API.
  */
 public final class OutboxStore {
-  private static final int IN_LIST_CHUNK = 1000;
+  private static final Long[] NO_SEQS = new Long[0];
   private static final long BACKLOG_COST_FACTOR = 50;
   // The claim's right plan is always a walk of the primary key in seq order that stops at the
   // limit. Without fresh statistics (a backlog that just arrived; autovacuum behind) the planner
@@ -49,6 +48,12 @@ public final class OutboxStore {
       "SET LOCAL jit = off; SET LOCAL plan_cache_mode = force_custom_plan;"
           + " SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off;"
           + " SET LOCAL enable_sort = off";
+  // The same for a connection that only claims (ClaimThread's): set once, so that each claim is
+  // one round trip. The plan is generic and cached: a claim's exclusion array is empty or short
+  // there (the claim goes on after the last claimed seq), so planning it once is right.
+  private static final String SESSION_SETTINGS =
+      "SET jit = off; SET plan_cache_mode = force_generic_plan; SET enable_seqscan = off;"
+          + " SET enable_bitmapscan = off; SET enable_sort = off";
 
   private final DataSource dataSource;
   private final Dialect dialect;
@@ -71,10 +76,11 @@ public final class OutboxStore {
     this.tables = tables;
     this.outbox = tables.outboxTable().sql();
     this.deadLetters = tables.deadLetterTable().sql();
-    String all = claimHead(fullColumns()) + " AND o.seq <> ALL(?)" + claimTail() + "?";
+    String all =
+        claimHead(fullColumns()) + " AND o.seq > ? AND o.seq <> ALL(?)" + claimTail() + "?";
     String byShard =
         claimHead(fullColumns())
-            + " AND o.seq <> ALL(?) AND MOD(COALESCE(o.shard, o.seq), ?) = ANY(?)"
+            + " AND o.seq > ? AND o.seq <> ALL(?) AND MOD(COALESCE(o.shard, o.seq), ?) = ANY(?)"
             + claimTail()
             + "?";
     this.claimAllSql = withinBytes(all, "?");
@@ -105,7 +111,9 @@ public final class OutboxStore {
    * jit = off} (the claim is a small indexed query that JIT compilation only slows down) and {@code
    * plan_cache_mode = force_custom_plan} (so the exclusion array is a constant the executor can
    * hash, instead of a parameter compared element by element). Other databases get the numbers
-   * spliced into the SQL text.
+   * spliced into the SQL text. The polling relay claims through {@link #claimOn} on a connection of
+   * its own instead, one round trip per claim, after the last seq it claimed, so that its exclusion
+   * array is empty or short and its plan generic.
    */
   public List<OutboxRow> claim(
       int shardCount,
@@ -114,8 +122,80 @@ public final class OutboxStore {
       int limit,
       long maxBytes)
       throws SQLException {
+    return claim(shardCount, ownedShards, 0, exclude, limit, maxBytes);
+  }
+
+  /**
+   * As {@link #claim(int, Collection, Collection, int, long)}, but only rows after {@code afterSeq}
+   * (0: from the start), on a connection of the pool.
+   */
+  public List<OutboxRow> claim(
+      int shardCount,
+      Collection<Integer> ownedShards,
+      long afterSeq,
+      Collection<Long> exclude,
+      int limit,
+      long maxBytes)
+      throws SQLException {
+    try (Connection c = dataSource.getConnection()) {
+      if (dialect.supportsArrayParameters()) {
+        c.setAutoCommit(false);
+        try {
+          try (Statement st = c.createStatement()) {
+            st.execute(PLANNER_SETTINGS);
+          }
+          List<OutboxRow> rows =
+              claimOn(c, shardCount, ownedShards, afterSeq, exclude, limit, maxBytes);
+          c.commit();
+          return rows;
+        } catch (SQLException | RuntimeException e) {
+          c.rollback();
+          throw e;
+        } finally {
+          c.setAutoCommit(true);
+        }
+      }
+      return claimOn(c, shardCount, ownedShards, afterSeq, exclude, limit, maxBytes);
+    }
+  }
+
+  /**
+   * Prepares a connection that will only claim ({@link #claimOn}): on PostgreSQL, sets the claim's
+   * planner settings for the session once, so that each claim is a single round trip.
+   */
+  public void prepareClaimSession(Connection c) throws SQLException {
+    c.setAutoCommit(true);
     if (dialect.supportsArrayParameters()) {
-      return claimWithArrays(shardCount, ownedShards, exclude, limit, maxBytes);
+      try (Statement st = c.createStatement()) {
+        st.execute(SESSION_SETTINGS);
+      }
+    }
+  }
+
+  /** Undoes {@link #prepareClaimSession} before the connection goes back to its pool. */
+  public void endClaimSession(Connection c) throws SQLException {
+    if (dialect.supportsArrayParameters()) {
+      try (Statement st = c.createStatement()) {
+        st.execute("RESET ALL");
+      }
+    }
+  }
+
+  /**
+   * The claim as one statement on {@code c} (auto-commit), after {@code afterSeq}; on PostgreSQL
+   * {@code c} has the planner settings of {@link #prepareClaimSession} or of a transaction.
+   */
+  public List<OutboxRow> claimOn(
+      Connection c,
+      int shardCount,
+      Collection<Integer> ownedShards,
+      long afterSeq,
+      Collection<Long> exclude,
+      int limit,
+      long maxBytes)
+      throws SQLException {
+    if (dialect.supportsArrayParameters()) {
+      return claimWithArrays(c, shardCount, ownedShards, afterSeq, exclude, limit, maxBytes);
     }
     // MySQL would copy every claimed payload into the derived table's temporary table: there the
     // claim takes seqs and sizes first and joins the rows of the prefix that fits back by primary
@@ -134,6 +214,9 @@ public final class OutboxStore {
     if (!exclude.isEmpty()) {
       claim.append(" AND o.seq NOT IN ").append(numbers(exclude));
     }
+    if (afterSeq > 0) {
+      claim.append(" AND o.seq > ").append(afterSeq);
+    }
     claim.append(claimTail()).append(limit);
     String sql =
         sizesFirst
@@ -149,61 +232,48 @@ public final class OutboxStore {
                 + maxBytes
                 + ") ORDER BY seq"
             : withinBytes(claim.toString(), Long.toString(maxBytes));
-    try (Connection c = dataSource.getConnection();
-        Statement st = c.createStatement();
+    try (Statement st = c.createStatement();
         ResultSet rs = st.executeQuery(sql)) {
       return readRows(rs, limit);
     }
   }
 
   private List<OutboxRow> claimWithArrays(
+      Connection c,
       int shardCount,
       Collection<Integer> ownedShards,
+      long afterSeq,
       Collection<Long> exclude,
       int limit,
       long maxBytes)
       throws SQLException {
-    try (Connection c = dataSource.getConnection()) {
-      c.setAutoCommit(false);
-      try {
-        try (Statement st = c.createStatement()) {
-          st.execute(PLANNER_SETTINGS);
+    Long[] excludedSeqs = exclude.isEmpty() ? NO_SEQS : exclude.toArray(new Long[0]);
+    Array excluded = c.createArrayOf("bigint", excludedSeqs);
+    if (ownedShards == null) {
+      try (PreparedStatement st = c.prepareStatement(claimAllSql)) {
+        st.setLong(1, afterSeq);
+        st.setArray(2, excluded);
+        st.setInt(3, limit);
+        st.setLong(4, maxBytes);
+        try (ResultSet rs = st.executeQuery()) {
+          return readRows(rs, limit);
         }
-        Array excluded = c.createArrayOf("bigint", exclude.toArray(new Long[0]));
-        List<OutboxRow> rows;
-        if (ownedShards == null) {
-          try (PreparedStatement st = c.prepareStatement(claimAllSql)) {
-            st.setArray(1, excluded);
-            st.setInt(2, limit);
-            st.setLong(3, maxBytes);
-            try (ResultSet rs = st.executeQuery()) {
-              rows = readRows(rs, limit);
-            }
-          }
-        } else {
-          Long[] shards = new Long[ownedShards.size()];
-          int k = 0;
-          for (Integer shard : ownedShards) {
-            shards[k++] = shard.longValue();
-          }
-          try (PreparedStatement st = c.prepareStatement(claimShardsSql)) {
-            st.setArray(1, excluded);
-            st.setLong(2, shardCount);
-            st.setArray(3, c.createArrayOf("bigint", shards));
-            st.setInt(4, limit);
-            st.setLong(5, maxBytes);
-            try (ResultSet rs = st.executeQuery()) {
-              rows = readRows(rs, limit);
-            }
-          }
-        }
-        c.commit();
-        return rows;
-      } catch (SQLException | RuntimeException e) {
-        c.rollback();
-        throw e;
-      } finally {
-        c.setAutoCommit(true);
+      }
+    }
+    Long[] shards = new Long[ownedShards.size()];
+    int k = 0;
+    for (Integer shard : ownedShards) {
+      shards[k++] = shard.longValue();
+    }
+    try (PreparedStatement st = c.prepareStatement(claimShardsSql)) {
+      st.setLong(1, afterSeq);
+      st.setArray(2, excluded);
+      st.setLong(3, shardCount);
+      st.setArray(4, c.createArrayOf("bigint", shards));
+      st.setInt(5, limit);
+      st.setLong(6, maxBytes);
+      try (ResultSet rs = st.executeQuery()) {
+        return readRows(rs, limit);
       }
     }
   }
@@ -240,8 +310,15 @@ public final class OutboxStore {
         + ")";
   }
 
+  /**
+   * The parked-key test and the order. Whether any key is parked at all is an uncorrelated
+   * sub-query, evaluated once per claim; only when one is, each keyed row is probed (an OR is
+   * evaluated left to right and stops at the first true term).
+   */
   private String claimTail() {
     return " AND (o.msg_key IS NULL OR NOT EXISTS (SELECT 1 FROM "
+        + deadLetters
+        + " p WHERE p.parks_key = TRUE) OR NOT EXISTS (SELECT 1 FROM "
         + deadLetters
         + " d WHERE d.parks_key = TRUE AND d.topic = o.topic AND d.msg_key = o.msg_key))"
         + " ORDER BY o.seq LIMIT ";
@@ -301,8 +378,8 @@ public final class OutboxStore {
   }
 
   /**
-   * Deletes published rows in one transaction: one {@code seq = ANY(?)} statement on PostgreSQL,
-   * statements of at most 1000 numbers elsewhere.
+   * Deletes published rows with one statement: {@code seq = ANY(?)} on PostgreSQL, an {@code IN}
+   * list elsewhere.
    */
   public void delete(Collection<Long> seqs) throws SQLException {
     if (seqs.isEmpty()) {
@@ -316,31 +393,8 @@ public final class OutboxStore {
         }
         return;
       }
-      boolean chunked = seqs.size() > IN_LIST_CHUNK;
-      if (chunked) {
-        c.setAutoCommit(false);
-      }
       try (Statement st = c.createStatement()) {
-        Iterator<Long> it = seqs.iterator();
-        while (it.hasNext()) {
-          List<Long> chunk = new ArrayList<>(Math.min(IN_LIST_CHUNK, seqs.size()));
-          while (it.hasNext() && chunk.size() < IN_LIST_CHUNK) {
-            chunk.add(it.next());
-          }
-          st.executeUpdate("DELETE FROM " + outbox + " WHERE seq IN " + numbers(chunk));
-        }
-        if (chunked) {
-          c.commit();
-        }
-      } catch (SQLException | RuntimeException e) {
-        if (chunked) {
-          c.rollback();
-        }
-        throw e;
-      } finally {
-        if (chunked) {
-          c.setAutoCommit(true);
-        }
+        st.executeUpdate("DELETE FROM " + outbox + " WHERE seq IN " + numbers(seqs));
       }
     }
   }

@@ -8,6 +8,7 @@ import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -155,11 +156,28 @@ public final class RelayMetrics implements LeaseManager.Listener {
         .register(registry);
   }
 
-  /** Records an acknowledged message. */
-  public void published(Instant createdAt, Instant ackedAt) {
-    published.increment();
-    long ms = Math.max(0, Duration.between(createdAt, ackedAt).toMillis());
-    latency.record(Duration.ofMillis(ms));
+  /**
+   * Records the acknowledged rows of a settled batch: one counter increment, and each row's latency
+   * from its write to the batch's last acknowledgement (the records of a batch are acknowledged
+   * within a few milliseconds of each other). Called on the relay's loop, not on the producer's I/O
+   * thread.
+   *
+   * @return how many rows were acknowledged
+   */
+  public int published(KafkaPublisher.Batch batch) {
+    long at = batch.settledAtMillis();
+    int n = 0;
+    for (int i = 0; i < batch.size(); i++) {
+      if (batch.acked(i)) {
+        n++;
+        long ms = at - batch.row(i).createdAt().toEpochMilli();
+        latency.record(Math.max(0, ms), TimeUnit.MILLISECONDS);
+      }
+    }
+    if (n > 0) {
+      published.increment(n);
+    }
+    return n;
   }
 
   /** Updates the backlog gauges. */
