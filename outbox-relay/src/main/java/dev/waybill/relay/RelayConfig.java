@@ -224,9 +224,13 @@ public record RelayConfig(
 
   /** {@code http.host}. */
   public static final Setting<String> HTTP_HOST =
-      Setting.string(
+      Setting.text(
           "http.host",
           DEFAULT_HTTP_HOST,
+          h ->
+              h.matches("[A-Za-z0-9.:%_-]{1,253}")
+                  ? null
+                  : "expected an IP address or host name, e.g. 0.0.0.0 or 127.0.0.1",
           "Address http.port is bound to: 0.0.0.0 every IPv4 interface (what Kubernetes probes"
               + " and Prometheus need), :: every interface, 127.0.0.1 this machine only, or one"
               + " interface's address or host name.");
@@ -251,9 +255,10 @@ public record RelayConfig(
 
   /** {@code relay.cdc.slot}. */
   public static final Setting<String> CDC_SLOT =
-      Setting.string(
+      Setting.text(
           "relay.cdc.slot",
           CdcConfig.DEFAULT_SLOT,
+          s -> refusal(() -> LogicalDecodingSql.checkSlotName(s, "relay.cdc.slot")),
           "CDC: the logical replication slot (pgoutput) to read; lower-case letters, digits and"
               + " underscores. Unique per outbox in the PostgreSQL cluster; all relays of one"
               + " outbox share it (one reads, the others stand by).");
@@ -294,14 +299,25 @@ public record RelayConfig(
 
   /** {@code relay.cdc.decoding.memory}. */
   public static final Setting<String> CDC_DECODING_MEMORY =
-      Setting.string(
+      Setting.text(
           "relay.cdc.decoding.memory",
           CdcConfig.DEFAULT_DECODING_MEMORY,
+          m -> refusal(() -> CdcConfig.checkDecodingMemory(m)),
           "CDC: logical_decoding_work_mem of the relay's WAL sender session, the memory in which"
               + " PostgreSQL decodes a transaction before spilling it to disk (server default"
               + " 64MB). Only large transactions use it; decoding a bulk transaction that spills is"
               + " about 2.5 times slower (docs/cdc.md). A size in kB, MB or GB, or 'server' to"
               + " keep the server's setting.");
+
+  /** The message of the exception {@code check} throws, or null when it throws none. */
+  private static String refusal(Runnable check) {
+    try {
+      check.run();
+      return null;
+    } catch (RuntimeException e) {
+      return e.getMessage();
+    }
+  }
 
   /** Every relay-specific setting, in documentation order. */
   public static final List<Setting<?>> SETTINGS =
@@ -466,12 +482,7 @@ public record RelayConfig(
               HeapBudget.maxHeap(),
               HeapBudget.producerBuffer(kafka)));
     }
-    if (!httpHost.matches("[A-Za-z0-9.:%_-]{1,253}")) {
-      problems.add(
-          "'"
-              + httpHost
-              + "' → http.host → expected an IP address or host name, e.g. 0.0.0.0 or 127.0.0.1");
-    }
+    HTTP_HOST.problemWith(httpHost).ifPresent(p -> problems.add(p.text()));
     if (instanceId.isBlank() || instanceId.length() > 200) {
       problems.add("'" + instanceId + "' → relay.instance.id → expected 1 to 200 characters");
     }
@@ -581,20 +592,6 @@ public record RelayConfig(
     Duration heartbeat = r.get(CDC_HEARTBEAT_INTERVAL);
     Duration standby = r.get(CDC_STANDBY_INTERVAL);
     String decodingMemory = r.get(CDC_DECODING_MEMORY);
-    if (decodingMemory != null) {
-      try {
-        CdcConfig.checkDecodingMemory(decodingMemory.trim());
-      } catch (IllegalArgumentException e) {
-        r.problem("'" + decodingMemory + "' → relay.cdc.decoding.memory → " + e.getMessage());
-      }
-    }
-    if (slot != null) {
-      try {
-        LogicalDecodingSql.checkSlotName(slot.trim(), "relay.cdc.slot");
-      } catch (RuntimeException e) {
-        r.problem("'" + slot + "' → relay.cdc.slot → " + e.getMessage());
-      }
-    }
     if (publication != null && publication.schema().isPresent()) {
       r.problem(
           "'"

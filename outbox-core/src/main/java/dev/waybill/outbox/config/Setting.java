@@ -165,6 +165,32 @@ public final class Setting<T> {
   }
 
   /**
+   * A text setting with a check of its own, e.g. a name with a fixed form; the value is trimmed.
+   *
+   * @param key the dotted key
+   * @param defaultValue the value when none is given, or null to make the setting required
+   * @param check returns why a (trimmed, non-blank) value is refused, or null when it is fine
+   * @param doc what the setting does, shown in the configuration table
+   * @return the declaration; immutable
+   */
+  public static Setting<String> text(
+      String key, String defaultValue, Function<String, String> check, String doc) {
+    return new Setting<>(
+        key,
+        Kind.STRING,
+        "string",
+        defaultValue,
+        doc,
+        String::trim,
+        s -> s == null || s.isBlank() ? "must not be blank" : check.apply(s),
+        s -> s,
+        null,
+        null,
+        List.of(),
+        List.of());
+  }
+
+  /**
    * A text setting that may be empty (empty means "not set").
    *
    * @param key the dotted key

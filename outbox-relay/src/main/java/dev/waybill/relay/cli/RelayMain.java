@@ -150,14 +150,6 @@ public final class RelayMain implements Callable<Integer> {
     Integer shards = r.get(RelayConfig.SHARDS);
     RelayConfig.RelayMode mode = r.get(RelayConfig.MODE);
     String slot = r.get(RelayConfig.CDC_SLOT);
-    if (slot != null) {
-      slot = slot.trim();
-      try {
-        LogicalDecodingSql.checkSlotName(slot, "relay.cdc.slot");
-      } catch (RuntimeException e) {
-        r.problem("'" + slot + "' → relay.cdc.slot → " + e.getMessage());
-      }
-    }
     r.finish();
     return new DatabaseAndOutbox(db, outbox, shards, mode, slot);
   }
