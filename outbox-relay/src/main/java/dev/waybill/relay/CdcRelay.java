@@ -7,8 +7,8 @@ import dev.waybill.outbox.dialect.Dialect;
 import dev.waybill.outbox.dialect.LogicalDecodingSql;
 import dev.waybill.outbox.internal.Json;
 import dev.waybill.outbox.jdbc.DatabaseConnectionException;
+import dev.waybill.outbox.schema.SchemaCheck;
 import dev.waybill.outbox.schema.SchemaComponent;
-import dev.waybill.outbox.schema.SchemaMigrator;
 import dev.waybill.outbox.schema.TableNames;
 import dev.waybill.outbox.wire.LogicalMessageFormat;
 import dev.waybill.relay.internal.CdcDeadLetters;
@@ -167,24 +167,8 @@ final class CdcRelay implements Relay {
                                 + ": relay.mode=cdc needs PostgreSQL (logical decoding); use"
                                 + " relay.mode=polling")));
     tables = config.outbox().tables();
-    int version =
-        SchemaMigrator.builder()
-            .dataSource(dataSource)
-            .dialect(dialect)
-            .tables(tables)
-            .build()
-            .currentVersion();
-    int needed = SchemaComponent.outbox().latestVersion();
-    if (version < needed) {
-      throw new WaybillException(
-          "relay "
-              + config.instanceId()
-              + ": the outbox schema is at version "
-              + version
-              + ", the relay needs "
-              + needed
-              + ". Apply it first: java -jar outbox-relay.jar migrate (or SchemaMigrator).");
-    }
+    SchemaCheck.requireCurrent(
+        dataSource, dialect, tables, SchemaComponent.outbox(), "relay " + config.instanceId());
     kafkaHealth.checkCredentials();
     String[] conn = replicationLogin();
     slot =

@@ -4,8 +4,8 @@ import dev.waybill.outbox.WaybillException;
 import dev.waybill.outbox.dialect.Dialect;
 import dev.waybill.outbox.jdbc.DatabaseConnectionException;
 import dev.waybill.outbox.jdbc.SqlIdentifier;
+import dev.waybill.outbox.schema.SchemaCheck;
 import dev.waybill.outbox.schema.SchemaComponent;
-import dev.waybill.outbox.schema.SchemaMigrator;
 import dev.waybill.relay.internal.Deleter;
 import dev.waybill.relay.internal.FatalError;
 import dev.waybill.relay.internal.KafkaHealthCheck;
@@ -106,24 +106,12 @@ final class PollingRelay implements Relay {
       throw new WaybillException(
           "relay " + config.instanceId() + ": " + DatabaseConnectionException.describe(e), e);
     }
-    int version =
-        SchemaMigrator.builder()
-            .dataSource(dataSource)
-            .dialect(dialect)
-            .tables(config.outbox().tables())
-            .build()
-            .currentVersion();
-    int needed = SchemaComponent.outbox().latestVersion();
-    if (version < needed) {
-      throw new WaybillException(
-          "relay "
-              + config.instanceId()
-              + ": the outbox schema is at version "
-              + version
-              + ", the relay needs "
-              + needed
-              + ". Apply it first: java -jar outbox-relay.jar migrate (or SchemaMigrator).");
-    }
+    SchemaCheck.requireCurrent(
+        dataSource,
+        dialect,
+        config.outbox().tables(),
+        SchemaComponent.outbox(),
+        "relay " + config.instanceId());
     kafkaHealth.checkCredentials();
     store = new OutboxStore(dataSource, dialect, config.outbox().tables());
     deleter = new Deleter(store, config.instanceId(), "they will be published again");

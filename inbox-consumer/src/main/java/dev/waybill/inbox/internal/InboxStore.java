@@ -2,9 +2,12 @@ package dev.waybill.inbox.internal;
 
 import dev.waybill.inbox.InboxConfig;
 import dev.waybill.inbox.InboxException;
+import dev.waybill.outbox.WaybillException;
 import dev.waybill.outbox.dialect.Dialect;
 import dev.waybill.outbox.jdbc.DatabaseConnectionException;
 import dev.waybill.outbox.jdbc.SqlIdentifier;
+import dev.waybill.outbox.schema.SchemaCheck;
+import dev.waybill.outbox.schema.SchemaComponent;
 import dev.waybill.outbox.schema.TableNames;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -278,12 +281,16 @@ public final class InboxStore {
   }
 
   /**
-   * Checks that the inbox tables exist.
+   * Checks that the inbox tables are usable by this role and have the structure the consumer needs,
+   * however they were created (Waybill's migrator, Flyway, Liquibase).
    *
-   * @throws InboxException naming the table and how to create it
+   * @throws InboxException naming the table (or every missing column and index) and how to create
+   *     it
    */
   public void checkTables(DataSource dataSource) {
+    Dialect dialect;
     try (Connection c = dataSource.getConnection()) {
+      dialect = dialect(c);
       for (SqlIdentifier t : List.of(inboxTable, parkedTable)) {
         try (Statement st = c.createStatement()) {
           st.executeQuery("SELECT 1 FROM " + t.sql() + " WHERE 1 = 0").close();
@@ -300,6 +307,11 @@ public final class InboxStore {
       }
     } catch (SQLException e) {
       throw new InboxException("inbox consumer: " + DatabaseConnectionException.describe(e), e);
+    }
+    try {
+      SchemaCheck.verify(dataSource, dialect, tables, SchemaComponent.inbox());
+    } catch (WaybillException e) {
+      throw new InboxException("inbox consumer: " + e.getMessage(), e);
     }
   }
 

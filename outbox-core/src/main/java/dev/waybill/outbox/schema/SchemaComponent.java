@@ -50,12 +50,13 @@ public record SchemaComponent(String name, List<Migration> migrations) {
   /**
    * The inbox consumer's tables: the inbox ({@code ${inbox_table}}, one row per handled message and
    * consumer group) and its parked keys ({@code ${inbox_table}_parked}, ordered mode). Migrate with
-   * {@code SchemaMigrator.builder().component(SchemaComponent.inbox())}.
+   * {@code SchemaMigrator.builder().component(SchemaComponent.inbox())}. Its script is file {@code
+   * V3}: the file versions of all components form one sequence (see {@link Migration}).
    *
    * @return the inbox component
    */
   public static SchemaComponent inbox() {
-    return new SchemaComponent("inbox", List.of(new Migration(1, "create inbox table")));
+    return new SchemaComponent("inbox", List.of(new Migration(1, "create inbox table", 3)));
   }
 
   /**

@@ -2,6 +2,7 @@ package dev.waybill.outbox.schema;
 
 import dev.waybill.outbox.dialect.Dialect;
 import dev.waybill.outbox.internal.SqlScripts;
+import dev.waybill.outbox.jdbc.SqlIdentifier;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -15,7 +16,6 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -133,6 +133,37 @@ public final class SchemaMigrator {
     }
     Map<Integer, String> applied = applied(c);
     int from = applied.keySet().stream().mapToInt(Integer::intValue).max().orElse(0);
+    if (from == 0 && SchemaCheck.problems(c, dialect, tables, component).isEmpty()) {
+      LOG.info(
+          "component '{}' has no rows in {} but its tables have the structure of version {}"
+              + " (applied by Flyway, Liquibase or by hand?): nothing to do",
+          component.name(),
+          tables.historyTable().sql(),
+          component.latestVersion());
+      return new MigrationResult(
+          component.name(), component.latestVersion(), component.latestVersion(), List.of());
+    }
+    if (from > 0 && applied.size() == from) {
+      List<SqlIdentifier> missing = SchemaCheck.missingTables(c, dialect, tables, component);
+      if (!missing.isEmpty()) {
+        throw new MigrationException(
+            "component '"
+                + component.name()
+                + "' is recorded at version "
+                + from
+                + " in "
+                + tables.historyTable().sql()
+                + ", yet table(s) "
+                + missing
+                + " do not exist. Either these tables were dropped (delete the '"
+                + component.name()
+                + "' rows of the history table, then migrate again), or the history belongs to"
+                + " other tables of this schema: Waybill keeps one "
+                + component.name()
+                + " per schema (its relay tables are shared), so put a second one in a schema"
+                + " of its own (outbox.schema / TableNames.withSchema)");
+      }
+    }
     List<Integer> done = new ArrayList<>();
     String user = c.getMetaData().getUserName();
     for (Migration m : component.migrations()) {
@@ -272,18 +303,7 @@ public final class SchemaMigrator {
   }
 
   private Map<String, String> placeholders() {
-    Map<String, String> p = new LinkedHashMap<>();
-    p.put("outbox_table", tables.outboxTable().sql());
-    p.put("outbox_name", tables.outbox());
-    p.put("dead_letter_table", tables.deadLetterTable().sql());
-    p.put("dead_letter_name", tables.deadLetters());
-    p.put("lease_table", tables.leaseTable().sql());
-    p.put("lease_name", tables.leases());
-    p.put("relay_table", tables.relayTable().sql());
-    p.put("relay_name", tables.relays());
-    p.put("inbox_table", tables.inboxTable().sql());
-    p.put("inbox_name", tables.inbox());
-    return p;
+    return SchemaScripts.placeholders(tables);
   }
 
   private static boolean isMissingTable(SQLException e) {

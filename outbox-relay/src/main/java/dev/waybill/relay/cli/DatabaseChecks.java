@@ -6,8 +6,10 @@ import dev.waybill.outbox.dialect.Dialect;
 import dev.waybill.outbox.jdbc.DataSources;
 import dev.waybill.outbox.jdbc.DatabaseConnectionException;
 import dev.waybill.outbox.jdbc.SqlIdentifier;
+import dev.waybill.outbox.schema.SchemaCheck;
 import dev.waybill.outbox.schema.SchemaComponent;
 import dev.waybill.outbox.schema.SchemaMigrator;
+import dev.waybill.outbox.schema.SchemaScripts;
 import dev.waybill.outbox.schema.TableNames;
 import dev.waybill.relay.RelayConfig;
 import java.sql.Connection;
@@ -98,13 +100,30 @@ final class DatabaseChecks {
               .build()
               .currentVersion();
       if (version == 0) {
-        out.add(
-            DoctorCheck.failed(
-                GROUP,
-                "schema version",
-                "no outbox schema version is recorded in " + tables.historyTable().sql(),
-                "apply the schema: outbox-relay migrate (or the scripts under"
-                    + " db/waybill/outbox/ with Flyway or Liquibase)"));
+        List<String> problems = SchemaCheck.problems(ds, dialect, tables, SchemaComponent.outbox());
+        if (problems.isEmpty()) {
+          out.add(
+              DoctorCheck.ok(
+                  GROUP,
+                  "schema version",
+                  "no version recorded in "
+                      + tables.historyTable().sql()
+                      + "; the tables have the structure of version "
+                      + latest
+                      + " (applied by Flyway, Liquibase or by hand)"));
+        } else {
+          out.add(
+              DoctorCheck.failed(
+                  GROUP,
+                  "schema version",
+                  "no outbox schema version is recorded in "
+                      + tables.historyTable().sql()
+                      + " and the tables lack: "
+                      + String.join("; ", problems),
+                  "apply the schema: outbox-relay migrate (or the scripts of "
+                      + SchemaScripts.resourceFolder(dialect, SchemaComponent.outbox())
+                      + " with Flyway or Liquibase, see docs/schema.md)"));
+        }
       } else if (version < latest) {
         out.add(
             DoctorCheck.failed(
