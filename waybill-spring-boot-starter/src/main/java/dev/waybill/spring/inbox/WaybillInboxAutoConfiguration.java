@@ -3,8 +3,10 @@ package dev.waybill.spring.inbox;
 import dev.waybill.inbox.Inbox;
 import dev.waybill.inbox.InboxConsumer;
 import dev.waybill.inbox.spi.TransactionRunner;
+import dev.waybill.spring.SchemaMode;
 import dev.waybill.spring.inbox.internal.InboxConsumers;
 import dev.waybill.spring.inbox.internal.InboxHandlerRegistry;
+import dev.waybill.spring.inbox.internal.InboxSchema;
 import dev.waybill.spring.inbox.internal.InboxSettings;
 import dev.waybill.spring.inbox.internal.JsonPayloads;
 import dev.waybill.spring.inbox.internal.KafkaClientProperties;
@@ -71,14 +73,30 @@ public class WaybillInboxAutoConfiguration {
   }
 
   /**
+   * Migrates the inbox tables at start when {@code waybill.schema.mode} is {@code waybill}.
+   *
+   * @param environment the application's environment
+   * @param dataSource the application's database
+   * @param settings the inbox settings
+   * @return the schema handling, done
+   */
+  @Bean
+  InboxSchema waybillInboxSchema(
+      Environment environment, DataSource dataSource, InboxSettings settings) {
+    SchemaMode mode = SchemaMode.parse(environment.getProperty(SchemaMode.PROPERTY, "waybill"));
+    return new InboxSchema(mode, dataSource, settings);
+  }
+
+  /**
    * The inbox on {@code waybill.inbox.table} (and {@code waybill.inbox.schema}).
    *
    * @param settings the inbox settings
+   * @param schema the schema handling, which has run before the inbox is used
    * @return the inbox
    */
   @Bean
   @ConditionalOnMissingBean
-  Inbox waybillInbox(InboxSettings settings) {
+  Inbox waybillInbox(InboxSettings settings, InboxSchema schema) {
     return Inbox.builder().tables(settings.tables()).build();
   }
 
@@ -118,10 +136,12 @@ public class WaybillInboxAutoConfiguration {
    * @param runner the transaction runner
    * @param beans where Spring Boot's Kafka properties are found
    * @param meters the application's meter registry, if any
+   * @param schema the schema handling, which has run before the consumers start
    * @return the lifecycle bean
    */
   @Bean
   InboxConsumers waybillInboxConsumers(
+      InboxSchema schema,
       InboxHandlerRegistry registry,
       InboxSettings settings,
       DataSource dataSource,

@@ -3,16 +3,11 @@ package dev.waybill.spring.inbox;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import com.zaxxer.hikari.HikariDataSource;
 import dev.waybill.dlq.DeadLetter;
 import dev.waybill.dlq.DeadLetterFormat;
 import dev.waybill.dlq.DeadLetters;
 import dev.waybill.dlq.DlqMain;
 import dev.waybill.inbox.InboxConsumer;
-import dev.waybill.outbox.jdbc.DataSources;
-import dev.waybill.outbox.jdbc.DatabaseSettings;
-import dev.waybill.outbox.schema.SchemaComponent;
-import dev.waybill.outbox.schema.SchemaMigrator;
 import dev.waybill.spring.inbox.app.InboxTestApplication;
 import dev.waybill.spring.inbox.app.Invoices;
 import dev.waybill.spring.inbox.app.ListenerBilling;
@@ -45,7 +40,7 @@ import org.springframework.test.context.DynamicPropertySource;
 /**
  * The inbox in a Spring Boot application, against real PostgreSQL and Kafka: an {@code
  * InboxHandler} writing through JPA, and a {@code @KafkaListener} using {@link InboxOnce} with
- * Spring Kafka's dead-letter recoverer.
+ * Spring Kafka's dead-letter recoverer. The starter migrates the inbox tables itself.
  */
 @SpringBootTest(classes = InboxTestApplication.class)
 @DirtiesContext
@@ -68,17 +63,13 @@ class SpringInboxIT {
       kafka.createTopic(t, 1);
     }
     kafka.createTopic(LISTENER_TOPIC + ".DLT", 1);
-    try (HikariDataSource ds =
-        DataSources.create(DatabaseSettings.of(DB.jdbcUrl(), DB.user(), DB.password()), "it")) {
-      SchemaMigrator.builder().dataSource(ds).component(SchemaComponent.inbox()).build().migrate();
-    }
     r.add("spring.datasource.url", DB::jdbcUrl);
     r.add("spring.datasource.username", DB::user);
     r.add("spring.datasource.password", DB::password);
     r.add("spring.jpa.hibernate.ddl-auto", () -> "create");
     r.add("spring.kafka.bootstrap-servers", kafka::bootstrapServers);
     r.add("spring.kafka.consumer.auto-offset-reset", () -> "earliest");
-    r.add("waybill.inbox.group.id", () -> GROUP);
+    r.add("waybill.inbox.group-id", () -> GROUP);
     r.add("waybill.inbox.topics", () -> INBOX_TOPIC);
     r.add("waybill.inbox.retry.max.attempts", () -> "2");
     r.add("waybill.inbox.retry.initial.interval", () -> "50ms");

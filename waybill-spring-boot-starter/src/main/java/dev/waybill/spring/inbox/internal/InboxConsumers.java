@@ -95,8 +95,7 @@ public final class InboxConsumers implements SmartLifecycle {
               "inbox handlers "
                   + e.getValue().stream().map(HandlerRegistration::source).toList()
                   + ": "
-                  + p
-                  + " (in Spring: waybill.<key>, or the @InboxHandler attributes)");
+                  + p);
         }
       } catch (IllegalStateException x) {
         problems.add(x.getMessage());
