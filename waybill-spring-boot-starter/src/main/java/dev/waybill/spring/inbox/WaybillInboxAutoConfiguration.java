@@ -135,6 +135,7 @@ public class WaybillInboxAutoConfiguration {
    * @param dataSource the database holding the inbox table
    * @param runner the transaction runner
    * @param beans where Spring Boot's Kafka properties are found
+   * @param environment where {@code waybill.kafka.*} are read
    * @param meters the application's meter registry, if any
    * @param schema the schema handling, which has run before the consumers start
    * @return the lifecycle bean
@@ -147,13 +148,14 @@ public class WaybillInboxAutoConfiguration {
       DataSource dataSource,
       TransactionRunner runner,
       BeanFactory beans,
+      Environment environment,
       ObjectProvider<MeterRegistry> meters) {
     return new InboxConsumers(
         registry,
         settings,
         dataSource,
         runner,
-        new KafkaClientProperties(beans),
+        new KafkaClientProperties(beans, environment),
         meters.getIfAvailable());
   }
 }

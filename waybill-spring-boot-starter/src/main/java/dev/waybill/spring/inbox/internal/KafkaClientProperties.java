@@ -1,15 +1,19 @@
 package dev.waybill.spring.inbox.internal;
 
+import dev.waybill.spring.internal.PropertyNames;
+import dev.waybill.spring.internal.SpringSettings;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
 import org.springframework.beans.factory.BeanFactory;
+import org.springframework.core.env.Environment;
 import org.springframework.util.ClassUtils;
 
 /**
  * The Kafka client properties of the inbox consumers: Spring Boot's {@code spring.kafka.*} consumer
- * properties (servers, security, client settings) without the ones the inbox sets itself. Not API.
+ * properties (servers, security, client settings), then {@code waybill.kafka.*} on top, without the
+ * ones the inbox sets itself. Not API.
  */
 public final class KafkaClientProperties implements Supplier<Map<String, Object>> {
   private static final String BOOT_KAFKA =
@@ -20,22 +24,27 @@ public final class KafkaClientProperties implements Supplier<Map<String, Object>
       List.of("group.id", "key.deserializer", "value.deserializer", "enable.auto.commit");
 
   private final BeanFactory beans;
+  private final Environment environment;
 
   /**
    * @param beans where Spring Boot's {@code KafkaProperties} are looked up
+   * @param environment where {@code waybill.kafka.*} are read
    */
-  public KafkaClientProperties(BeanFactory beans) {
+  public KafkaClientProperties(BeanFactory beans, Environment environment) {
     this.beans = beans;
+    this.environment = environment;
   }
 
   @Override
   public Map<String, Object> get() {
-    if (!ClassUtils.isPresent(BOOT_KAFKA, getClass().getClassLoader())) {
-      throw new IllegalStateException(
-          "inbox handlers need Kafka: add spring-boot-starter-kafka and set"
-              + " spring.kafka.bootstrap-servers");
+    Map<String, Object> props = new LinkedHashMap<>();
+    if (ClassUtils.isPresent(BOOT_KAFKA, getClass().getClassLoader())) {
+      props.putAll(Boot.consumerProperties(beans));
     }
-    Map<String, Object> props = new LinkedHashMap<>(Boot.consumerProperties(beans));
+    var waybill = SpringSettings.read(environment, List.of(), true);
+    for (String key : waybill.keys()) {
+      waybill.raw(key).ifPresent(v -> props.put(key.substring(PropertyNames.KAFKA.length()), v));
+    }
     OWN_KEYS.forEach(props::remove);
     return props;
   }
