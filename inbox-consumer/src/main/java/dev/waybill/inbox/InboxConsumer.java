@@ -3,6 +3,7 @@ package dev.waybill.inbox;
 import dev.waybill.inbox.internal.ConsumerOptions;
 import dev.waybill.inbox.internal.ConsumerRuntime;
 import dev.waybill.inbox.spi.MessageIdExtractor;
+import dev.waybill.inbox.spi.TransactionRunner;
 import dev.waybill.inbox.spi.Upcaster;
 import dev.waybill.outbox.config.ConfigException;
 import dev.waybill.outbox.config.Settings;
@@ -135,6 +136,7 @@ public interface InboxConsumer extends AutoCloseable {
     private MeterRegistry meterRegistry;
     private Dialect dialect;
     private Consumer<Jdbi> jdbiCustomizer = j -> {};
+    private TransactionRunner transactionRunner = TransactionRunner.jdbc();
     private final List<String> problems = new ArrayList<>();
 
     private Builder() {}
@@ -325,6 +327,19 @@ public interface InboxConsumer extends AutoCloseable {
     }
 
     /**
+     * Who opens the transaction each handler runs in (default: {@link TransactionRunner#jdbc()}, a
+     * transaction on a connection of {@link #dataSource}). A framework's runner lets the handler's
+     * other data access join the inbox transaction, e.g. the Spring Boot starter's.
+     *
+     * @param runner the runner; its transactions must be on the database of {@link #dataSource}
+     * @return this builder
+     */
+    public Builder transactionRunner(TransactionRunner runner) {
+      this.transactionRunner = Objects.requireNonNull(runner, "runner");
+      return this;
+    }
+
+    /**
      * @return a consumer that is not started yet
      * @throws ConfigException listing every problem at once
      */
@@ -386,7 +401,8 @@ public interface InboxConsumer extends AutoCloseable {
               retry,
               meterRegistry == null ? new SimpleMeterRegistry() : meterRegistry,
               dialect,
-              jdbiCustomizer));
+              jdbiCustomizer,
+              transactionRunner));
     }
   }
 }

@@ -3,6 +3,7 @@ package dev.waybill.inbox.internal;
 import dev.waybill.inbox.InboxConfig;
 import dev.waybill.inbox.MessageHandler;
 import dev.waybill.inbox.spi.MessageIdExtractor;
+import dev.waybill.inbox.spi.TransactionRunner;
 import dev.waybill.inbox.spi.Upcaster;
 import dev.waybill.outbox.dialect.Dialect;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -28,6 +29,7 @@ import org.jdbi.v3.core.Jdbi;
  * @param meterRegistry where metrics go
  * @param dialect the dialect, or null to detect
  * @param jdbiCustomizer customizes the handlers' Jdbi
+ * @param transactions opens the transactions handlers run in
  */
 public record ConsumerOptions(
     InboxConfig config,
@@ -41,4 +43,5 @@ public record ConsumerOptions(
     Predicate<Throwable> retriable,
     MeterRegistry meterRegistry,
     Dialect dialect,
-    Consumer<Jdbi> jdbiCustomizer) {}
+    Consumer<Jdbi> jdbiCustomizer,
+    TransactionRunner transactions) {}

@@ -6,6 +6,7 @@ import dev.waybill.inbox.MessageHandler;
 import dev.waybill.inbox.MissingIdPolicy;
 import dev.waybill.inbox.UnknownTypePolicy;
 import dev.waybill.inbox.internal.InboxStore.ParkedKey;
+import dev.waybill.inbox.spi.TransactionRunner;
 import dev.waybill.inbox.spi.Upcaster;
 import dev.waybill.outbox.wire.CloudEventHeaders;
 import dev.waybill.outbox.wire.DeadLetterHeaders;
@@ -141,6 +142,7 @@ public final class RecordProcessor {
   private final DataSource dataSource;
   private final InboxStore store;
   private final HandleFactory handles;
+  private final TransactionRunner transactions;
   private final InboxMetrics metrics;
   private final ParkedKeys parked;
   private final DeadLetterSender deadLetters;
@@ -172,6 +174,7 @@ public final class RecordProcessor {
     this.dataSource = options.dataSource();
     this.store = store;
     this.handles = new HandleFactory(options.jdbiCustomizer());
+    this.transactions = options.transactions();
     this.metrics = metrics;
     this.parked = parked;
     this.deadLetters = deadLetters;
@@ -444,46 +447,59 @@ public final class RecordProcessor {
     List<String> ids = new ArrayList<>(new LinkedHashSet<>(run.stream().map(i -> i.id).toList()));
     List<Item> handled = new ArrayList<>();
     List<Item> duplicates = new ArrayList<>();
-    try (Connection c = dataSource.getConnection()) {
-      c.setAutoCommit(false);
-      try {
-        Set<String> fresh = store.recordAll(c, group, ids);
-        Set<String> claimed = new HashSet<>();
-        for (Item it : run) {
-          if (it.work.progress().isRevoked()) {
-            throw new InfraFailed(new IllegalStateException("partition revoked"));
-          }
-          if (fresh.contains(it.id) && claimed.add(it.id)) {
-            runHandler(it, c);
-            if (it.parkedHead) {
-              store.unpark(c, group, it.record().topic(), it.keyHash);
+    TxState state = new TxState();
+    try {
+      transactions.inTransaction(
+          dataSource,
+          c -> {
+            state.started = true;
+            try {
+              Set<String> fresh = store.recordAll(c, group, ids);
+              Set<String> claimed = new HashSet<>();
+              for (Item it : run) {
+                if (it.work.progress().isRevoked()) {
+                  throw new InfraFailed(new IllegalStateException("partition revoked"));
+                }
+                if (fresh.contains(it.id) && claimed.add(it.id)) {
+                  runHandler(it, c);
+                  if (it.parkedHead) {
+                    store.unpark(c, group, it.record().topic(), it.keyHash);
+                  }
+                  handled.add(it);
+                } else {
+                  it.duplicate = true;
+                  duplicates.add(it);
+                }
+              }
+            } catch (SQLException | HandlerFailed | RuntimeException e) {
+              // the database went away under the batch (InfraFailed here is a revoke)
+              state.broken = !isValid(c);
+              throw e;
             }
-            handled.add(it);
-          } else {
-            it.duplicate = true;
-            duplicates.add(it);
-          }
-        }
-        c.commit();
-      } catch (SQLException | HandlerFailed | InfraFailed | RuntimeException e) {
-        rollbackQuietly(c, e);
-        if (!(e instanceof InfraFailed) && !isValid(c)) {
-          // the database went away under the batch (InfraFailed here is a revoke): the replay
-          // waits it out record by record, but this failed step counts too
-          metrics.countGroup(InboxMetrics.INFRASTRUCTURE_FAILURES, 1);
-        }
-        metrics.count(InboxMetrics.BATCH_FALLBACKS, run.get(0).record().topic(), 1);
+            state.returned = true;
+            return null;
+          });
+    } catch (Exception e) {
+      for (Item it : duplicates) {
+        it.duplicate = false;
+      }
+      if (!state.started) {
+        // getting the connection or beginning the transaction failed
+        metrics.countGroup(InboxMetrics.INFRASTRUCTURE_FAILURES, 1);
         LOG.debug(
-            "inbox consumer {}: batch of {} records rolled back ({}); replaying record by record",
-            name,
-            run.size(),
-            e.toString());
+            "inbox consumer {}: batch not started ({}); record by record", name, e.toString());
         return false;
       }
-    } catch (SQLException e) {
-      // getting the connection, setAutoCommit or close failed
-      metrics.countGroup(InboxMetrics.INFRASTRUCTURE_FAILURES, 1);
-      LOG.debug("inbox consumer {}: batch not started ({}); record by record", name, e.toString());
+      if (state.broken || (state.returned && !isDataError(e))) {
+        // the replay waits an outage out record by record, but this failed step counts too
+        metrics.countGroup(InboxMetrics.INFRASTRUCTURE_FAILURES, 1);
+      }
+      metrics.count(InboxMetrics.BATCH_FALLBACKS, run.get(0).record().topic(), 1);
+      LOG.debug(
+          "inbox consumer {}: batch of {} records rolled back ({}); replaying record by record",
+          name,
+          run.size(),
+          e.toString());
       return false;
     }
     for (Item it : handled) {
@@ -499,6 +515,44 @@ public final class RecordProcessor {
       finish(it, true);
     }
     return true;
+  }
+
+  /** What one transaction of the runner got to, for telling its failures apart. */
+  private static final class TxState {
+    /** The work was called: the connection and the transaction were there. */
+    boolean started;
+
+    /** The work returned: a failure after it is the commit's. */
+    boolean returned;
+
+    /** The work failed on a connection that was no longer valid. */
+    boolean broken;
+  }
+
+  /** Whether an SQLException in the cause chain of {@code e} is a data error (class 22/23). */
+  private static boolean isDataError(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof SQLException sql && InboxStore.isDataError(sql)) {
+        return true;
+      }
+      if (t.getCause() == t) {
+        break;
+      }
+    }
+    return false;
+  }
+
+  /** Whether the cause chain of {@code e} holds an SQLException (the driver spoke). */
+  private static boolean hasSqlCause(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof SQLException) {
+        return true;
+      }
+      if (t.getCause() == t) {
+        break;
+      }
+    }
+    return false;
   }
 
   private enum Outcome {
@@ -607,56 +661,59 @@ public final class RecordProcessor {
   }
 
   private Outcome attemptOnce(Item it) throws HandlerFailed, InfraFailed, DataFailed {
-    Connection c;
+    TxState state = new TxState();
     try {
-      c = dataSource.getConnection();
-    } catch (SQLException e) {
-      throw new InfraFailed(e);
-    }
-    try (c) {
-      c.setAutoCommit(false);
-      boolean fresh;
-      try {
-        fresh = store.insertIfAbsent(c, group, it.id);
-      } catch (SQLException e) {
-        // the insert runs before the handler: its data errors are the id's, not the handler's
-        rollbackQuietly(c, e);
-        if (InboxStore.isDataError(e) && isValid(c)) {
-          throw new DataFailed(e);
-        }
-        throw new InfraFailed(e);
-      }
-      if (!fresh) {
-        c.rollback();
-        return Outcome.DUPLICATE;
-      }
-      try {
-        runHandler(it, c);
-        if (it.parkedHead) {
-          store.unpark(c, group, it.record().topic(), it.keyHash);
-        }
-      } catch (HandlerFailed f) {
-        rollbackQuietly(c, f);
-        if (!isValid(c)) {
-          throw new InfraFailed(f.getCause());
-        }
-        throw f;
-      }
-      try {
-        c.commit();
-      } catch (SQLException e) {
+      Outcome outcome =
+          transactions.inTransaction(
+              dataSource,
+              c -> {
+                state.started = true;
+                boolean fresh;
+                try {
+                  fresh = store.insertIfAbsent(c, group, it.id);
+                } catch (SQLException e) {
+                  // the insert runs before the handler: its data errors are the id's, not the
+                  // handler's
+                  if (InboxStore.isDataError(e) && isValid(c)) {
+                    throw new DataFailed(e);
+                  }
+                  throw new InfraFailed(e);
+                }
+                if (!fresh) {
+                  state.returned = true;
+                  return Outcome.DUPLICATE;
+                }
+                try {
+                  runHandler(it, c);
+                } catch (HandlerFailed f) {
+                  if (!isValid(c)) {
+                    throw new InfraFailed(f.getCause());
+                  }
+                  throw f;
+                }
+                if (it.parkedHead) {
+                  try {
+                    store.unpark(c, group, it.record().topic(), it.keyHash);
+                  } catch (SQLException e) {
+                    throw new InfraFailed(e);
+                  }
+                }
+                state.returned = true;
+                return Outcome.HANDLED;
+              });
+      return outcome;
+    } catch (HandlerFailed | InfraFailed | DataFailed e) {
+      throw e;
+    } catch (Exception e) {
+      if (state.returned && (isDataError(e) || !hasSqlCause(e))) {
         // the inbox's own rows have no deferred constraints: a data error at commit is the
-        // handler's (a deferred constraint its writes broke), rolled back; retried as its failure
-        if (InboxStore.isDataError(e) && isValid(c)) {
-          rollbackQuietly(c, e);
-          throw new HandlerFailed(e);
-        }
-        throw e;
+        // handler's (a deferred constraint or a flush its writes broke), rolled back; retried as
+        // its failure. So is a commit a framework refused without asking the database (a
+        // transaction the handler's code marked rollback-only)
+        throw new HandlerFailed(e);
       }
-      return Outcome.HANDLED;
-    } catch (SQLException e) {
-      // setAutoCommit, rollback, commit or close failed: the outcome is decided by the inbox row on
-      // the next attempt (a commit that did happen shows up as a duplicate)
+      // getting the connection, beginning, committing or closing failed: the outcome is decided by
+      // the inbox row on the next attempt (a commit that did happen shows up as a duplicate)
       throw new InfraFailed(e);
     }
   }
@@ -922,14 +979,6 @@ public final class RecordProcessor {
       return c.isValid(2);
     } catch (SQLException e) {
       return false;
-    }
-  }
-
-  private static void rollbackQuietly(Connection c, Throwable cause) {
-    try {
-      c.rollback();
-    } catch (SQLException e) {
-      cause.addSuppressed(e);
     }
   }
 }

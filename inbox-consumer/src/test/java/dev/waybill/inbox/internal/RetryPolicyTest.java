@@ -32,7 +32,8 @@ class RetryPolicyTest {
             t -> !(t instanceof NonRetriableException),
             null,
             null,
-            j -> {});
+            j -> {},
+            dev.waybill.inbox.spi.TransactionRunner.jdbc());
     return Retry.of("test", RecordProcessor.retryConfig(config, options));
   }
 
