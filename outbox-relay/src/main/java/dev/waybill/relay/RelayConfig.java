@@ -640,6 +640,38 @@ public record RelayConfig(
   }
 
   /**
+   * This configuration for a relay embedded in an application that hands it a {@code DataSource}
+   * and serves HTTP itself: the same settings without {@code db.*} and without an HTTP port.
+   *
+   * @return a copy with no database settings and {@code http.port} -1
+   */
+  public RelayConfig embedded() {
+    return new RelayConfig(
+        null,
+        outbox,
+        instanceId,
+        source,
+        shards,
+        batchSize,
+        batchMaxBytes,
+        pollInterval,
+        leaseTtl,
+        leaseRenewInterval,
+        sendTimeout,
+        failureMode,
+        maxAttempts,
+        backoffInitial,
+        backoffMax,
+        backoffMultiplier,
+        backoffJitter,
+        -1,
+        httpHost,
+        kafka,
+        mode,
+        cdc);
+  }
+
+  /**
    * A builder with every default; {@code kafka.bootstrap.servers} must be given.
    *
    * @return a new builder; not thread-safe

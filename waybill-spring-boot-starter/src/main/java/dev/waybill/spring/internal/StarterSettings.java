@@ -93,27 +93,7 @@ public final class StarterSettings {
             environment, List.of("waybill.relay."), known, List.of(RELAY_ENABLED));
     RelayConfig c =
         SpringSettings.validated(() -> RelayConfig.read(Settings.of(values)), known, unknown);
-    return new RelayConfig(
-        null,
-        c.outbox(),
-        c.instanceId(),
-        c.source(),
-        c.shards(),
-        c.batchSize(),
-        c.batchMaxBytes(),
-        c.pollInterval(),
-        c.leaseTtl(),
-        c.leaseRenewInterval(),
-        c.sendTimeout(),
-        c.failureMode(),
-        c.maxAttempts(),
-        c.backoffInitial(),
-        c.backoffMax(),
-        -1,
-        c.httpHost(),
-        c.kafka(),
-        c.mode(),
-        c.cdc());
+    return c.embedded();
   }
 
   /**
