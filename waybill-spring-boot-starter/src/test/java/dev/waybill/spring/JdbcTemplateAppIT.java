@@ -11,7 +11,6 @@ import dev.waybill.spring.jdbcapp.JdbcApp;
 import dev.waybill.spring.jdbcapp.JdbcOrders;
 import dev.waybill.testkit.TestDatabase;
 import dev.waybill.testkit.TestDatabases;
-import dev.waybill.testkit.TestKafka;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -20,8 +19,9 @@ import java.sql.Connection;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
-import java.util.UUID;
 import javax.sql.DataSource;
+import org.jdbi.v3.core.Handles;
+import org.jdbi.v3.core.Jdbi;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -29,6 +29,7 @@ import org.junit.jupiter.api.TestInstance;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
+import org.springframework.jdbc.datasource.TransactionAwareDataSourceProxy;
 import org.springframework.transaction.PlatformTransactionManager;
 import org.springframework.transaction.support.TransactionTemplate;
 
@@ -55,8 +56,7 @@ class JdbcTemplateAppIT {
         Statement s = c.createStatement()) {
       s.execute("CREATE TABLE shop_orders (id text PRIMARY KEY)");
     }
-    topic = "spring-jdbc-" + UUID.randomUUID().toString().substring(0, 8);
-    TestKafka.get().createTopic(topic, 2);
+    topic = TestApps.newTopic("spring-jdbc-");
     context =
         TestApps.start(
             JdbcApp.class,
@@ -74,12 +74,7 @@ class JdbcTemplateAppIT {
 
   @AfterAll
   void stop() {
-    if (context != null) {
-      context.close();
-    }
-    if (db != null) {
-      db.close();
-    }
+    TestApps.stop(context, db);
   }
 
   @Test
@@ -120,6 +115,43 @@ class JdbcTemplateAppIT {
     List<String> keys = Topics.keysOnceDrained(topic, "template-committed", dataSource);
 
     assertThat(keys).contains("template-committed").doesNotContain("template-rolled-back");
+  }
+
+  @Test
+  void aJdbiHandleOverTheSpringTransactionIsJoined() {
+    // Jdbi on Spring's transaction-aware proxy: its handles use the connection Spring bound to the
+    // transaction, and leave ending the transaction to Spring
+    Jdbi jdbi = Jdbi.create(new TransactionAwareDataSourceProxy(dataSource));
+    jdbi.getConfig(Handles.class).setForceEndTransactions(false);
+    TransactionTemplate tx =
+        new TransactionTemplate(context.getBean(PlatformTransactionManager.class));
+    tx.executeWithoutResult(
+        status -> {
+          jdbi.useHandle(
+              h -> {
+                h.execute("INSERT INTO shop_orders (id) VALUES ('jdbi-rolled-back')");
+                outbox.write(h, message("jdbi-rolled-back"));
+              });
+          outbox.write(message("jdbi-rolled-back-2"));
+          status.setRollbackOnly();
+        });
+    tx.executeWithoutResult(
+        status ->
+            jdbi.useHandle(
+                h -> {
+                  h.execute("INSERT INTO shop_orders (id) VALUES ('jdbi-committed')");
+                  outbox.write(h, message("jdbi-committed"));
+                }));
+
+    List<String> keys = Topics.keysOnceDrained(topic, "jdbi-committed", dataSource);
+
+    assertThat(keys)
+        .contains("jdbi-committed")
+        .doesNotContain("jdbi-rolled-back", "jdbi-rolled-back-2");
+    assertThat(
+            new JdbcTemplate(dataSource)
+                .queryForList("SELECT id FROM shop_orders WHERE id LIKE 'jdbi-%'", String.class))
+        .containsExactly("jdbi-committed");
   }
 
   @Test

@@ -7,9 +7,7 @@ import dev.waybill.spring.jpaapp.JpaApp;
 import dev.waybill.spring.jpaapp.JpaOrders;
 import dev.waybill.testkit.TestDatabase;
 import dev.waybill.testkit.TestDatabases;
-import dev.waybill.testkit.TestKafka;
 import java.util.List;
-import java.util.UUID;
 import javax.sql.DataSource;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -35,8 +33,7 @@ class JpaAppIT {
   @BeforeAll
   void start() {
     db = TestDatabases.postgres();
-    topic = "spring-jpa-" + UUID.randomUUID().toString().substring(0, 8);
-    TestKafka.get().createTopic(topic, 2);
+    topic = TestApps.newTopic("spring-jpa-");
     context =
         TestApps.start(
             JpaApp.class,
@@ -52,12 +49,7 @@ class JpaAppIT {
 
   @AfterAll
   void stop() {
-    if (context != null) {
-      context.close();
-    }
-    if (db != null) {
-      db.close();
-    }
+    TestApps.stop(context, db);
   }
 
   @Test

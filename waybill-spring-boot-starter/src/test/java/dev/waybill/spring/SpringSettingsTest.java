@@ -102,12 +102,7 @@ class SpringSettingsTest {
   @Test
   void reportsAMisspeltPropertyWithTheClosestName() {
     StandardEnvironment env = properties(Map.of("waybill.relay.batch-sise", "5"));
-    assertThat(
-            SpringSettings.unknownProperties(
-                env,
-                List.of("waybill.relay."),
-                StarterSettings.relaySettings(),
-                List.of(StarterSettings.RELAY_ENABLED)))
+    assertThat(unknownRelayProperties(env))
         .containsExactly(
             "(unknown) → waybill.relay.batch-sise → not a Waybill property; did you mean"
                 + " waybill.relay.batch-size? (see docs/spring.md)");
@@ -126,13 +121,15 @@ class SpringSettingsTest {
             new SystemEnvironmentPropertySource(
                 "test-systemEnvironment",
                 Map.of("WAYBILL_RELAY_SENDTIMEOUT", "5s", "WAYBILL_RELAY_SHARDS", "8")));
-    assertThat(
-            SpringSettings.unknownProperties(
-                env,
-                List.of("waybill.relay."),
-                StarterSettings.relaySettings(),
-                List.of(StarterSettings.RELAY_ENABLED)))
-        .isEmpty();
+    assertThat(unknownRelayProperties(env)).isEmpty();
+  }
+
+  private static List<String> unknownRelayProperties(StandardEnvironment env) {
+    return SpringSettings.unknownProperties(
+        env,
+        List.of("waybill.relay."),
+        StarterSettings.relaySettings(),
+        List.of(StarterSettings.RELAY_ENABLED));
   }
 
   private static String batchSize(StandardEnvironment env) {

@@ -4,6 +4,7 @@ import dev.waybill.testkit.TestDatabase;
 import dev.waybill.testkit.TestKafka;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.UUID;
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
 
@@ -25,5 +26,25 @@ final class TestApps {
     args.add("--spring.kafka.bootstrap-servers=" + TestKafka.get().bootstrapServers());
     args.addAll(List.of(arguments));
     return new SpringApplicationBuilder(application).run(args.toArray(String[]::new));
+  }
+
+  /** A new topic of two partitions, named {@code prefix} and a random suffix. */
+  static String newTopic(String prefix) {
+    String topic = prefix + UUID.randomUUID().toString().substring(0, 8);
+    TestKafka.get().createTopic(topic, 2);
+    return topic;
+  }
+
+  /** Closes the application (its relay stops), then drops the database; either may be null. */
+  static void stop(ConfigurableApplicationContext context, TestDatabase db) {
+    try {
+      if (context != null) {
+        context.close();
+      }
+    } finally {
+      if (db != null) {
+        db.close();
+      }
+    }
   }
 }

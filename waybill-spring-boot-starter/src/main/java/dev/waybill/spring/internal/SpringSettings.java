@@ -91,9 +91,7 @@ public final class SpringSettings {
       Collection<Setting<?>> known,
       Collection<String> extra) {
     List<ConfigurationPropertyName> names = new ArrayList<>();
-    List<String> springNames = new ArrayList<>(extra);
     for (Setting<?> s : known) {
-      springNames.add(PropertyNames.springName(s.key()));
       names.add(ConfigurationPropertyName.of(PropertyNames.springName(s.key())));
       names.add(ConfigurationPropertyName.of(PropertyNames.alias(s.key())));
     }
@@ -114,35 +112,19 @@ public final class SpringSettings {
                       "(unknown) → "
                           + n
                           + " → not a Waybill property"
-                          + closest(n, springNames).map(c -> "; did you mean " + c + "?").orElse("")
+                          + closest(n, known).map(c -> "; did you mean " + c + "?").orElse("")
                           + " (see docs/spring.md)"));
     }
     return problems;
   }
 
-  private static Optional<String> closest(String name, List<String> candidates) {
-    return candidates.stream()
-        .min(Comparator.comparingInt(c -> distance(name.replace("-", ""), c.replace("-", ""))))
-        .filter(c -> distance(name.replace("-", ""), c.replace("-", "")) <= 3);
-  }
-
-  private static int distance(String a, String b) {
-    int[] prev = new int[b.length() + 1];
-    int[] cur = new int[b.length() + 1];
-    for (int j = 0; j <= b.length(); j++) {
-      prev[j] = j;
-    }
-    for (int i = 1; i <= a.length(); i++) {
-      cur[0] = i;
-      for (int j = 1; j <= b.length(); j++) {
-        int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
-        cur[j] = Math.min(Math.min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + cost);
-      }
-      int[] t = prev;
-      prev = cur;
-      cur = t;
-    }
-    return prev[b.length()];
+  /**
+   * The declared property nearest to a misspelt one, found by Waybill's own rule ({@link
+   * Settings#closestKey}) on the dotted form of the name.
+   */
+  private static Optional<String> closest(String name, Collection<Setting<?>> known) {
+    String dotted = name.substring(PropertyNames.PREFIX.length()).replace('-', '.');
+    return Settings.closestKey(dotted, known).map(PropertyNames::springName);
   }
 
   /**

@@ -1,6 +1,6 @@
 package dev.waybill.spring.jdbcapp;
 
-import dev.waybill.outbox.OutboxMessage;
+import dev.waybill.spring.OrderEvents;
 import dev.waybill.spring.TransactionalOutbox;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Service;
@@ -21,13 +21,7 @@ public class JdbcOrders {
   @Transactional
   public void place(String topic, String orderId, boolean decline) {
     jdbc.update("INSERT INTO shop_orders (id) VALUES (?)", orderId);
-    outbox.write(
-        OutboxMessage.builder()
-            .topic(topic)
-            .key(orderId)
-            .eventType("OrderPlaced")
-            .jsonPayload("{\"id\":\"" + orderId + "\"}")
-            .build());
+    outbox.write(OrderEvents.placed(topic, orderId));
     if (decline) {
       throw new IllegalStateException("order " + orderId + " declined");
     }

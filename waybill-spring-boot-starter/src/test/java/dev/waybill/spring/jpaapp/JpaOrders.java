@@ -1,6 +1,6 @@
 package dev.waybill.spring.jpaapp;
 
-import dev.waybill.outbox.OutboxMessage;
+import dev.waybill.spring.OrderEvents;
 import dev.waybill.spring.TransactionalOutbox;
 import jakarta.persistence.EntityManager;
 import org.springframework.stereotype.Service;
@@ -22,13 +22,7 @@ public class JpaOrders {
   public void place(String topic, String orderId, boolean decline) {
     entities.persist(new ShopOrder(orderId));
     entities.flush();
-    outbox.write(
-        OutboxMessage.builder()
-            .topic(topic)
-            .key(orderId)
-            .eventType("OrderPlaced")
-            .jsonPayload("{\"id\":\"" + orderId + "\"}")
-            .build());
+    outbox.write(OrderEvents.placed(topic, orderId));
     if (decline) {
       throw new IllegalStateException("order " + orderId + " declined");
     }
