@@ -1,10 +1,12 @@
 package dev.waybill.examples.spring;
 
 import dev.waybill.outbox.OutboxMessage;
+import dev.waybill.spring.TransactionalOutbox;
 import java.util.UUID;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.annotation.Transactional;
+import tools.jackson.databind.json.JsonMapper;
 
 /**
  * The orders service: places an order with {@link JdbcTemplate} and writes its {@link OrderPlaced}
@@ -27,11 +29,17 @@ public class OrderService {
   private final JdbcTemplate jdbc;
   private final TransactionalOutbox outbox;
   private final OrdersProperties properties;
+  private final JsonMapper json;
 
-  OrderService(JdbcTemplate jdbc, TransactionalOutbox outbox, OrdersProperties properties) {
+  OrderService(
+      JdbcTemplate jdbc,
+      TransactionalOutbox outbox,
+      OrdersProperties properties,
+      JsonMapper json) {
     this.jdbc = jdbc;
     this.outbox = outbox;
     this.properties = properties;
+    this.json = json;
   }
 
   /**
@@ -51,7 +59,7 @@ public class OrderService {
             .topic(properties.topic())
             .key(orderId) // the same key keeps the events of one order in order
             .eventType(OrderPlaced.TYPE)
-            .payload(new OrderPlaced(orderId, customer, amountCents), OrderPlaced.JSON)
+            .jsonPayload(json.writeValueAsString(new OrderPlaced(orderId, customer, amountCents)))
             .build());
     // A business rule checked after the writes: when it throws, Spring rolls back and takes the
     // event with it, so nothing is ever published.

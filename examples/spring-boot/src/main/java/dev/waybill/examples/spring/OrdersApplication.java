@@ -6,11 +6,10 @@ import org.springframework.boot.context.properties.ConfigurationPropertiesScan;
 
 /**
  * The orders application: {@link OrderService} places orders with {@code JdbcTemplate} in Spring
- * transactions and writes their events through the outbox in the same transaction; the relay
- * ({@link EmbeddedRelay}) publishes them to Kafka; the billing consumer ({@link BillingConsumer},
- * {@link BillingHandler}) applies each event once. Database and Kafka addresses come from {@code
- * application.properties} or the environment ({@code SPRING_DATASOURCE_URL}, {@code
- * WAYBILL_KAFKA_BOOTSTRAP_SERVERS}, ...).
+ * transactions and writes their events through the outbox in the same transaction; the starter's
+ * embedded relay publishes them to Kafka; {@link Billing} applies each event once. Database and
+ * Kafka addresses come from {@code application.properties} or the environment ({@code
+ * SPRING_DATASOURCE_URL}, {@code SPRING_KAFKA_BOOTSTRAP_SERVERS}, ...).
  */
 @SpringBootApplication
 @ConfigurationPropertiesScan

@@ -4,7 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import dev.waybill.outbox.NotInTransactionException;
 import dev.waybill.outbox.OutboxMessage;
+import dev.waybill.spring.TransactionalOutbox;
+import dev.waybill.spring.inbox.internal.InboxConsumers;
+import dev.waybill.spring.internal.RelayLifecycle;
 import dev.waybill.testkit.TestDatabase;
 import dev.waybill.testkit.TestDatabases;
 import dev.waybill.testkit.TestKafka;
@@ -26,12 +30,12 @@ import org.junit.jupiter.api.TestInstance;
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.jdbc.core.JdbcTemplate;
-import org.springframework.transaction.IllegalTransactionStateException;
+import tools.jackson.databind.json.JsonMapper;
 
 /**
  * Starts the Spring Boot application, as {@code main} would, against a real PostgreSQL database and
  * a real Kafka broker, and follows orders from the {@code @Transactional} service through the
- * outbox, the embedded relay and Kafka to the billing consumer's inbox.
+ * outbox, the starter's embedded relay and Kafka to the billing handler's inbox.
  *
  * <p>The context is started by hand (not with {@code @SpringBootTest}) so that it is closed, and
  * the relay and consumer stopped, before the test database is dropped.
@@ -65,7 +69,7 @@ class OrdersApplicationIT {
                 "--orders.topic=" + topic,
                 "--orders.billing-group=billing-" + suffix,
                 "--orders.credit-limit-cents=100000",
-                "--waybill.kafka-bootstrap-servers=" + TestKafka.get().bootstrapServers());
+                "--spring.kafka.bootstrap-servers=" + TestKafka.get().bootstrapServers());
     orders = context.getBean(OrderService.class);
     jdbc = context.getBean(JdbcTemplate.class);
   }
@@ -82,8 +86,8 @@ class OrdersApplicationIT {
 
   @Test
   void anOrderTravelsFromTheTransactionThroughTheRelayAndKafkaToTheInbox() {
-    assertThat(context.getBean(EmbeddedRelay.class).isRunning()).isTrue();
-    assertThat(context.getBean(BillingConsumer.class).isRunning()).isTrue();
+    assertThat(context.getBean(RelayLifecycle.class).isRunning()).isTrue();
+    assertThat(context.getBean(InboxConsumers.class).isRunning()).isTrue();
     String alice = customer("alice");
     String first = orders.placeOrder(alice, 1_500);
     orders.placeOrder(alice, 2_500);
@@ -94,7 +98,7 @@ class OrdersApplicationIT {
     ConsumerRecord<byte[], byte[]> published = publishedOrder(first);
     assertThat(TopicRecords.header(published, "ce_type")).isEqualTo("OrderPlaced");
     assertThat(TopicRecords.header(published, "ce_source")).isEqualTo("urn:example:orders");
-    assertThat(OrderPlaced.fromJson(published.value()))
+    assertThat(fromJson(published.value()))
         .isEqualTo(new OrderPlaced(first, alice, 1_500));
     assertThat(
             jdbc.queryForObject(
@@ -122,7 +126,7 @@ class OrdersApplicationIT {
         .isEqualTo(2);
     List<Long> published =
         TestKafka.get().readAll(topic).stream()
-            .map(r -> OrderPlaced.fromJson(r.value()))
+            .map(r -> fromJson(r.value()))
             .filter(e -> e.customer().equals(dave))
             .map(OrderPlaced::amountCents)
             .toList();
@@ -164,7 +168,7 @@ class OrdersApplicationIT {
             .build();
 
     assertThatThrownBy(() -> outbox.write(message))
-        .isInstanceOf(IllegalTransactionStateException.class);
+        .isInstanceOf(NotInTransactionException.class);
   }
 
   // --- helpers ---
@@ -183,9 +187,13 @@ class OrdersApplicationIT {
   }
 
   private double duplicates() {
-    Counter counter =
-        context.getBean(MeterRegistry.class).find("waybill.inbox.duplicates").counter();
+    MeterRegistry meters = context.getBean(InboxConsumers.class).consumers().get(0).meterRegistry();
+    Counter counter = meters.find("waybill.inbox.duplicates").counter();
     return counter == null ? 0 : counter.count();
+  }
+
+  private OrderPlaced fromJson(byte[] json) {
+    return context.getBean(JsonMapper.class).readValue(json, OrderPlaced.class);
   }
 
   private Optional<Balance> balance(String customer) {
