@@ -133,7 +133,7 @@ public final class SchemaMigrator {
     }
     Map<Integer, String> applied = applied(c);
     int from = applied.keySet().stream().mapToInt(Integer::intValue).max().orElse(0);
-    if (from == 0 && SchemaCheck.problems(c, dialect, tables, component).isEmpty()) {
+    if (from == 0 && SchemaCheck.problems(c, dialect, tables, component, spec -> true).isEmpty()) {
       LOG.info(
           "component '{}' has no rows in {} but its tables have the structure of version {}"
               + " (applied by Flyway, Liquibase or by hand?): nothing to do",
