@@ -31,6 +31,11 @@ import org.slf4j.LoggerFactory;
  * pg_advisory_lock} on PostgreSQL, {@code GET_LOCK} on MySQL/MariaDB, a locked history row on H2),
  * so one instance migrates and the others then find the schema current.
  *
+ * <p>A component with no rows in the history table whose tables already have the structure of its
+ * latest version (applied by Flyway, Liquibase or by hand, see {@link SchemaScripts}) is left as it
+ * is. A component recorded as complete whose tables are missing is refused: that history belongs to
+ * other tables of the schema (Waybill keeps one outbox per schema) or the tables were dropped.
+ *
  * <p>On PostgreSQL each version runs in one transaction; MySQL and H2 commit DDL statement by
  * statement, so a failure there names the statement and what was left applied.
  *
