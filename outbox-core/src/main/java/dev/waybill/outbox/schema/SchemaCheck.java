@@ -20,6 +20,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.function.Predicate;
 import javax.sql.DataSource;
 
 /**
@@ -54,8 +55,17 @@ public final class SchemaCheck {
    */
   public static List<String> problems(
       DataSource dataSource, Dialect dialect, TableNames tables, SchemaComponent component) {
+    return problems(dataSource, dialect, tables, component, spec -> true);
+  }
+
+  private static List<String> problems(
+      DataSource dataSource,
+      Dialect dialect,
+      TableNames tables,
+      SchemaComponent component,
+      Predicate<TableSpec> which) {
     try (Connection c = dataSource.getConnection()) {
-      return problems(c, dialect, tables, component);
+      return problems(c, dialect, tables, component, which);
     } catch (SQLException e) {
       throw new MigrationException(
           "cannot read the catalog to check the " + component.name() + " tables: " + e.getMessage(),
@@ -83,20 +93,10 @@ public final class SchemaCheck {
       SchemaComponent component,
       Collection<SqlIdentifier> only) {
     Set<SqlIdentifier> wanted = Set.copyOf(only);
-    try (Connection c = dataSource.getConnection()) {
-      List<String> out = new ArrayList<>();
-      for (TableSpec spec : ExpectedStructure.of(component, tables)) {
-        if (wanted.contains(spec.table())) {
-          check(c, dialect, component, spec, out);
-        }
-      }
-      if (!out.isEmpty()) {
-        throw mismatch(dialect, tables, component, out);
-      }
-    } catch (SQLException e) {
-      throw new MigrationException(
-          "cannot read the catalog to check the " + component.name() + " tables: " + e.getMessage(),
-          e);
+    List<String> problems =
+        problems(dataSource, dialect, tables, component, spec -> wanted.contains(spec.table()));
+    if (!problems.isEmpty()) {
+      throw mismatch(dialect, tables, component, problems);
     }
   }
 
@@ -195,13 +195,19 @@ public final class SchemaCheck {
         problems);
   }
 
-  /** Every problem, on a connection the caller holds. */
+  /** Every problem of the tables {@code which} accepts, on a connection the caller holds. */
   static List<String> problems(
-      Connection c, Dialect dialect, TableNames tables, SchemaComponent component)
+      Connection c,
+      Dialect dialect,
+      TableNames tables,
+      SchemaComponent component,
+      Predicate<TableSpec> which)
       throws SQLException {
     List<String> out = new ArrayList<>();
     for (TableSpec spec : ExpectedStructure.of(component, tables)) {
-      check(c, dialect, component, spec, out);
+      if (which.test(spec)) {
+        check(c, dialect, component, spec, out);
+      }
     }
     return out;
   }

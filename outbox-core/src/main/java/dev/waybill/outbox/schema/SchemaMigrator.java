@@ -31,6 +31,11 @@ import org.slf4j.LoggerFactory;
  * pg_advisory_lock} on PostgreSQL, {@code GET_LOCK} on MySQL/MariaDB, a locked history row on H2),
  * so one instance migrates and the others then find the schema current.
  *
+ * <p>A component with no rows in the history table whose tables already have the structure of its
+ * latest version (applied by Flyway, Liquibase or by hand, see {@link SchemaScripts}) is left as it
+ * is. A component recorded as complete whose tables are missing is refused: that history belongs to
+ * other tables of the schema (Waybill keeps one outbox per schema) or the tables were dropped.
+ *
  * <p>On PostgreSQL each version runs in one transaction; MySQL and H2 commit DDL statement by
  * statement, so a failure there names the statement and what was left applied.
  *
@@ -133,7 +138,7 @@ public final class SchemaMigrator {
     }
     Map<Integer, String> applied = applied(c);
     int from = applied.keySet().stream().mapToInt(Integer::intValue).max().orElse(0);
-    if (from == 0 && SchemaCheck.problems(c, dialect, tables, component).isEmpty()) {
+    if (from == 0 && SchemaCheck.problems(c, dialect, tables, component, spec -> true).isEmpty()) {
       LOG.info(
           "component '{}' has no rows in {} but its tables have the structure of version {}"
               + " (applied by Flyway, Liquibase or by hand?): nothing to do",

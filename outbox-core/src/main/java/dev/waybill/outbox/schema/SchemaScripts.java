@@ -22,7 +22,8 @@ import java.util.Objects;
  *     .table(SchemaScripts.FLYWAY_TABLE)
  *     .locations(SchemaScripts.flywayLocations(Dialect.postgres()).toArray(String[]::new))
  *     .placeholders(SchemaScripts.placeholders(TableNames.defaults()))
- *     .baselineOnMigrate(true)
+ *     .baselineOnMigrate(true) // when the schema already holds the application's tables,
+ *     .baselineVersion("0") //    without skipping Waybill's V1
  *     .load()
  *     .migrate();
  * }</pre>
