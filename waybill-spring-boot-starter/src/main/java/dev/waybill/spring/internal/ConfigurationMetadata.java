@@ -83,17 +83,32 @@ public final class ConfigurationMetadata {
               s.defaultText().filter(d -> !d.isEmpty()).map(d -> literal(s, d)).orElse(null)));
     }
     b.append(String.join(",\n", properties)).append("\n  ],\n  \"hints\": [\n");
-    b.append("    {\n      \"name\": ").append(quote(SchemaMode.PROPERTY));
-    b.append(",\n      \"values\": [\n");
-    List<String> values = new ArrayList<>();
+    List<String> hints = new ArrayList<>();
+    List<String> modes = new ArrayList<>();
     for (SchemaMode m : SchemaMode.values()) {
-      values.add(
-          "        {\n          \"value\": "
-              + quote(m.name().toLowerCase(Locale.ROOT))
-              + "\n        }");
+      modes.add(m.name().toLowerCase(Locale.ROOT));
     }
-    b.append(String.join(",\n", values)).append("\n      ]\n    }\n  ]\n}\n");
+    hints.add(hint(SchemaMode.PROPERTY, modes));
+    for (Setting<?> s : settings()) {
+      if (!s.allowedValues().isEmpty()) {
+        hints.add(hint(PropertyNames.springName(s.key()), s.allowedValues()));
+      }
+    }
+    b.append(String.join(",\n", hints)).append("\n  ]\n}\n");
     return b.toString();
+  }
+
+  /** The values an IDE offers for {@code name}. */
+  private static String hint(String name, List<String> allowed) {
+    List<String> values = new ArrayList<>();
+    for (String v : allowed) {
+      values.add("        {\n          \"value\": " + quote(v) + "\n        }");
+    }
+    return "    {\n      \"name\": "
+        + quote(name)
+        + ",\n      \"values\": [\n"
+        + String.join(",\n", values)
+        + "\n      ]\n    }";
   }
 
   private static String property(String name, String type, String description, String value) {
@@ -108,16 +123,14 @@ public final class ConfigurationMetadata {
   }
 
   private static String javaType(Setting<?> s) {
-    if (s.type().startsWith("int ")) {
-      return "java.lang.Integer";
-    }
-    if (s.type().equals("boolean")) {
-      return "java.lang.Boolean";
-    }
-    if (s.type().equals("duration")) {
-      return "java.time.Duration";
-    }
-    return "java.lang.String";
+    return switch (s.kind()) {
+      case INT -> "java.lang.Integer";
+      case BOOLEAN -> "java.lang.Boolean";
+      case DURATION -> "java.time.Duration";
+      case DECIMAL -> "java.lang.Double";
+      case LIST -> "java.util.List<java.lang.String>";
+      default -> "java.lang.String";
+    };
   }
 
   private static String literal(Setting<?> s, String defaultText) {
