@@ -1,7 +1,6 @@
 package dev.waybill.spring.internal;
 
 import dev.waybill.outbox.dialect.Dialect;
-import dev.waybill.outbox.schema.SchemaComponent;
 import dev.waybill.outbox.schema.SchemaScripts;
 import dev.waybill.outbox.schema.TableNames;
 import javax.sql.DataSource;
@@ -9,10 +8,11 @@ import org.flywaydb.core.Flyway;
 import org.flywaydb.core.api.output.MigrateResult;
 
 /**
- * Applies the outbox scripts Waybill ships with a Flyway instance of the starter's own: its own
- * history table ({@link SchemaScripts#FLYWAY_TABLE}), so Waybill's {@code V1} never meets the
- * application's, and the table names of the {@code waybill.outbox.*} properties as placeholders.
- * Loaded only when {@code waybill.schema.mode=flyway} and Flyway is on the class path. Not API.
+ * Applies the outbox and inbox scripts Waybill ships (one history: their versions do not clash)
+ * with a Flyway instance of the starter's own: its own history table ({@link
+ * SchemaScripts#FLYWAY_TABLE}), so Waybill's {@code V1} never meets the application's, and the
+ * table names of the {@code waybill.outbox.*} properties as placeholders. Loaded only when {@code
+ * waybill.schema.mode=flyway} and Flyway is on the class path. Not API.
  */
 final class FlywaySchema {
   private FlywaySchema() {}
@@ -27,7 +27,7 @@ final class FlywaySchema {
         Flyway.configure()
             .dataSource(dataSource)
             .table(SchemaScripts.FLYWAY_TABLE)
-            .locations(SchemaScripts.flywayLocation(dialect, SchemaComponent.outbox()))
+            .locations(SchemaScripts.flywayLocations(dialect).toArray(String[]::new))
             .placeholders(SchemaScripts.placeholders(tables))
             // the application's own tables may already be in the schema: start Waybill's history
             // below its first script, so that every script still runs

@@ -60,7 +60,7 @@ public final class SchemaSetup {
         }
         int applied = FlywaySchema.migrate(dataSource, dialect(dataSource), outbox.tables());
         LOG.info(
-            "waybill.schema.mode=flyway: {} outbox script(s) applied (history table {})",
+            "waybill.schema.mode=flyway: {} outbox and inbox script(s) applied (history table {})",
             applied,
             dev.waybill.outbox.schema.SchemaScripts.FLYWAY_TABLE);
       }
