@@ -31,10 +31,11 @@ import java.util.regex.Pattern;
  * @param maxInFlight most records polled but not yet done before polling pauses ({@code
  *     inbox.max.in.flight})
  * @param maxAttempts handler attempts before dead-lettering ({@code inbox.retry.max.attempts})
- * @param retryInitialInterval wait after the first failure ({@code inbox.retry.initial.interval})
- * @param retryMultiplier growth of the wait per attempt ({@code inbox.retry.multiplier})
- * @param retryMaxInterval longest wait ({@code inbox.retry.max.interval})
- * @param retryJitter randomization factor of each wait, 0 to 0.99 ({@code inbox.retry.jitter})
+ * @param retryInitialInterval wait after the first failure ({@code inbox.retry.backoff.initial})
+ * @param retryMultiplier growth of the wait per attempt ({@code inbox.retry.backoff.multiplier})
+ * @param retryMaxInterval longest wait ({@code inbox.retry.backoff.max})
+ * @param retryJitter randomization factor of each wait, 0 to 0.99 ({@code
+ *     inbox.retry.backoff.jitter})
  * @param deadLetterTopic dead-letter topic, {@code {topic}} stands for the source topic ({@code
  *     inbox.dead.letter.topic})
  * @param ordered ordered mode: a dead-lettered record parks its key ({@code inbox.ordered})

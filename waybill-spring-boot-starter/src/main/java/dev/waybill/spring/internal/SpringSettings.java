@@ -28,6 +28,9 @@ import org.springframework.core.env.Environment;
  * Spring property. Not API.
  */
 public final class SpringSettings {
+  private static final org.slf4j.Logger LOG =
+      org.slf4j.LoggerFactory.getLogger(SpringSettings.class);
+
   /** Spring Kafka's broker list, the default of {@code waybill.kafka.bootstrap.servers}. */
   public static final String SPRING_KAFKA_BOOTSTRAP = "spring.kafka.bootstrap-servers";
 
@@ -53,9 +56,24 @@ public final class SpringSettings {
       if (s.key().startsWith(PropertyNames.KAFKA)) {
         continue;
       }
-      value(binder, PropertyNames.springName(s.key()))
-          .or(() -> value(binder, PropertyNames.alias(s.key())))
-          .ifPresent(v -> values.put(s.key(), v));
+      Optional<String> v =
+          value(binder, PropertyNames.springName(s.key()))
+              .or(() -> value(binder, PropertyNames.alias(s.key())));
+      for (String old : s.deprecatedAliases()) {
+        if (v.isPresent()) {
+          break;
+        }
+        v =
+            value(binder, PropertyNames.springName(old))
+                .or(() -> value(binder, PropertyNames.alias(old)));
+        if (v.isPresent()) {
+          LOG.warn(
+              "{} is deprecated: use {} (the old name is still read)",
+              PropertyNames.springName(old),
+              PropertyNames.springName(s.key()));
+        }
+      }
+      v.ifPresent(value -> values.put(s.key(), value));
     }
     if (withKafka) {
       binder
@@ -94,6 +112,10 @@ public final class SpringSettings {
     for (Setting<?> s : known) {
       names.add(ConfigurationPropertyName.of(PropertyNames.springName(s.key())));
       names.add(ConfigurationPropertyName.of(PropertyNames.alias(s.key())));
+      for (String old : s.deprecatedAliases()) {
+        names.add(ConfigurationPropertyName.of(PropertyNames.springName(old)));
+        names.add(ConfigurationPropertyName.of(PropertyNames.alias(old)));
+      }
     }
     extra.forEach(e -> names.add(ConfigurationPropertyName.of(e)));
     List<String> problems = new ArrayList<>();

@@ -72,7 +72,7 @@ class SpringInboxIT {
     r.add("waybill.inbox.group-id", () -> GROUP);
     r.add("waybill.inbox.topics", () -> INBOX_TOPIC);
     r.add("waybill.inbox.retry.max.attempts", () -> "2");
-    r.add("waybill.inbox.retry.initial.interval", () -> "50ms");
+    r.add("waybill.inbox.retry.backoff.initial", () -> "50ms");
     r.add("test.listener.topic", () -> LISTENER_TOPIC);
   }
 
