@@ -43,14 +43,13 @@ import org.slf4j.MDC;
 /**
  * The relay that polls the outbox table. The loop thread hands a claimed batch of its shards' rows
  * to the producer; meanwhile the claim thread ({@code Claimer}, on a connection of its own) already
- * claims the next batch, after the highest seq claimed so far, and while Kafka acknowledges the
- * batch the loop sends the next one. The acknowledged rows of the earlier batch are deleted with
- * one statement on a thread of its own ({@code Deleter}); the loop waits for the DELETEs before it
- * renews or gives back leases. Claims look from the start again (skipping the rows in flight and
- * those whose DELETE is on its way) after every renewal, failure or held row and whenever they have
- * caught up, so rows that commit late or stay behind are never skipped. A claim made ahead is
- * dropped, not sent, when a lease is lost, a send failed or the relay renews its leases. PostgreSQL
- * NOTIFY (or an idle backoff) wakes it.
+ * claims the next batch, and while Kafka acknowledges the batch the loop sends the next one. Every
+ * claim reads from the start of the table, skipping the rows in flight, the batch being sent and
+ * the rows whose DELETE is on its way, so rows that commit late are never skipped. The acknowledged
+ * rows of the earlier batch are deleted with one statement on a thread of its own ({@code
+ * Deleter}); the loop waits for the DELETEs before it renews or gives back leases. A claim made
+ * ahead is dropped, not sent, when a lease is lost, a send failed or the relay renews its leases.
+ * PostgreSQL NOTIFY (or an idle backoff) wakes it.
  */
 final class PollingRelay implements Relay {
   private static final Logger LOG = LoggerFactory.getLogger(PollingRelay.class);
@@ -78,9 +77,6 @@ final class PollingRelay implements Relay {
   private Collection<Integer> aheadShards;
   private long aheadEpoch;
   private long epoch;
-  private long cursor;
-  private long highWater;
-  private boolean rescan = true;
   private volatile Thread loop;
   private volatile ScheduledFuture<?> maintained;
   private ScheduledExecutorService maintenance;
@@ -204,23 +200,23 @@ final class PollingRelay implements Relay {
               }
               continue; // claim again at once: rows may have waited behind the finished batch
             }
-            rescan = true;
             wakeUp.await(Math.min(idle, millisUntil(nextTick)));
             idle = Math.min(idle * 2, config.pollInterval().toMillis());
             continue;
           }
           idle = MIN_IDLE_MILLIS;
-          long last = rows.get(rows.size() - 1).seq();
-          cursor = Math.max(cursor, last);
-          highWater = Math.max(highWater, last);
-          if (full(rows) && cursor >= highWater) {
-            // the next claim runs on the claim thread while this batch is built and sent; every row
-            // claimed so far lies at or below the cursor, so it needs no exclusion
-            ahead = claimer.start(request(owned, cursor, List.of()));
+          if (full(rows)) {
+            // the next claim runs on the claim thread while this batch is built and sent: it skips
+            // this batch, the one in flight and the rows whose DELETE is on its way
+            Collection<Long> exclude = exclusion(inflight);
+            List<Long> skip = new ArrayList<>(exclude.size() + rows.size());
+            skip.addAll(exclude);
+            for (OutboxRow r : rows) {
+              skip.add(r.seq());
+            }
+            ahead = claimer.start(request(owned, skip));
             aheadEpoch = epoch;
             aheadShards = owned;
-          } else if (!full(rows)) {
-            rescan = true; // caught up: the next claim looks from the start again (late commits)
           }
           LeaseManager.Ownership current = leases.ownership();
           if (!current.canPublish() || (inflight != null && inflight.failedSoFar())) {
@@ -293,35 +289,27 @@ final class PollingRelay implements Relay {
 
   /**
    * The next batch: the claim started while the previous batch was sent, if it is still valid (no
-   * reset since: no tick, no failure, the same shards), else a claim now. A claim goes on after the
-   * highest seq claimed so far, so it needs no list of the rows in flight; after a reset or once
-   * caught up it looks from the start again, skipping the rows in flight and those whose DELETE is
-   * on its way, so that rows that committed late or were held back are published.
+   * reset since: no renewal, no failure, the same shards), else a claim now. Every claim reads the
+   * outbox from the start, skipping the rows in flight and those whose DELETE is on its way, so a
+   * row that committed late shows up in the next claim, before any row of its key that committed
+   * after it (a claim that went on after the last seq it saw could let such a row overtake it).
    */
   private List<OutboxRow> nextClaim(Collection<Integer> owned)
       throws SQLException, InterruptedException {
     Future<List<OutboxRow>> f = ahead;
     ahead = null;
     if (f != null) {
-      if (aheadEpoch == epoch && !rescan && java.util.Objects.equals(owned, aheadShards)) {
+      if (aheadEpoch == epoch && java.util.Objects.equals(owned, aheadShards)) {
         return Claimer.await(f);
       }
       Claimer.discard(f); // its rows are not sent: the claim below reads them again if due
     }
-    if (rescan) {
-      rescan = false;
-      cursor = 0;
-    }
-    // rows above the cursor were never claimed, unless a claim from the start stopped below rows
-    // that are still in flight or being deleted: then those are skipped by seq
-    Collection<Long> exclude = cursor >= highWater ? List.of() : exclusion(inflight);
-    return claimer.claim(request(owned, cursor, exclude));
+    return claimer.claim(request(owned, exclusion(inflight)));
   }
 
-  private Claimer.Request request(
-      Collection<Integer> owned, long afterSeq, Collection<Long> exclude) {
+  private Claimer.Request request(Collection<Integer> owned, Collection<Long> exclude) {
     return new Claimer.Request(
-        config.shards(), owned, afterSeq, exclude, config.batchSize(), batchMaxBytes);
+        config.shards(), owned, 0, exclude, config.batchSize(), batchMaxBytes);
   }
 
   /** Whether a claim came back full (by rows or bytes), so that more rows are probably waiting. */
@@ -338,7 +326,7 @@ final class PollingRelay implements Relay {
 
   /**
    * Settles the batch in flight and starts over: no batch in flight, no key blocked, the claim
-   * started ahead dropped (not sent), the next claim from the start. Returns whether a send failed.
+   * started ahead dropped (not sent). Returns whether a send failed.
    */
   private boolean reset() {
     boolean failed = finish(inflight);
@@ -347,7 +335,6 @@ final class PollingRelay implements Relay {
     Claimer.discard(ahead);
     ahead = null;
     epoch++;
-    rescan = true;
     return failed;
   }
 
@@ -383,7 +370,6 @@ final class PollingRelay implements Relay {
     }
     boolean anyAcked = !done.isEmpty();
     boolean failed = false;
-    boolean leftBehind = false;
     // park mode: the first message of a key that fails for good is dead-lettered and parks the
     // key; later messages of that key in this batch stay in the outbox behind it, even when they
     // failed as often (a refused partition fails them all alike)
@@ -392,7 +378,6 @@ final class PollingRelay implements Relay {
       if (batch.acked(i)) {
         continue;
       }
-      leftBehind = true;
       if (batch.kind(i) == Outcome.Kind.HELD) {
         metrics.held();
       }
@@ -434,9 +419,6 @@ final class PollingRelay implements Relay {
         deadLetter(row, n, new RetriesExhaustedException(n, error));
         parkAfter(row, parkedNow);
       }
-    }
-    if (leftBehind) {
-      rescan = true; // rows left in the outbox lie below the cursor: look from the start again
     }
     try {
       deleter.submit(done);

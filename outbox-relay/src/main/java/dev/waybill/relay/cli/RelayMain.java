@@ -192,8 +192,8 @@ public final class RelayMain implements Callable<Integer> {
             List.of(
                 "'"
                     + config.database().poolSize()
-                    + "' → db.pool.size → the relay needs at least 4 connections (publish loop,"
-                    + " DELETE thread, LISTEN, metrics)"));
+                    + "' → db.pool.size → the relay needs at least 4 connections (claim"
+                    + " thread, DELETE thread, LISTEN, lease renewals and metrics)"));
       }
       PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
       new ClassLoaderMetrics().bindTo(registry);

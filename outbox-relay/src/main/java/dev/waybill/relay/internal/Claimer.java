@@ -19,8 +19,8 @@ import org.slf4j.LoggerFactory;
  * overlaps the loop's work on the current batch (building and handing records to the producer). The
  * connection is taken from the pool at the first claim and kept: on PostgreSQL its session carries
  * the claim's planner settings ({@link OutboxStore#prepareClaimSession}), so that each claim is one
- * round trip of a statement planned once. After a database error the connection goes back to the
- * pool and the next claim takes a new one. Used by one loop thread. Not API.
+ * round trip. After a database error the connection goes back to the pool and the next claim takes
+ * a new one. Used by one loop thread. Not API.
  */
 public final class Claimer implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Claimer.class);

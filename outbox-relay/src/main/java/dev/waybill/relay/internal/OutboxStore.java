@@ -48,11 +48,10 @@ public final class OutboxStore {
       "SET LOCAL jit = off; SET LOCAL plan_cache_mode = force_custom_plan;"
           + " SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off;"
           + " SET LOCAL enable_sort = off";
-  // The same for a connection that only claims (ClaimThread's): set once, so that each claim is
-  // one round trip. The plan is generic and cached: a claim's exclusion array is empty or short
-  // there (the claim goes on after the last claimed seq), so planning it once is right.
+  // The same for a connection that only claims (the Claimer's): set once for the session, so that
+  // each claim is one round trip.
   private static final String SESSION_SETTINGS =
-      "SET jit = off; SET plan_cache_mode = force_generic_plan; SET enable_seqscan = off;"
+      "SET jit = off; SET plan_cache_mode = force_custom_plan; SET enable_seqscan = off;"
           + " SET enable_bitmapscan = off; SET enable_sort = off";
 
   private final DataSource dataSource;
@@ -112,8 +111,7 @@ public final class OutboxStore {
    * plan_cache_mode = force_custom_plan} (so the exclusion array is a constant the executor can
    * hash, instead of a parameter compared element by element). Other databases get the numbers
    * spliced into the SQL text. The polling relay claims through {@link #claimOn} on a connection of
-   * its own instead, one round trip per claim, after the last seq it claimed, so that its exclusion
-   * array is empty or short and its plan generic.
+   * its own instead, whose session carries these settings: one round trip per claim.
    */
   public List<OutboxRow> claim(
       int shardCount,
