@@ -329,6 +329,30 @@ abstract class RelayContract {
     await().atMost(Duration.ofSeconds(10)).until(() -> outboxRows() == 0);
   }
 
+  /**
+   * A message that took a lower seq but committed after the relay had read past it comes before the
+   * messages its key gets later: a relay that reads on from the last seq it saw would publish those
+   * first.
+   */
+  @Test
+  final void aLateCommitIsPublishedBeforeTheLaterMessagesOfItsKey() throws Exception {
+    start(config("r1").build());
+    try (Connection late = db.connect()) {
+      late.setAutoCommit(false);
+      outbox.write(late, msg("k", 1)); // the lowest seq, committed after the relay passed it
+      for (int i = 0; i < 5; i++) {
+        write(List.of(msg("other", i)));
+      }
+      assertThat(Published.read(topic, 5, Duration.ofSeconds(20))).hasSize(5);
+      late.commit();
+    }
+    write(List.of(msg("k", 2))); // written after message 1 committed: published after it
+    List<Published.Rec> all = Published.read(topic, 7, Duration.ofSeconds(20));
+    assertThat(all).hasSize(7);
+    assertPerKeyOrder(all);
+    await().atMost(Duration.ofSeconds(10)).until(() -> outboxRows() == 0);
+  }
+
   @Test
   final void keepsPerKeyOrderAcrossTwoRelaysAndAHandover() throws Exception {
     Relay r1 = start(config("r1").batchSize(50).build());

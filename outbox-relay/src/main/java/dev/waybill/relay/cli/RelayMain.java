@@ -179,13 +179,28 @@ public final class RelayMain implements Callable<Integer> {
       })
   static final class Run implements Callable<Integer> {
     private static final long WATCH_MILLIS = 500;
-    // a database that is restarting, or not up yet beside a sidecar, is waited for this long
-    private static final Duration START_PATIENCE = Duration.ofSeconds(60);
 
     @CommandLine.Mixin SettingsOptions options = new SettingsOptions();
 
+    // a database that is restarting, or not up yet beside a sidecar, is waited for this long
+    @Option(
+        names = "--wait-for-database",
+        paramLabel = "SECONDS",
+        defaultValue = "60",
+        description =
+            "How long to wait at start for a database that cannot be reached or is restarting"
+                + " (0: fail at once).")
+    int waitForDatabase = 60;
+
     @Override
     public Integer call() throws Exception {
+      if (waitForDatabase < 0) {
+        throw new ConfigException(
+            List.of(
+                "'"
+                    + waitForDatabase
+                    + "' → --wait-for-database → must be 0 or more seconds (0: fail at once)"));
+      }
       RelayConfig config = RelayConfig.read(options.load());
       if (config.database().poolSize() < 4) {
         throw new ConfigException(
@@ -216,7 +231,7 @@ public final class RelayMain implements Callable<Integer> {
               DataSources.openWaiting(
                   config.database(),
                   "waybill-relay-" + config.instanceId(),
-                  START_PATIENCE,
+                  Duration.ofSeconds(waitForDatabase),
                   (e, left) ->
                       org.slf4j.LoggerFactory.getLogger(RelayMain.class)
                           .warn(
