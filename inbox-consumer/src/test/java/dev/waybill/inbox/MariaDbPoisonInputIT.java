@@ -14,9 +14,4 @@ class MariaDbPoisonInputIT extends PoisonInputContract {
   String serialColumn() {
     return "n BIGINT AUTO_INCREMENT PRIMARY KEY";
   }
-
-  @Override
-  String narrowColumnSql(String table, String column, int chars) {
-    return "ALTER TABLE " + table + " MODIFY " + column + " VARCHAR(" + chars + ")";
-  }
 }

@@ -28,11 +28,6 @@ class PostgresPoisonInputIT extends PoisonInputContract {
     return "n BIGSERIAL PRIMARY KEY";
   }
 
-  @Override
-  String narrowColumnSql(String table, String column, int chars) {
-    return "ALTER TABLE " + table + " ALTER COLUMN " + column + " TYPE VARCHAR(" + chars + ")";
-  }
-
   /**
    * PostgreSQL only (MariaDB has no deferrable constraints): a handler write that breaks a deferred
    * constraint fails at commit with SQLSTATE 23505. That is the handler's failure, not an outage:
