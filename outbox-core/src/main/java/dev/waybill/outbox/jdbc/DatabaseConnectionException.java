@@ -1,8 +1,10 @@
 package dev.waybill.outbox.jdbc;
 
 import dev.waybill.outbox.WaybillException;
+import java.io.EOFException;
 import java.net.ConnectException;
 import java.net.NoRouteToHostException;
+import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.net.UnknownHostException;
 import java.sql.SQLException;
@@ -25,7 +27,10 @@ public final class DatabaseConnectionException extends WaybillException {
     AUTHENTICATION("check db.user and db.password, and that this user may log in from this host"),
     /** The server has no database of that name. */
     UNKNOWN_DATABASE("check the database name in db.url, or create that database"),
-    /** The server answered that it is starting up, shutting down or recovering from a crash. */
+    /**
+     * The server answered that it is starting up, shutting down or recovering from a crash, or
+     * closed the connection while it was being opened.
+     */
     UNAVAILABLE(
         "the server is starting up, shutting down or recovering: wait until it accepts"
             + " connections"),
@@ -198,6 +203,11 @@ public final class DatabaseConnectionException extends WaybillException {
         || t instanceof UnknownHostException
         || t instanceof SocketTimeoutException) {
       return Reason.UNREACHABLE;
+    }
+    if (t instanceof EOFException || t instanceof SocketException) {
+      // the server took the connection and closed it during the handshake: it is going down or
+      // coming up (PostgreSQL during a restart); a reset or closed socket, not a refused one
+      return Reason.UNAVAILABLE;
     }
     if (!(t instanceof SQLException s) || s.getSQLState() == null) {
       return null;

@@ -61,6 +61,23 @@ class DatabaseConnectionExceptionTest {
   }
 
   @Test
+  void aConnectionTheServerClosesDuringTheHandshakeIsUnavailable() {
+    // what pgjdbc throws while PostgreSQL restarts: "The connection attempt failed." (08001)
+    // caused by the socket the server closed
+    for (Exception closed :
+        new Exception[] {
+          new java.io.EOFException(), new java.net.SocketException("Connection reset")
+        }) {
+      SQLException driver = new SQLException("The connection attempt failed.", "08001", closed);
+      DatabaseConnectionException e = DatabaseConnectionException.explain(driver, SETTINGS);
+      assertThat(e.reason())
+          .as(closed.toString())
+          .isEqualTo(DatabaseConnectionException.Reason.UNAVAILABLE);
+      assertThat(e.getMessage()).doesNotContain("db.password");
+    }
+  }
+
+  @Test
   void aMissingTableIsNotAConnectionFailure() {
     SQLException missing = new SQLException("relation \"waybill_outbox\" does not exist", "42P01");
     assertThat(DatabaseConnectionException.find(missing, SETTINGS)).isEmpty();
